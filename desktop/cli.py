@@ -1,0 +1,142 @@
+"""Command-line interface: ``resolve`` and the global options; the window when no command is given.
+
+Exit statuses: 0 resolved (warnings allowed), 1 an error message in the answer (unknown or deleted code),
+2 the input is not valid (bad JSON, unknown field, wrong type, bad option) — always with one clear line
+on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from desktop import __version__
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that prints one line and exits 2 on a usage error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _fail(message: str, status: int = EXIT_USAGE) -> int:
+    print(f"guidecode: {message}", file=sys.stderr)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="guidecode", description="GuideCode: which imaging-guidance code to bill, if any.")
+    parser.add_argument("--version", action="store_true", help="print the app and data versions and exit")
+    parser.add_argument("--self-test", action="store_true",
+                        help="load all data, build the window offscreen, resolve known encounters, exit 0/1")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder of data packs to apply on top of the built-in data")
+    parser.add_argument("--no-error-dialogs", action="store_true",
+                        help="never show an error dialog (for scripts and CI); errors go to the log")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser("resolve", help="resolve one encounter given as JSON (a file or - for stdin)")
+    p.add_argument("file", help="JSON file with one encounter, or - to read standard input")
+    p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                   help="folder of data packs to apply on top of the built-in data")
+    p.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[object]:
+    """Commands that live in their own modules register here (each has ``register(subparsers)``)."""
+    out: list[object] = []
+    for name in ("desktop.commands.validate_pack", "desktop.commands.audit"):
+        try:
+            module = __import__(name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        out.append(module.register)
+    return out
+
+
+def load_catalog(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
+    try:
+        from desktop.core.packs import load_with_packs
+    except ModuleNotFoundError:
+        load_with_packs = None
+    if load_with_packs is not None:
+        catalog, problems = load_with_packs(data_dir)
+        for problem in problems:
+            print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
+        return catalog
+    from desktop.core.data import load_builtin
+
+    if data_dir is not None:
+        raise SystemExit(_fail("--data-dir is not supported by this build"))
+    return load_builtin()
+
+
+def cmd_resolve(ns: argparse.Namespace) -> int:
+    from desktop.core.encounter_json import EncounterError, parse_encounter_text, resolution_to_json
+    from desktop.core.engine import resolve
+    from desktop.core.loader import DataError
+
+    try:
+        if ns.file == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(ns.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"cannot read {ns.file}: {getattr(exc, 'strerror', None) or exc}")
+    try:
+        encounter = parse_encounter_text(text, today=date.today())
+    except EncounterError as exc:
+        return _fail(f"invalid encounter: {exc}")
+    try:
+        catalog = load_catalog(ns.data_dir)
+    except DataError as exc:
+        return _fail(f"the built-in data is broken: {exc}", EXIT_ERRORS)
+    resolution = resolve(catalog, encounter)
+    indent = ns.indent if ns.indent > 0 else None
+    print(json.dumps(resolution_to_json(resolution), indent=indent, ensure_ascii=False))
+    return EXIT_ERRORS if resolution.has_errors else EXIT_OK
+
+
+def cmd_version() -> int:
+    from desktop.core.loader import DataError
+
+    try:
+        catalog = load_catalog(None)
+        data = f"data {catalog.data_version} (code set {catalog.code_set_year})"
+    except DataError as exc:
+        data = f"data unavailable ({exc})"
+    print(f"GuideCode {__version__}, {data}")
+    return EXIT_OK
+
+
+def dispatch(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(list(argv))
+    except SystemExit as exc:  # --help or a usage error: argparse has printed its line
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    if ns.version:
+        return cmd_version()
+    if ns.self_test:
+        from desktop.selftest import run_self_test
+
+        return run_self_test(data_dir=ns.data_dir)
+    if ns.command == "resolve":
+        return cmd_resolve(ns)
+    if ns.command is not None:
+        return int(ns.run(ns))
+    from desktop.ui.main import run_gui
+
+    return run_gui(data_dir=ns.data_dir, error_dialogs=not ns.no_error_dialogs)

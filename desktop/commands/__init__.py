@@ -1,0 +1,1 @@
+"""Commands that register themselves with the command line (desktop.cli)."""

@@ -1,0 +1,273 @@
+"""Frozen dataclasses for GuideCode's rule data and for encounters and their resolutions.
+
+Nothing here imports Qt. The loader (``desktop.core.loader``) builds a :class:`Catalog` from YAML; the
+engine (``desktop.core.engine``) turns an :class:`Encounter` into a :class:`Resolution`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, get_args
+
+Modality = Literal["fluoroscopy", "ct", "ultrasound", "mri", "none"]
+Region = Literal["cervical", "thoracic", "lumbar", "sacral"]
+Setting = Literal["office", "hospital_outpatient", "asc"]
+Payer = Literal["medicare", "other"]
+Confidence = Literal["high", "medium", "low"]
+State = Literal["separate", "included", "none_used", "redirect", "unconfirmed", "invalid"]
+PolicyState = Literal["separate", "included", "redirect", "unconfirmed", "none_used"]
+Kind = Literal["procedure", "guidance", "imaging"]
+Laterality = Literal["left", "right", "bilateral"]
+BilateralRule = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "unconfirmed"]
+UnitBasis = Literal["per_encounter", "per_region"]
+Severity = Literal["error", "warning", "info"]
+
+MODALITIES: tuple[Modality, ...] = get_args(Modality)
+REGIONS: tuple[Region, ...] = get_args(Region)
+SETTINGS: tuple[Setting, ...] = get_args(Setting)
+PAYERS: tuple[Payer, ...] = get_args(Payer)
+CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
+POLICY_STATES: tuple[PolicyState, ...] = get_args(PolicyState)
+KINDS: tuple[Kind, ...] = get_args(Kind)
+LATERALITIES: tuple[Laterality, ...] = get_args(Laterality)
+BILATERAL_RULES: tuple[BilateralRule, ...] = get_args(BilateralRule)
+UNIT_BASES: tuple[UnitBasis, ...] = get_args(UnitBasis)
+
+FACILITY_SETTINGS: frozenset[Setting] = frozenset({"hospital_outpatient", "asc"})
+
+MODALITY_LABELS: dict[Modality, str] = {
+    "fluoroscopy": "Fluoroscopy",
+    "ct": "CT",
+    "ultrasound": "Ultrasound",
+    "mri": "MR",
+    "none": "No imaging",
+}
+SETTING_LABELS: dict[Setting, str] = {
+    "office": "Office (POS 11)",
+    "hospital_outpatient": "Hospital outpatient (POS 19/22)",
+    "asc": "ASC (POS 24)",
+}
+PAYER_LABELS: dict[Payer, str] = {"medicare": "Medicare", "other": "Other payer"}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a record came from: file name (relative to its data folder) and 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    kind: str
+    reliability: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """The other answer where sources disagree (the preferred answer is the policy itself)."""
+
+    code: str | None
+    reason: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How guidance by some modalities is treated for one code over one date range (inclusive)."""
+
+    modalities: tuple[Modality, ...]
+    start: date | None
+    end: date | None
+    state: PolicyState
+    code: str | None
+    redirect_to: str | None
+    reason: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+    alternatives: tuple[Alternative, ...]
+    location: Location
+
+    def applies(self, modality: Modality, when: date) -> bool:
+        return (
+            modality in self.modalities
+            and (self.start is None or self.start <= when)
+            and (self.end is None or when <= self.end)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A caution shown whenever a code is entered (uncertain status, year in doubt, ...)."""
+
+    text: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class GuidanceInfo:
+    """The part of a record that only guidance codes (77002, 77003, ...) have."""
+
+    modality: Modality
+    pc_tc_split: bool
+    unit_basis: UnitBasis
+    units_confirmed: bool
+    units_note: str
+    units_sources: tuple[str, ...]
+    suggest: bool
+    not_suggested_reason: str
+    not_suggested_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SIInfo:
+    """An imaging supervision-and-interpretation code whose fluoroscopy covers an injection's guidance."""
+
+    injections: tuple[str, ...]
+    reason: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    code: str
+    kind: Kind
+    name: str
+    terms: tuple[str, ...]
+    area: str
+    spinal: bool
+    regions: tuple[Region, ...]
+    add_on: bool
+    bilateral: BilateralRule
+    valid_from: date | None
+    valid_to: date | None
+    replaced_by: tuple[str, ...]
+    policies: tuple[Policy, ...]
+    cautions: tuple[Note, ...]
+    guidance: GuidanceInfo | None
+    covers_guidance: SIInfo | None
+    location: Location
+    origin: str = "built-in"
+
+    def valid_on(self, when: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= when) and (
+            self.valid_to is None or when <= self.valid_to
+        )
+
+    def policy_for(self, modality: Modality, when: date) -> Policy | None:
+        for policy in self.policies:
+            if policy.applies(modality, when):
+                return policy
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PackInfo:
+    """One data set that answered: the built-in data or an office's data pack."""
+
+    name: str
+    version: str
+    code_set_year: int
+    builtin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    records: tuple[CodeRecord, ...]
+    by_code: dict[str, CodeRecord]
+    sources: dict[str, Source]
+    data_version: str
+    code_set_year: int
+    covers_from: date
+    packs: tuple[PackInfo, ...] = ()
+
+    def get(self, code: str) -> CodeRecord | None:
+        return self.by_code.get(code)
+
+    @property
+    def version_label(self) -> str:
+        extra = [f"{p.name} {p.version}" for p in self.packs if not p.builtin]
+        base = f"built-in {self.data_version}"
+        return base + (" + " + ", ".join(extra) if extra else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureEntry:
+    code: str
+    units: int = 1
+    modifiers: tuple[str, ...] = ()
+    modality: Modality | None = None
+    regions: tuple[Region, ...] = ()
+    laterality: Laterality | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Encounter:
+    date_of_service: date
+    setting: Setting = "office"
+    payer: Payer = "other"
+    modality: Modality = "fluoroscopy"
+    procedures: tuple[ProcedureEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GuidanceLine:
+    code: str
+    units: int
+    modifiers: tuple[str, ...]
+    for_codes: tuple[str, ...]
+    region: Region | None
+    reason: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+
+    @property
+    def display(self) -> str:
+        """The line as a coder writes it: ``77003-26-XS ×1``."""
+        return "-".join((self.code, *self.modifiers)) + f" \u00d7{self.units}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureResult:
+    index: int
+    code: str
+    name: str
+    state: State
+    modality: Modality
+    reason: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+    guidance_code: str | None = None
+    redirect_to: str | None = None
+    alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    severity: Severity
+    text: str
+    code: str | None = None
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    guidance_lines: tuple[GuidanceLine, ...]
+    procedures: tuple[ProcedureResult, ...]
+    messages: tuple[Message, ...]
+    data_version: str
+    packs: tuple[PackInfo, ...] = field(default=())
+
+    @property
+    def has_errors(self) -> bool:
+        return any(m.severity == "error" for m in self.messages)
