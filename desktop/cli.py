@@ -8,11 +8,16 @@ on stderr and never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from desktop.core.model import Catalog
 
 from desktop import __version__
 
@@ -51,31 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extra_commands() -> list[object]:
-    """Commands that live in their own modules register here (each has ``register(subparsers)``)."""
-    out: list[object] = []
-    for name in ("desktop.commands.validate_pack", "desktop.commands.audit"):
-        try:
-            module = __import__(name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        out.append(module.register)
-    return out
-
-
-def load_catalog(data_dir: Path | None):  # type: ignore[no-untyped-def]
-    """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
+def _optional(name: str) -> Any:
     try:
-        from desktop.core.packs import load_with_packs
-    except ModuleNotFoundError:
-        load_with_packs = None
-    if load_with_packs is not None:
-        catalog, problems = load_with_packs(data_dir)
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def _extra_commands() -> list[Callable[[Any], None]]:
+    """Commands that live in their own modules register here (each has ``register(subparsers)``)."""
+    modules = [_optional(n) for n in ("desktop.commands.validate_pack", "desktop.commands.audit")]
+    return [m.register for m in modules if m is not None]
+
+
+def load_catalog(data_dir: Path | None) -> Catalog:
+    """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
+    packs = _optional("desktop.core.packs")
+    if packs is not None:
+        catalog, problems = packs.load_with_packs(data_dir)
         for problem in problems:
             print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
-        return catalog
+        return catalog  # type: ignore[no-any-return]
     from desktop.core.data import load_builtin
 
     if data_dir is not None:
@@ -130,13 +133,10 @@ def dispatch(argv: Sequence[str]) -> int:
     if ns.version:
         return cmd_version()
     if ns.self_test:
-        from desktop.selftest import run_self_test
-
-        return run_self_test(data_dir=ns.data_dir)
+        return int(importlib.import_module("desktop.selftest").run_self_test(data_dir=ns.data_dir))
     if ns.command == "resolve":
         return cmd_resolve(ns)
     if ns.command is not None:
         return int(ns.run(ns))
-    from desktop.ui.main import run_gui
-
-    return run_gui(data_dir=ns.data_dir, error_dialogs=not ns.no_error_dialogs)
+    gui = importlib.import_module("desktop.ui.main")
+    return int(gui.run_gui(data_dir=ns.data_dir, error_dialogs=not ns.no_error_dialogs))

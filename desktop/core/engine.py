@@ -284,6 +284,7 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work) -> tuple[Guidanc
         base: tuple[str, ...] = ("26",) if facility and (ginfo is None or ginfo.pc_tc_split) else ()
         reason, sources, confidence = _merge_reasons(uses)
         if ginfo is not None and ginfo.unit_basis == "per_region":
+            why_xs = "Medicare prefers XS" if distinct == "XS" else "59 for payers that do not take X modifiers"
             seen: dict[Region, list[str]] = {}
             for use in uses:
                 for region in use.regions:
@@ -301,7 +302,7 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work) -> tuple[Guidanc
                 mods = base if n == 0 else (*base, distinct)
                 why = reason if n == 0 else (
                     f"A further spinal region ({REGION_LABEL[region].lower()}) is one more unit of {gcode} on its "
-                    f"own line with {distinct} ({'Medicare prefers XS' if distinct == 'XS' else '59 for payers that do not take X modifiers'}); "
+                    f"own line with {distinct} ({why_xs}); "
                     "77003 is counted per region, never per level.")
                 srcs = sources if n == 0 else tuple(dict.fromkeys((*sources, *(ginfo.units_sources))))
                 lines.append(GuidanceLine(gcode, 1, mods, tuple(codes), region, why, srcs, confidence))

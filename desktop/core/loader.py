@@ -311,6 +311,7 @@ class RawData:
     sources: dict[str, Source]
     records: list[CodeRecord]
     problems: list[Problem]
+    broken_codes: frozenset[str] = frozenset()
 
 
 def read_text(path: Path, rel: str, problems: list[Problem]) -> str | None:
@@ -325,18 +326,24 @@ def read_text(path: Path, rel: str, problems: list[Problem]) -> str | None:
     return None
 
 
+UNREADABLE = object()  # parse_file's answer for a file already reported as unreadable
+
+
 def parse_file(path: Path, rel: str, problems: list[Problem]) -> Any:
+    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read."""
     text = read_text(path, rel, problems)
     if text is None:
-        return None
+        return UNREADABLE
     try:
         return parse_yaml(text)
     except YamlSyntaxError as exc:
         problems.append(Problem(rel, exc.line, "", f"not valid YAML: {exc.message}"))
-        return None
+        return UNREADABLE
 
 
 def read_manifest(data: Any, rel: str, problems: list[Problem], *, extra_keys: Sequence[str] = ()) -> Manifest | None:
+    if data is UNREADABLE:
+        return None
     if not isinstance(data, LineMap):
         problems.append(Problem(rel, 1, "", "the manifest must be a mapping of keys"))
         return None
@@ -355,6 +362,8 @@ def read_manifest(data: Any, rel: str, problems: list[Problem], *, extra_keys: S
 
 def read_sources(data: Any, rel: str, problems: list[Problem]) -> dict[str, Source]:
     out: dict[str, Source] = {}
+    if data is UNREADABLE:
+        return out
     if not isinstance(data, list):
         problems.append(Problem(rel, 1, "", "the file must be a list of sources"))
         return out
@@ -522,13 +531,19 @@ def _span(p: Policy) -> str:
     return f"{p.start or 'start'}..{p.end or 'open'}"
 
 
-def read_records(data: Any, rel: str, problems: list[Problem], origin: str) -> list[CodeRecord]:
+def read_records(data: Any, rel: str, problems: list[Problem], origin: str,
+                 broken: set[str] | None = None) -> list[CodeRecord]:
+    """The valid records of one file. Codes of records refused for a problem go into ``broken`` so that
+    references to them are not reported a second time as dangling."""
+    if data is UNREADABLE:
+        return []
     if data is None:
         problems.append(Problem(rel, 1, "", "the file is empty; it must be a list of code records"))
         return []
     if not isinstance(data, list):
         line = data.line if isinstance(data, LineMap) else 1
-        problems.append(Problem(rel, line, "", "the file must be a list of code records (each starting with '- code:')"))
+        problems.append(Problem(rel, line, "",
+                                "the file must be a list of code records (each starting with '- code:')"))
         return []
     out: list[CodeRecord] = []
     for i, item in enumerate(data, 1):
@@ -538,6 +553,8 @@ def read_records(data: Any, rel: str, problems: list[Problem], origin: str) -> l
         rec = read_record(problems, rel, item, origin)
         if rec is not None:
             out.append(rec)
+        elif broken is not None and isinstance(item.get("code"), (str, int)):
+            broken.add(str(item["code"]).strip().upper())
     return out
 
 
@@ -547,9 +564,7 @@ def read_folder(folder: Path, origin: str = "built-in", *, manifest_required: bo
     manifest: Manifest | None = None
     man_path = folder / "manifest.yaml"
     if manifest_required or man_path.exists():
-        man = parse_file(man_path, "manifest.yaml", problems)
-        if man is not None or not problems:
-            manifest = read_manifest(man, "manifest.yaml", problems)
+        manifest = read_manifest(parse_file(man_path, "manifest.yaml", problems), "manifest.yaml", problems)
     sources: dict[str, Source] = {}
     if (folder / "sources.yaml").exists() or manifest_required:
         sources = read_sources(parse_file(folder / "sources.yaml", "sources.yaml", problems), "sources.yaml", problems)
@@ -558,14 +573,19 @@ def read_folder(folder: Path, origin: str = "built-in", *, manifest_required: bo
     files = sorted(code_dir.glob("*.yaml")) if code_dir.is_dir() else []
     if manifest_required and not files:
         problems.append(Problem("codes/", 1, "", "no code files (codes/*.yaml) found"))
+    broken: set[str] = set()
     for path in files:
         rel = f"codes/{path.name}"
-        records.extend(read_records(parse_file(path, rel, problems), rel, problems, origin))
-    return RawData(manifest, sources, records, problems)
+        records.extend(read_records(parse_file(path, rel, problems), rel, problems, origin, broken))
+    return RawData(manifest, sources, records, problems, frozenset(broken))
 
 
-def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], problems: list[Problem]) -> None:
-    """Refuse duplicate codes and any reference to a code or source id that does not exist."""
+def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], problems: list[Problem],
+                     broken: frozenset[str] = frozenset()) -> None:
+    """Refuse duplicate codes and any reference to a code or source id that does not exist.
+
+    ``broken`` holds codes whose records were already refused: references to them are not reported again.
+    """
     by_code: dict[str, CodeRecord] = {}
     for rec in records:
         if rec.code in by_code:
@@ -583,8 +603,9 @@ def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], 
     for rec in records:
         loc = rec.location
         for other in rec.replaced_by:
-            if other not in by_code:
-                problems.append(Problem(loc.file, loc.line, rec.code, f"replaced_by names {other}, which has no record"))
+            if other not in by_code and other not in broken:
+                problems.append(Problem(loc.file, loc.line, rec.code,
+                                        f"replaced_by names {other}, which has no record"))
         for note in rec.cautions:
             need_source(loc, rec.code, note.sources)
         if rec.guidance is not None:
@@ -593,7 +614,7 @@ def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], 
         if rec.covers_guidance is not None:
             need_source(loc, rec.code, rec.covers_guidance.sources)
             for inj in rec.covers_guidance.injections:
-                if inj not in by_code:
+                if inj not in by_code and inj not in broken:
                     problems.append(Problem(loc.file, loc.line, rec.code,
                                             f"covers_guidance names {inj}, which has no record"))
         for policy in rec.policies:
@@ -605,6 +626,8 @@ def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], 
                 if ref is None:
                     continue
                 target = by_code.get(ref)
+                if target is None and ref in broken:
+                    continue
                 if target is None:
                     problems.append(Problem(ploc.file, ploc.line, rec.code,
                                             f"guidance rule names {ref}, which has no record"))
@@ -616,7 +639,7 @@ def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], 
                                             f"{ref} is a {target.guidance.modality} code but the rule is for "
                                             f"{', '.join(policy.modalities)}"))
             if policy.redirect_to is not None:
-                if policy.redirect_to not in by_code:
+                if policy.redirect_to not in by_code and policy.redirect_to not in broken:
                     problems.append(Problem(ploc.file, ploc.line, rec.code,
                                             f"redirect_to names {policy.redirect_to}, which has no record"))
                 elif policy.redirect_to == rec.code:
@@ -643,7 +666,7 @@ def load_folder(folder: Path, origin: str = "built-in") -> Catalog:
     """Load and fully validate one data folder. Raises :class:`DataError` listing every problem."""
     raw = read_folder(folder, origin)
     problems = list(raw.problems)
-    check_references(raw.records, raw.sources, problems)
+    check_references(raw.records, raw.sources, problems, raw.broken_codes)
     if problems or raw.manifest is None:
         raise DataError(problems or [Problem("manifest.yaml", 1, "", "manifest could not be read")])
     return build_catalog(raw.manifest, raw.sources, raw.records)
