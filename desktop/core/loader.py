@@ -682,3 +682,10 @@ def map_problems(problems: Iterable[Problem], prefix: str) -> list[Problem]:
 
 
 Loader = Callable[[Path], Catalog]
+
+
+# Public names for the data-pack layer (desktop.core.packs), which reads pack files with the same strict
+# reader and re-runs the per-record overlap check on merged records. Behaviour is unchanged.
+Reader = _Reader
+check_overlaps = _check_overlaps
+describe = _describe
