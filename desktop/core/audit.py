@@ -629,7 +629,8 @@ def _validity_finding(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord | None, pr: Proc
         return
     srcs, conf = _record_sources(rec)
     if rec.valid_to is not None and ctx.dos > rec.valid_to:
-        use = f"; report {' or '.join(rec.replaced_by)} instead" if rec.replaced_by else ""
+        use = (f"; report {' or '.join(rec.replaced_by)} instead" if rec.replaced_by
+               else "; it has no replacement code")
         ctx.add(ln.line, "deleted_code",
                 f"{ln.code} was deleted: it was valid until {rec.valid_to.isoformat()}, before this date of "
                 f"service{use}.", billed=ln.billed, expected=" or ".join(rec.replaced_by),
@@ -937,6 +938,7 @@ def audit_lines(catalog: Catalog, lines: Sequence[ClaimLine], *, payer: Payer = 
     findings: list[Finding] = list(malformed)
     done = 0
     next_report = progress_every
+    reported = -1
     cancelled = False
     checked = 0
     for group in groups.values():
@@ -948,8 +950,9 @@ def audit_lines(catalog: Catalog, lines: Sequence[ClaimLine], *, payer: Payer = 
         done += len(group)
         if progress is not None and done >= next_report:
             progress(done, total)
+            reported = done
             next_report = (done // progress_every + 1) * progress_every
-    if progress is not None and not cancelled:
+    if progress is not None and not cancelled and reported != total:
         progress(total, total)
     findings.sort(key=lambda f: (f.line, SEVERITY_RANK[f.severity], f.kind))
     by_kind = Counter(f.kind for f in findings)
