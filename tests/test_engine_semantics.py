@@ -273,7 +273,9 @@ def test_laterality_modifiers_win_and_mismatch_warns(cat: Catalog) -> None:
     _, _, msgs = run(cat, P("64405", modifiers=("RT",), laterality="left"))
     assert "warning: 64405: modifiers RT say right but laterality says left; the modifiers are used." in msgs
     _, _, msgs = run(cat, P("62323", modifiers=("50",)))
-    assert any("62323 is not a bilateral procedure" in m for m in msgs)
+    assert any("62323 is not a sided procedure" in m for m in msgs)
+    _, _, msgs = run(cat, P("62323", modifiers=("RT",)))
+    assert any("62323 is not a sided procedure" in m and "modifier RT" in m for m in msgs)
     _, _, msgs = run(cat, P("64494", laterality="bilateral"))
     assert any("64494-50" in m and "twice without 50" in m for m in msgs)
 

@@ -171,7 +171,7 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
     if entry.regions and not rec.spinal:
         work.msg("warning", f"{rec.code} is not a spinal code; the regions ticked for it are ignored.", rec.code)
     side = _laterality(entry, work)
-    _bilateral_notes(rec, side, work)
+    _bilateral_notes(rec, side, entry, work)
 
     si = covering.get(rec.code)
     if si is not None and si.covers_guidance is not None and modality == "fluoroscopy":
@@ -252,14 +252,17 @@ def _alternative_notes(code: str, alternatives: tuple[Alternative, ...], work: _
                  code, alt.sources)
 
 
-def _bilateral_notes(rec: CodeRecord, side: Laterality | None, work: _Work) -> None:
+def _bilateral_notes(rec: CodeRecord, side: Laterality | None, entry: ProcedureEntry, work: _Work) -> None:
+    side_mods = sorted(set(entry.modifiers) & LATERALITY_MODIFIERS)
+    if rec.bilateral == "not_bilateral" and (side is not None or side_mods):
+        what = f"modifier {' '.join(side_mods)}" if side_mods else f"laterality {side}"
+        work.msg("warning", f"{rec.code} is not a sided procedure: modifiers 50/RT/LT do not apply ({what} "
+                 "entered), and MAC articles do not allow a bilateral interlaminar or caudal epidural.",
+                 rec.code, ("S54", "X-MPR2010"))
+        return
     if side != "bilateral":
         return
-    if rec.bilateral == "not_bilateral":
-        work.msg("warning", f"{rec.code} is not a bilateral procedure: modifiers 50/RT/LT do not apply and "
-                 "MAC articles do not allow a bilateral interlaminar or caudal epidural.", rec.code,
-                 ("S54", "X-MPR2010"))
-    elif rec.bilateral == "addon_conflict":
+    if rec.bilateral == "addon_conflict":
         work.msg("warning", f"{rec.code} bilateral: CMS and the MACs want one line {rec.code}-50 \u00d71 "
                  f"(S20, S21); the CPT guideline says report {rec.code} twice without 50 (S22). Follow the payer.",
                  rec.code, ("S20", "S21", "S22"))
