@@ -507,3 +507,12 @@ def test_any_rows_are_audited_without_raising_and_each_bad_row_is_reported_once(
     bad_lines = [f.line for f in report.findings if f.kind == "malformed_row"]
     assert len(bad_lines) == len(set(bad_lines)) == report.summary.rows_skipped
     assert all(f.kind in KINDS and f.line >= 2 for f in report.findings)
+
+
+def test_unknown_codes_are_reported_once_per_code_with_a_count(catalog: Catalog) -> None:
+    rows = ("A,2025-03-14,11,99213,25,1\nA,2025-03-14,11,64405,,1\nB,2025-03-15,11,99213,,1\n"
+            "B,2025-03-15,11,J1030,,2\nC,2025-03-16,11,99213,,1")
+    r = audit(catalog, rows)
+    unknown = [(f.line, f.billed.split(" ")[0]) for f in r.findings if f.kind == "unknown_code"]
+    assert unknown == [(2, "99213-25"), (5, "J1030")]
+    assert "3 lines on 3 claim(s)" in r.findings[0].message

@@ -954,6 +954,7 @@ def audit_lines(catalog: Catalog, lines: Sequence[ClaimLine], *, payer: Payer = 
             next_report = (done // progress_every + 1) * progress_every
     if progress is not None and not cancelled and reported != total:
         progress(total, total)
+    findings = _collapse_unknown(findings)
     findings.sort(key=lambda f: (f.line, SEVERITY_RANK[f.severity], f.kind))
     by_kind = Counter(f.kind for f in findings)
     by_sev = Counter(f.severity for f in findings)
@@ -972,6 +973,28 @@ def audit_lines(catalog: Catalog, lines: Sequence[ClaimLine], *, payer: Payer = 
         cancelled=cancelled,
     )
     return AuditReport(tuple(findings), summary)
+
+
+def _collapse_unknown(findings: list[Finding]) -> list[Finding]:
+    """One ``unknown_code`` finding per distinct code, at its first line, with how often it occurs: a
+    practice's file is full of office-visit and drug codes GuideCode has no data for, and one finding per
+    line would bury the guidance errors."""
+    seen: dict[str, list[Finding]] = {}
+    rest: list[Finding] = []
+    for f in findings:
+        if f.kind == "unknown_code":
+            seen.setdefault(re.split(r"[- ]", f.billed, maxsplit=1)[0], []).append(f)
+        else:
+            rest.append(f)
+    for code, group in seen.items():
+        first = min(group, key=lambda f: f.line)
+        claims = len({f.claim_id for f in group})
+        where = (f"{len(group)} lines on {claims} claim(s), first on line {first.line}" if len(group) > 1
+                 else "1 line")
+        rest.append(replace(first, message=(
+            f"{code} is not in GuideCode's data, so it was not checked ({where}); the other lines of those "
+            "claims were.")))
+    return rest
 
 
 def audit_text(catalog: Catalog, text: str, options: AuditOptions | None = None, *,
