@@ -516,3 +516,17 @@ def test_unknown_codes_are_reported_once_per_code_with_a_count(catalog: Catalog)
     unknown = [(f.line, f.billed.split(" ")[0]) for f in r.findings if f.kind == "unknown_code"]
     assert unknown == [(2, "99213-25"), (5, "J1030")]
     assert "3 lines on 3 claim(s)" in r.findings[0].message
+
+
+def test_utf16_and_cp1252_files_are_read(catalog: Catalog, tmp_path: Path) -> None:
+    from desktop.core.audit import audit_file
+
+    text = HEADER + "\nCl\u00e9-1,2025-03-03,11,64483,,1\nCl\u00e9-1,2025-03-03,11,77003,,1\n"
+    utf16 = tmp_path / "u16.csv"
+    utf16.write_text(text, encoding="utf-16")
+    assert [(f.claim_id, f.kind) for f in audit_file(catalog, utf16).findings] == [("Cl\u00e9-1", "guidance_included")]
+    latin = tmp_path / "cp.csv"
+    latin.write_text(text, encoding="cp1252")
+    with pytest.raises(AuditInputError, match="--encoding cp1252"):
+        audit_file(catalog, latin)
+    assert [f.claim_id for f in audit_file(catalog, latin, encoding="cp1252").findings] == ["Cl\u00e9-1"]

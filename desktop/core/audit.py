@@ -22,6 +22,7 @@ Pure Python, no Qt; progress and cancellation are callbacks so the window can ru
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -1022,6 +1023,8 @@ def read_claims_file(path: Path, encoding: str = "utf-8-sig") -> str:
         raise AuditInputError(f"cannot read {path}: it is a folder") from None
     except OSError as exc:
         raise AuditInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # "Unicode text" saved by a spreadsheet
+        encoding = "utf-16"
     try:
         return data.decode(encoding)
     except LookupError:
