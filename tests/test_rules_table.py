@@ -136,6 +136,8 @@ def check_case(case: Case, catalog: Catalog) -> None:
     for ln in res.guidance_lines:
         if "59" in ln.modifiers and any(m.startswith("X") and m in {"XE", "XS", "XP", "XU"} for m in ln.modifiers):
             problems.append(f"{ln.display}: both 59 and an X modifier on one line (S49)")
+        if ("26" in ln.modifiers) != (case.setting in FACILITY_SETTINGS):
+            problems.append(f"{ln.display}: modifier 26 must be present iff the setting is a facility (S23, S24, S25)")
         if ln.code == "76000":
             problems.append("a 76000 guidance line was produced (S41: never for injections)")
     by_code: dict[str, list[Any]] = {}
@@ -364,6 +366,11 @@ TABLE_E += [
     # codes that do take modifier 50: no not-bilateral warning
     *[Case(f"{c}-50 -> accepted, no not-bilateral warning", "S21,S7,S53", (P(c, mods=["50"]),),
            no_warn=(("not a bilateral",), ("not bilateral",))) for c in ("64490", "64483", "64633", "27096", "64405")],
+    # 59/XS may not force payment of guidance that the primary code includes
+    Case("64483 + 77003-59 entered -> still no guidance line", "S19,S5", ("64483", P("77003", mods=["59"])),
+         lines=(), states={"64483": "included"}),
+    Case("62323 + 77003-XS entered medicare -> still no guidance line", "S19,S6",
+         ("62323", P("77003", mods=["XS"])), payer="medicare", lines=(), states={"62323": "included"}),
     # RT/LT/50 modifiers win over the laterality field, with a mismatch warning
     Case("64405-RT laterality left -> mismatch warning", "S21", (P("64405", mods=["RT"], lat="left"),),
          lines=("77002",), warn=(("64405", "RT", "left"),)),
