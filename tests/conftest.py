@@ -35,3 +35,23 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("GUIDECODE_USER_DIR", str(home / "guidecode-user"))
+
+
+@pytest.fixture
+def ui_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A window-settings store in a fresh INI file (desktop.ui.settings), never the user's."""
+    from desktop.ui.settings import Settings
+
+    return Settings.at(tmp_path / "GuideCode.ini")
+
+
+@pytest.fixture
+def main_window(qtbot, catalog, ui_settings):  # type: ignore[no-untyped-def]
+    """The real GuideCode window over the shipped data, shown (offscreen) and closed after the test."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(catalog, ui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window

@@ -1,0 +1,217 @@
+"""Ranked procedure search over the catalog: pure Python, no Qt, built once per catalog.
+
+A query is split into tokens (letters and digits, case-folded, in any order). A record matches when
+every token is a prefix of its code or of a word of its plain name or lay terms. Matches are ranked in
+tiers, and by code inside a tier:
+
+0. the code itself (``64405``);
+1. a code prefix (``644`` lists 64400...64495);
+2. the whole query starts the name or one of the lay terms (``si joint`` -> "SI joint injection");
+3. every token starts a word of the plain name;
+4. every token starts a word of one lay term (``esi lumbar`` -> "lumbar ESI");
+5. the rest (the tokens are spread over the name and several terms).
+
+Given a date of service, records not valid on it come after the valid ones of the same tier (they are
+still listed: the window greys them). The index is a sorted word list with posting sets, searched with
+:mod:`bisect`, so a keystroke costs a few set operations instead of a scan (measured in
+``bench/bench_search.py``). Any text is accepted: regex metacharacters are just punctuation here,
+control characters are dropped, very long queries are cut, other scripts are case-folded like Latin.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from desktop.core.model import CodeRecord
+
+MAX_QUERY_CHARS = 200
+MAX_TOKENS = 12
+MAX_TOKEN_CHARS = 40
+_TOKEN_RE = re.compile(r"[^\W_]+")
+# "77003-26" or "64405-50-RT" as pasted from a claim: search for the code.
+_CODE_WITH_MODIFIERS_RE = re.compile(r"^\s*([0-9a-z]{5})(?:\s*-\s*[0-9a-z]{2})+\s*$", re.IGNORECASE)
+_MAX_CHAR = chr(0x10FFFF)
+_CACHE_LIMIT = 512
+
+TIER_EXACT, TIER_CODE_PREFIX, TIER_PHRASE, TIER_NAME, TIER_TERM, TIER_SPREAD = range(6)
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The search tokens of ``text``: case-folded runs of letters and digits, at most 12 of 40 chars."""
+    text = text[:MAX_QUERY_CHARS]
+    match = _CODE_WITH_MODIFIERS_RE.match(text)
+    if match:
+        text = match.group(1)
+    # NFKC folds full-width digits and letters (e.g. from an IME) onto the ASCII ones codes use.
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    found = _TOKEN_RE.findall(folded)
+    return tuple(t[:MAX_TOKEN_CHARS] for t in found[:MAX_TOKENS])
+
+
+def _words(text: str) -> list[str]:
+    return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _phrase(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+class _PrefixIndex:
+    """Sorted unique keys with the set of record positions behind each; prefix lookups by bisect."""
+
+    def __init__(self, pairs: Iterable[tuple[str, int]]) -> None:
+        postings: dict[str, set[int]] = {}
+        for key, pos in pairs:
+            postings.setdefault(key, set()).add(pos)
+        self.keys = sorted(postings)
+        self.sets = [frozenset(postings[k]) for k in self.keys]
+        self._cache: dict[str, frozenset[int]] = {}
+
+    def prefixed(self, prefix: str) -> frozenset[int]:
+        """Positions of the records having a key that starts with ``prefix``."""
+        hit = self._cache.get(prefix)
+        if hit is not None:
+            return hit
+        lo = bisect_left(self.keys, prefix)
+        hi = bisect_left(self.keys, prefix + _MAX_CHAR, lo)
+        if hi - lo == 1:
+            hit = self.sets[lo]
+        elif hi == lo:
+            hit = frozenset()
+        else:
+            hit = frozenset().union(*self.sets[lo:hi])
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[prefix] = hit
+        return hit
+
+
+class SearchIndex:
+    """The catalog's records in code order, searchable by code prefix and by words in any order."""
+
+    def __init__(self, records: Iterable[CodeRecord]) -> None:
+        self.records: tuple[CodeRecord, ...] = tuple(sorted(records, key=lambda r: r.code))
+        codes = [r.code.casefold() for r in self.records]
+        self._codes = codes
+        self._position = {c: i for i, c in enumerate(codes)}
+        name_words: list[tuple[str, int]] = []
+        all_words: list[tuple[str, int]] = []
+        term_words: list[tuple[str, int]] = []  # (word, term id)
+        phrases: list[tuple[str, int]] = []
+        term_owner: list[int] = []  # term id -> record position
+        for pos, rec in enumerate(self.records):
+            for word in _words(rec.name):
+                name_words.append((word, pos))
+                all_words.append((word, pos))
+            phrases.append((_phrase(rec.name), pos))
+            for term in rec.terms:
+                term_id = len(term_owner)
+                term_owner.append(pos)
+                for word in _words(term):
+                    all_words.append((word, pos))
+                    term_words.append((word, term_id))
+                phrases.append((_phrase(term), pos))
+        self._name = _PrefixIndex(name_words)
+        self._words = _PrefixIndex(all_words)
+        self._term_words = _PrefixIndex(term_words)
+        self._term_owner = term_owner
+        self._phrases = _PrefixIndex(phrases)
+        self._valid_on: tuple[date, list[bool]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def _code_range(self, prefix: str) -> range:
+        lo = bisect_left(self._codes, prefix)
+        hi = bisect_left(self._codes, prefix + _MAX_CHAR, lo)
+        return range(lo, hi)
+
+    def search(self, query: str, when: date | None = None) -> list[int]:
+        """Positions in :attr:`records` matching ``query``, best first; every record for a blank query."""
+        return [pos for _, pos in self.ranked(query, when)]
+
+    def ranked(self, query: str, when: date | None = None) -> list[tuple[int, int]]:
+        """``(tier, position)`` pairs for ``query``, best first (tiers: see the module docstring)."""
+        toks = tokens(query)
+        if not toks:
+            return self._order([(TIER_SPREAD, set(range(len(self.records))))], when)
+        code_hits: set[int] = set()
+        matched: set[int] | None = None
+        for tok in toks:
+            in_code = self._code_range(tok)
+            hits = self._words.prefixed(tok)
+            if in_code:
+                code_hits.update(in_code)
+                hits = hits.union(in_code)
+            matched = set(hits) if matched is None else matched & hits
+            if not matched:
+                return []
+        assert matched is not None
+        tiers: list[tuple[int, set[int]]] = []
+        exact = self._position.get(toks[0]) if len(toks) == 1 else None
+        if exact is not None and exact in matched:
+            tiers.append((TIER_EXACT, {exact}))
+            matched.discard(exact)
+        by_code = matched & code_hits
+        tiers.append((TIER_CODE_PREFIX, by_code))
+        rest = matched - by_code
+        if rest:
+            phrase = rest & self._phrases.prefixed(" ".join(toks))
+            rest -= phrase
+            name = set(rest)
+            for tok in toks:
+                name &= self._name.prefixed(tok)
+            rest -= name
+            term: set[int] = set()
+            if rest:
+                term_ids: set[int] | frozenset[int] = self._term_words.prefixed(toks[0])
+                for tok in toks[1:]:
+                    term_ids = term_ids & self._term_words.prefixed(tok)
+                term = rest & {self._term_owner[t] for t in term_ids}
+                rest -= term
+            tiers += [(TIER_PHRASE, phrase), (TIER_NAME, name), (TIER_TERM, term), (TIER_SPREAD, rest)]
+        return self._order(tiers, when)
+
+    def _order(self, tiers: list[tuple[int, set[int]]], when: date | None) -> list[tuple[int, int]]:
+        """Each tier in code order; with a date, the records valid on it first."""
+        if when is None:
+            return [(tier, pos) for tier, group in tiers for pos in sorted(group)]
+        valid = self._validity(when)
+        out: list[tuple[int, int]] = []
+        for tier, group in tiers:
+            ordered = sorted(group)
+            out += [(tier, pos) for pos in ordered if valid[pos]]
+            out += [(tier, pos) for pos in ordered if not valid[pos]]
+        return out
+
+    def _validity(self, when: date) -> list[bool]:
+        if self._valid_on is None or self._valid_on[0] != when:
+            self._valid_on = (when, [r.valid_on(when) for r in self.records])
+        return self._valid_on[1]
+
+    def search_records(self, query: str, when: date | None = None) -> list[CodeRecord]:
+        return [self.records[pos] for pos in self.search(query, when)]
+
+
+def deleted_year(record: CodeRecord) -> int | None:
+    """The code-set year a code was deleted in (valid to 2018-12-31 -> deleted 2019), if it was."""
+    if record.valid_to is None:
+        return None
+    return (record.valid_to + timedelta(days=1)).year
+
+
+def validity_note(record: CodeRecord, when: date) -> str | None:
+    """Why ``record`` cannot be billed on ``when`` ("deleted 2019 → use 77002"), or None if it can."""
+    if record.valid_on(when):
+        return None
+    if record.valid_to is not None and when > record.valid_to:
+        note = f"deleted {deleted_year(record)}"
+        if record.replaced_by:
+            return f"{note} \u2192 use {' / '.join(record.replaced_by)}"
+        return f"{note}, no direct replacement"
+    assert record.valid_from is not None
+    return f"new in {record.valid_from.year}, not valid yet on this date"

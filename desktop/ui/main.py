@@ -1,0 +1,99 @@
+"""``run_gui``: the QApplication, the catalog, the main window. Called by ``desktop.cli`` when no
+command is given."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from desktop import APP_NAME, ORG_NAME, __version__
+
+log = logging.getLogger(__name__)
+
+
+def _application() -> QApplication:
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationDisplayName(APP_NAME)
+    return app
+
+
+def data_error_text(exc: Exception) -> tuple[str, str]:
+    """The dialog's short text and its details (every problem, one per line) for a DataError."""
+    problems = getattr(exc, "problems", ())
+    details = "\n".join(str(p) for p in problems) or str(exc)
+    text = ("GuideCode cannot start because its rule data could not be loaded.\n\n"
+            f"{exc}\n\nReinstall GuideCode, or remove the data pack named above.")
+    return text, details
+
+
+def show_data_error(exc: Exception, error_dialogs: bool) -> None:
+    text, details = data_error_text(exc)
+    print(f"guidecode: the data could not be loaded: {exc}", file=sys.stderr)
+    if not error_dialogs:
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME}: data error", text, QMessageBox.StandardButton.Close)
+    box.setObjectName("dataErrorBox")
+    box.setDetailedText(details)
+    box.exec()
+
+
+def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
+    """Open the GuideCode window; returns the exit status (1 if the data cannot be loaded)."""
+    from desktop.cli import load_catalog
+    from desktop.core.loader import DataError
+
+    app = _application()
+    try:
+        catalog = load_catalog(data_dir)
+    except DataError as exc:
+        show_data_error(exc, error_dialogs)
+        return 1
+
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.settings import Settings
+
+    window = MainWindow(catalog, Settings.user())
+    if os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1":
+        _quit_after_first_paint(app, window)
+    window.show()
+    status = app.exec()
+    window.save_settings()
+    return int(status)
+
+
+def _quit_after_first_paint(app: QApplication, window: QWidget) -> None:
+    """``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py): at the first paint of the procedure
+    list print ``STARTUP {json}`` with ``time.time()`` and quit, the same probe as ../shared/baseline/app.py,
+    so a harness can measure launch -> first painted window for both apps the same way."""
+    import json
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QListView
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not self.seen:
+                self.seen = True
+                marks = {"epoch_paint": time.time(), "platform": app.platformName(),
+                         "frozen": bool(getattr(sys, "frozen", False))}
+                print("STARTUP " + json.dumps(marks), flush=True)
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    probe = FirstPaint(window)
+    listing = window.findChild(QListView, "procedureList")
+    (listing.viewport() if listing is not None else window).installEventFilter(probe)

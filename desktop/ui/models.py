@@ -1,0 +1,335 @@
+"""Qt item models for the window: the searchable procedure list, the encounter's procedures and the
+spinal-region checklist.
+
+Views read records through the named roles below (``index.data(RecordRole)``), never by row number, so
+a filtered or reordered list can never hand back the wrong code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
+
+from desktop.core.engine import REGION_LABEL
+from desktop.core.model import (
+    MODALITY_LABELS,
+    REGIONS,
+    CodeRecord,
+    Laterality,
+    Modality,
+    ProcedureEntry,
+    Region,
+)
+from desktop.core.search import SearchIndex, validity_note
+
+_USER = Qt.ItemDataRole.UserRole.value
+RecordRole = _USER + 1  # the CodeRecord
+CodeRole = _USER + 2  # its code, e.g. "64405"
+ValidRole = _USER + 3  # bool: valid on the model's date of service
+NoteRole = _USER + 4  # "deleted 2019 → use 77002", or "" when valid
+EntryRole = _USER + 10  # the encounter row as a ProcedureEntry
+RowRole = _USER + 11  # the EncounterRow itself
+RegionRole = _USER + 20  # the region name ("cervical") of a checklist item
+
+_ModelIndex = QModelIndex | QPersistentModelIndex
+_INVALID = QModelIndex()
+LATERALITY_LABELS: dict[Laterality, str] = {"left": "Left", "right": "Right", "bilateral": "Bilateral"}
+
+
+class ProcedureListModel(QAbstractListModel):
+    """The catalog's records matching the current search, ranked by :class:`SearchIndex`.
+
+    Filtering is a model reset over a precomputed index (see ``bench/bench_search.py`` for why not a
+    QSortFilterProxyModel). Records not valid on the date of service stay listed, greyed and italic,
+    with the reason ("deleted 2019 → use 77002").
+    """
+
+    def __init__(self, index: SearchIndex, when: date, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._index = index
+        self._when = when
+        self._rows: list[int] = index.search("", when)
+        self._query = ""
+        self._notes: dict[int, str | None] = {}
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    # Qt overrides -------------------------------------------------------------------------------
+    def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) or index.column() != 0:
+            return None
+        pos = self._rows[index.row()]
+        rec = self._index.records[pos]
+        if role == Qt.ItemDataRole.DisplayRole:
+            note = self._note(pos)
+            text = f"{rec.code}   {rec.name}"
+            return f"{text}   \u2014 {note}" if note else text
+        if role == RecordRole:
+            return rec
+        if role == CodeRole:
+            return rec.code
+        if role == ValidRole:
+            return self._note(pos) is None
+        if role == NoteRole:
+            return self._note(pos) or ""
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if self._note(pos) is None:
+                return None
+            return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._italic if self._note(pos) is not None else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            parts = [f"{rec.code}: {rec.name}"]
+            if rec.terms:
+                parts.append("Also searched as: " + ", ".join(rec.terms))
+            note = self._note(pos)
+            parts.append(f"Not billable on {self._when.isoformat()}: {note}" if note else "Enter adds it")
+            return "\n".join(parts)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            note = self._note(pos)
+            return f"{rec.code} {rec.name}" + (f", {note}" if note else "")
+        return None
+
+    def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = dict(super().roleNames())
+        for role, name in ((RecordRole, b"record"), (CodeRole, b"code"), (ValidRole, b"valid"), (NoteRole, b"note")):
+            names[role] = QByteArray(name)
+        return names
+
+    # API ----------------------------------------------------------------------------------------
+    @property
+    def query(self) -> str:
+        return self._query
+
+    @property
+    def total(self) -> int:
+        return len(self._index)
+
+    def set_query(self, text: str) -> int:
+        """Show the records matching ``text``, best first; returns how many."""
+        rows = self._index.search(text, self._when)
+        self._query = text
+        if rows != self._rows:
+            self.beginResetModel()
+            self._rows = rows
+            self.endResetModel()
+        return len(rows)
+
+    def set_date(self, when: date) -> None:
+        """Re-grey (and re-rank: not-valid codes last in their tier) the list for another date of service."""
+        if when == self._when:
+            return
+        self._when = when
+        self._notes.clear()
+        rows = self._index.search(self._query, when)
+        if rows != self._rows:
+            self.beginResetModel()
+            self._rows = rows
+            self.endResetModel()
+        elif self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+
+    def set_index(self, index: SearchIndex) -> None:
+        """Swap in another catalog's index (after a data pack is loaded), keeping the query."""
+        self.beginResetModel()
+        self._index = index
+        self._notes.clear()
+        self._rows = index.search(self._query, self._when)
+        self.endResetModel()
+
+    def record_at(self, row: int) -> CodeRecord | None:
+        if 0 <= row < len(self._rows):
+            return self._index.records[self._rows[row]]
+        return None
+
+    def row_of(self, code: str) -> int:
+        for row, pos in enumerate(self._rows):
+            if self._index.records[pos].code == code:
+                return row
+        return -1
+
+    def _note(self, pos: int) -> str | None:
+        if pos not in self._notes:
+            self._notes[pos] = validity_note(self._index.records[pos], self._when)
+        return self._notes[pos]
+
+
+@dataclass(frozen=True)
+class EncounterRow:
+    """One procedure in the encounter being built, with what the coder set for it."""
+
+    record: CodeRecord
+    units: int = 1
+    laterality: Laterality | None = None
+    modality: Modality | None = None  # None: the encounter's modality
+    regions: tuple[Region, ...] = ()
+
+    @property
+    def code(self) -> str:
+        return self.record.code
+
+    def entry(self) -> ProcedureEntry:
+        regions = tuple(r for r in REGIONS if r in self.regions) if self.record.spinal else ()
+        return ProcedureEntry(self.record.code, self.units, (), self.modality, regions, self.laterality)
+
+    def summary(self) -> str:
+        bits = [f"\u00d7{self.units}"]
+        if self.record.spinal:
+            bits.append(", ".join(REGION_LABEL[r].lower() for r in REGIONS if r in self.regions)
+                        or "no region ticked")
+        if self.laterality:
+            bits.append(LATERALITY_LABELS[self.laterality].lower())
+        if self.modality:
+            bits.append(f"{MODALITY_LABELS[self.modality]} (this procedure)")
+        return " \u00b7 ".join(bits)
+
+
+class EncounterModel(QAbstractListModel):
+    """The procedures of the encounter, in the order they were added."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[EncounterRow] = []
+
+    def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) or index.column() != 0:
+            return None
+        row = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"{row.code}   {row.summary()}   \u2014 {row.record.name}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.code}: {row.record.name}"
+        if role == RowRole:
+            return row
+        if role == EntryRole:
+            return row.entry()
+        if role == CodeRole:
+            return row.code
+        if role == RecordRole:
+            return row.record
+        return None
+
+    def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = dict(super().roleNames())
+        for role, name in ((RowRole, b"row"), (EntryRole, b"entry"), (CodeRole, b"code"), (RecordRole, b"record")):
+            names[role] = QByteArray(name)
+        return names
+
+    def rows(self) -> tuple[EncounterRow, ...]:
+        return tuple(self._rows)
+
+    def entries(self) -> tuple[ProcedureEntry, ...]:
+        return tuple(r.entry() for r in self._rows)
+
+    def row(self, n: int) -> EncounterRow:
+        return self._rows[n]
+
+    def add(self, record: CodeRecord, **fields: object) -> int:
+        n = len(self._rows)
+        self.beginInsertRows(_INVALID, n, n)
+        self._rows.append(EncounterRow(record, **fields))  # type: ignore[arg-type]
+        self.endInsertRows()
+        return n
+
+    def remove(self, n: int) -> None:
+        if not 0 <= n < len(self._rows):
+            return
+        self.beginRemoveRows(_INVALID, n, n)
+        del self._rows[n]
+        self.endRemoveRows()
+
+    def clear(self) -> None:
+        if not self._rows:
+            return
+        self.beginResetModel()
+        self._rows.clear()
+        self.endResetModel()
+
+    def update(self, n: int, **changes: object) -> None:
+        """Change fields of row ``n`` (units, laterality, modality, regions)."""
+        new = replace(self._rows[n], **changes)  # type: ignore[arg-type]
+        if new == self._rows[n]:
+            return
+        self._rows[n] = new
+        idx = self.index(n)
+        self.dataChanged.emit(idx, idx)
+
+    def replace_records(self, lookup: Callable[[str], CodeRecord | None]) -> None:
+        """Point rows at fresh records after the catalog changed (``lookup(code) -> CodeRecord | None``)."""
+        for n, row in enumerate(self._rows):
+            rec = lookup(row.code)
+            if rec is not None and rec is not row.record:
+                self._rows[n] = replace(row, record=rec)
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+
+
+class RegionModel(QStandardItemModel):
+    """The four spinal regions as checkable items; ``itemChanged`` reports a tick."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.updating = False
+        for n, region in enumerate(REGIONS, start=1):
+            item = QStandardItem(f"{REGION_LABEL[region]}")
+            item.setData(region, RegionRole)
+            item.setCheckable(True)
+            item.setEditable(False)
+            item.setToolTip(f"Tick if the {region} region was injected (Ctrl+{n})")
+            item.setData(f"{REGION_LABEL[region]} region", Qt.ItemDataRole.AccessibleTextRole)
+            self.appendRow(item)
+
+    def region_item(self, region: Region) -> QStandardItem:
+        item = self.item(REGIONS.index(region))
+        assert item is not None
+        return item
+
+    def checked(self) -> tuple[Region, ...]:
+        out: list[Region] = []
+        for n, region in enumerate(REGIONS):
+            item = self.item(n)
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
+                out.append(region)
+        return tuple(out)
+
+    def set_checked(self, regions: tuple[Region, ...], enabled: bool) -> None:
+        """Show a procedure's regions without reporting them back as ticks."""
+        self.updating = True
+        try:
+            for n, region in enumerate(REGIONS):
+                item = self.item(n)
+                assert item is not None
+                state = Qt.CheckState.Checked if region in regions else Qt.CheckState.Unchecked
+                if item.checkState() != state:
+                    item.setCheckState(state)
+                if item.isEnabled() != enabled:
+                    item.setEnabled(enabled)
+        finally:
+            self.updating = False
+
+    def toggle(self, region: Region) -> None:
+        item = self.region_item(region)
+        if not item.isEnabled():
+            return
+        checked = item.checkState() == Qt.CheckState.Checked
+        item.setCheckState(Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked)
