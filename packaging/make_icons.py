@@ -8,7 +8,9 @@ Writes (all committed; re-run only when the drawing changes):
   installs them) and the window icon (``guidecode-256.png``);
 - ``guidecode.ico``: Windows exe + installer icon, PNG-compressed entries 16..256 (Windows Vista and
   later read PNG entries; GuideCode needs Windows 10 1809+ anyway);
-- ``guidecode.icns``: macOS .app icon, PNG entries icp4..ic10 (16..1024 px).
+- ``guidecode.icns``: macOS .app icon, PNG entries icp4..ic10 (16..1024 px);
+- ``packaging/splash.png`` (``--splash-out``): the image of PyInstaller's optional onefile splash screen
+  (a build input, not shipped as a resource).
 
 No downloads and no Pillow: the ICO and ICNS containers are written by hand (both are a small header +
 a table of PNG blobs). Each size is drawn from the same vector description, not downscaled, so the
@@ -96,6 +98,38 @@ def draw_png(size: int) -> bytes:
     return bytes(data.data())
 
 
+def draw_splash(width: int = 480, height: int = 240) -> bytes:
+    """The onefile splash image: the icon, the name and "Starting..." on the icon's blue, PNG-encoded.
+    No magenta anywhere: PyInstaller's Windows splash uses #ff00ff as the transparent colour."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter
+
+    img = QImage(width, height, QImage.Format.Format_RGB32)
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    grad = QLinearGradient(QPointF(0, 0), QPointF(0, height))
+    grad.setColorAt(0.0, QColor("#2f80d1"))
+    grad.setColorAt(1.0, QColor("#1b4f8f"))
+    p.fillRect(0, 0, width, height, grad)
+    icon = QImage.fromData(draw_png(128), "PNG")
+    p.drawImage(QPointF(32, (height - 128) / 2), icon)
+    p.setPen(QColor("#ffffff"))
+    title = QFont("DejaVu Sans", 30, QFont.Weight.Bold)
+    p.setFont(title)
+    left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    p.drawText(QRectF(184, 60, width - 200, 60), left, "GuideCode")
+    p.setFont(QFont("DejaVu Sans", 13))
+    p.drawText(QRectF(186, 124, width - 200, 40), left, "Starting\u2026")
+    p.end()
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not img.save(buf, "PNG"):
+        raise RuntimeError("could not encode the splash image as PNG")
+    buf.close()
+    return bytes(data.data())
+
+
 def ico_bytes(pngs: dict[int, bytes]) -> bytes:
     """A Windows .ico holding one PNG entry per size (ICONDIR + ICONDIRENTRY table + payloads)."""
     sizes = sorted(pngs)
@@ -123,6 +157,7 @@ def icns_bytes(pngs: dict[int, bytes]) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "resources" / "icons")
+    ap.add_argument("--splash-out", type=Path, default=Path(__file__).resolve().parent / "splash.png")
     args = ap.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
@@ -138,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         written.append(path)
     (args.out / "guidecode.ico").write_bytes(ico_bytes({s: pngs[s] for s in ICO_SIZES}))
     (args.out / "guidecode.icns").write_bytes(icns_bytes(pngs))
-    written += [args.out / "guidecode.ico", args.out / "guidecode.icns"]
+    args.splash_out.write_bytes(draw_splash())
+    written += [args.out / "guidecode.ico", args.out / "guidecode.icns", args.splash_out]
     for path in written:
         print(f"{path}  {path.stat().st_size} B")
     del app

@@ -34,7 +34,7 @@ t="$(now)"
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null || PY=python3
 export PYTHON="$PY"
-PKGS=(binutils dpkg-dev xvfb xauth desktop-file-utils
+PKGS=(binutils xvfb xauth desktop-file-utils
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libxcb-sync1
   libxcb-xfixes0 libwayland-client0 libwayland-cursor0 fonts-dejavu-core)

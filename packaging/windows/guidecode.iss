@@ -1,0 +1,82 @@
+; Inno Setup 6 script for GuideCode: a per-user installer of the onedir build (no admin rights needed).
+;
+;   iscc /DAppVersion=0.1.0 packaging\windows\guidecode.iss
+;
+; Input : dist\guidecode-onedir\ (bash packaging/build.sh onedir on Windows: GuideCode.exe + _internal\)
+; Output: dist\GuideCode-<version>-setup.exe
+;
+; Per-user by default: {autopf} is %LOCALAPPDATA%\Programs when PrivilegesRequired=lowest, so a billing PC
+; without admin rights installs with no UAC prompt; an administrator may still pick "all users" in the
+; dialog. Silent install for CI / IT roll-outs: GuideCode-<v>-setup.exe /VERYSILENT /SUPPRESSMSGBOXES.
+; Upgrades install over the old version with the same AppId; [InstallDelete] removes the old _internal\
+; first so old and new Qt/Python DLLs never mix. Not compiled on the Linux CI host: built and smoke-tested
+; by .github/workflows/release.yml on windows-2022 (see packaging/README.md).
+
+#ifndef AppVersion
+  #error Pass the version: iscc /DAppVersion=x.y.z guidecode.iss
+#endif
+#define AppName "GuideCode"
+#define AppExeName "GuideCode.exe"
+#define RepoRoot AddBackslash(SourcePath) + "..\.."
+#ifndef SourceDir
+  #define SourceDir RepoRoot + "\dist\guidecode-onedir"
+#endif
+
+[Setup]
+; Fixed for the life of the product: Windows finds the installed copy (upgrade, uninstall) by it.
+AppId={{50E54F92-AFA8-4346-8B83-4A8BB0BC4A90}
+AppName={#AppName}
+AppVersion={#AppVersion}
+AppVerName={#AppName} {#AppVersion}
+AppPublisher=GuideCode
+AppComments=Offline reference for imaging-guidance codes in pain and spine procedures
+VersionInfoVersion={#AppVersion}
+VersionInfoProductName={#AppName}
+VersionInfoDescription={#AppName} setup
+DefaultDirName={autopf}\{#AppName}
+DefaultGroupName={#AppName}
+DisableProgramGroupPage=yes
+DisableDirPage=auto
+PrivilegesRequired=lowest
+PrivilegesRequiredOverridesAllowed=dialog
+; Qt 6.8+ supports Windows 10 1809 (build 17763) and later only.
+MinVersion=10.0.17763
+ArchitecturesAllowed=x64compatible
+ArchitecturesInstallIn64BitMode=x64compatible
+OutputDir={#RepoRoot}\dist
+OutputBaseFilename={#AppName}-{#AppVersion}-setup
+SetupIconFile={#RepoRoot}\resources\icons\guidecode.ico
+UninstallDisplayIcon={app}\{#AppExeName}
+UninstallDisplayName={#AppName} {#AppVersion}
+Compression=lzma2/max
+SolidCompression=yes
+WizardStyle=modern
+CloseApplications=yes
+RestartApplications=no
+SetupLogging=yes
+
+[Languages]
+Name: "english"; MessagesFile: "compiler:Default.isl"
+
+[Tasks]
+Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
+
+[InstallDelete]
+; a clean upgrade: the previous version's runtime goes before the new one is copied
+Type: filesandordirs; Name: "{app}\_internal"
+
+[Files]
+Source: "{#SourceDir}\{#AppExeName}"; DestDir: "{app}"; Flags: ignoreversion
+Source: "{#SourceDir}\_internal\*"; DestDir: "{app}\_internal"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[Icons]
+Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExeName}"; Comment: "Which imaging-guidance code to bill"
+Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExeName}"; Tasks: desktopicon
+
+[Run]
+Filename: "{app}\{#AppExeName}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
+
+[UninstallDelete]
+; Python may leave compiled caches next to the bundle; the user's settings, packs and logs live in
+; %APPDATA% / %LOCALAPPDATA%\GuideCode and are kept.
+Type: filesandordirs; Name: "{app}\_internal"
