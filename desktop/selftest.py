@@ -4,7 +4,8 @@ It runs inside the real executable (the frozen build in CI, the installed copy a
 .dmg install) and checks, in order:
 
 1. the bundled ``resources/`` folder is where :mod:`desktop.paths` says it is, with the data and icons;
-2. all rule data loads and validates (the built-in data, plus the data packs in ``--data-dir``);
+2. all rule data loads and validates (the built-in data, plus the data packs in ``--data-dir``); in a
+   frozen build the bundled catalog cache (desktop/core/catalog_cache.py) must equal a fresh parse;
 3. known encounters resolve to their known answers through the real engine, entered through the same
    JSON contract as ``guidecode resolve`` (64405 + fluoroscopy -> 77002; 62323 + fluoroscopy -> guidance
    included, no line);
@@ -94,6 +95,22 @@ def load_data(data_dir: Path | None) -> tuple[Any, Any]:
         raise SelfTestFailure(f"the data packs in {data_dir} cannot be loaded (exit {exc.code})") from exc
     _check(len(builtin.records) > 0, "the built-in data has no code records")
     return builtin, effective
+
+
+def check_catalog_cache(builtin: Any) -> str:
+    """A bundled catalog cache (frozen builds) must equal a fresh parse of the bundled data."""
+    from desktop.core import catalog_cache
+    from desktop.core.loader import load_folder
+    from desktop.paths import builtin_data_dir, resource
+
+    cache = resource(catalog_cache.CACHE_RESOURCE)
+    if not cache.is_file():
+        return "no catalog cache"
+    data_dir = builtin_data_dir()
+    _check(catalog_cache.load(cache, data_dir) is not None,
+           f"the bundled catalog cache {cache} is stale or unreadable (it does not match the bundled data)")
+    _check(load_folder(data_dir) == builtin, "the bundled catalog cache differs from a fresh parse of the data")
+    return "catalog cache verified"
 
 
 def check_engine(catalog: Any, when: date) -> list[str]:
@@ -200,6 +217,7 @@ def run_self_test(data_dir: Path | None = None) -> int:
     try:
         check_resources()
         builtin, effective = load_data(data_dir)
+        cache_note = check_catalog_cache(builtin)
         when = _service_date(builtin)
         cases = check_engine(builtin, when)
         with tempfile.TemporaryDirectory(prefix="guidecode-selftest-") as tmp:
@@ -215,6 +233,6 @@ def run_self_test(data_dir: Path | None = None) -> int:
     packs = f", {len(effective.packs) - 1} data pack(s)" if effective is not builtin else ""
     frozen = "frozen" if getattr(sys, "frozen", False) else "source"
     _emit(f"SELFTEST ok: GuideCode {__version__}, data {builtin.data_version} ({len(builtin.records)} codes"
-          f"{packs}); engine and window: {', '.join(cases)}; summary PDF written; {platform}, {frozen}, "
+          f"{packs}, {cache_note}); engine and window: {', '.join(cases)}; summary PDF written; {platform}, {frozen}, "
           f"{time.perf_counter() - t0:.2f} s", error=False)
     return 0

@@ -90,21 +90,28 @@ EXE="$ROOT/dist/guidecode"
 # ---------------------------------------------------------------- 2. frozen onefile checks
 t="$(now)"
 mei_before="$(mei_dirs)"
-check_run onefile-selftest-offscreen '^SELFTEST ok: .*frozen' "$EXE" --self-test
-check_run onefile-selftest-xcb '^SELFTEST ok: .*xcb, frozen' \
+check_run onefile-selftest-offscreen '^SELFTEST ok: .*catalog cache verified.*frozen' "$EXE" --self-test
+check_run onefile-selftest-xcb '^SELFTEST ok: .*catalog cache verified.*xcb, frozen' \
   xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" env QT_QPA_PLATFORM=xcb "$EXE" --self-test
 check_run onefile-version '^GuideCode [0-9.]+, data ' "$EXE" --version
 echo '{"date_of_service": "2026-03-02", "procedures": [{"code": "64405"}]}' > "$OUT/encounter.json"
 STDIN_FILE="$OUT/encounter.json" check_run onefile-resolve '"code": "77002"' "$EXE" resolve -
+# a data pack (checksums need hashlib's sha256 without OpenSSL, which the spec leaves out)
+echo '{"date_of_service": "2026-03-02", "modality": "ultrasound", "procedures": [{"code": "64405"}]}' \
+  > "$OUT/encounter-us.json"
+check_run onefile-resolve-pack '"name": "Example payer notes"' \
+  "$EXE" resolve "$OUT/encounter-us.json" --data-dir "$ROOT/resources/samples/packs"
+check_run onefile-selftest-pack '^SELFTEST ok: .*1 data pack.*frozen' \
+  "$EXE" --self-test --data-dir "$ROOT/resources/samples/packs"
 [ "$(mei_dirs)" = "$mei_before" ] || fail "onefile left _MEI folders behind: $(comm -13 <(echo "$mei_before") <(mei_dirs))"
-lap "onefile self-tests (offscreen, xcb), --version, resolve" "$t"
+lap "onefile self-tests (offscreen, xcb, with a data pack), --version, resolve" "$t"
 
 # ---------------------------------------------------------------- 3. onedir + .deb
 t="$(now)"
 bash packaging/build.sh deb 2>&1 | grep -v '^WARNING: Location' | sed 's/^/  /'
 lap "build onedir + .deb" "$t"
 t="$(now)"
-check_run onedir-selftest '^SELFTEST ok: .*frozen' "$ROOT/dist/guidecode-onedir/guidecode" --self-test
+check_run onedir-selftest '^SELFTEST ok: .*catalog cache verified.*frozen' "$ROOT/dist/guidecode-onedir/guidecode" --self-test
 VERSION="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' desktop/__init__.py)"
 DEB="$ROOT/dist/guidecode_${VERSION}_$(dpkg --print-architecture).deb"
 [ -f "$DEB" ] || fail "$DEB was not built"
@@ -129,11 +136,11 @@ desktop-file-validate /usr/share/applications/guidecode.desktop || fail "invalid
 for s in 16 48 256 512; do
   [ -f "/usr/share/icons/hicolor/${s}x${s}/apps/guidecode.png" ] || fail "icon ${s}x${s} not installed"
 done
-check_run installed-selftest '^SELFTEST ok: .*frozen' /usr/bin/guidecode --self-test
+check_run installed-selftest '^SELFTEST ok: .*catalog cache verified.*frozen' /usr/bin/guidecode --self-test
 check_run installed-version "^GuideCode $VERSION, data " guidecode --version
 if command -v runuser >/dev/null && [ "$(id -u)" = 0 ]; then
   UHOME="$(mktemp -d)"; chown nobody "$UHOME"
-  check_run installed-selftest-unprivileged '^SELFTEST ok: .*frozen' \
+  check_run installed-selftest-unprivileged '^SELFTEST ok: .*catalog cache verified.*frozen' \
     runuser -u nobody -- env HOME="$UHOME" QT_QPA_PLATFORM=offscreen /usr/bin/guidecode --self-test
   rm -rf "$UHOME"
 fi

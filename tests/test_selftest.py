@@ -50,6 +50,7 @@ def test_passes_on_the_shipped_data_and_window(qapp, capsys: pytest.CaptureFixtu
     assert "64405\u219277002" in line
     assert "62323\u2192included" in line
     assert "summary PDF written" in line
+    assert "no catalog cache" in line            # from source; frozen builds bundle one (smoke_test.sh)
     assert "SELFTEST FAIL" not in err
 
 
@@ -60,6 +61,34 @@ def test_fails_when_the_data_is_broken(qapp, resources_copy: Path,  # type: igno
     err = capsys.readouterr().err
     assert "SELFTEST FAIL: the data does not load" in err
     assert "manifest.yaml" in err
+
+
+def test_verifies_a_bundled_catalog_cache(qapp, resources_copy: Path,  # type: ignore[no-untyped-def]
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.core import catalog_cache
+    from desktop.core.loader import load_folder
+
+    data = resources_copy / "data"
+    cache = resources_copy / catalog_cache.CACHE_RESOURCE
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(catalog_cache.dumps(load_folder(data), data))
+    assert selftest.run_self_test() == 0
+    assert "catalog cache verified" in capsys.readouterr().out
+
+
+def test_fails_when_the_catalog_cache_differs_from_the_data(qapp, resources_copy: Path,  # type: ignore[no-untyped-def]
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.core import catalog_cache
+    from desktop.core.loader import load_folder
+
+    data = resources_copy / "data"
+    real = load_folder(data)
+    forged = dataclasses.replace(real, records=real.records[1:])   # right fingerprint, wrong content
+    cache = resources_copy / catalog_cache.CACHE_RESOURCE
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(catalog_cache.dumps(forged, data))
+    assert selftest.run_self_test() == 1
+    assert "SELFTEST FAIL: the bundled catalog cache differs from a fresh parse" in capsys.readouterr().err
 
 
 def test_fails_when_the_icons_are_not_bundled(qapp, resources_copy: Path,  # type: ignore[no-untyped-def]

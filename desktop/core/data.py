@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from desktop.core import catalog_cache
 from desktop.core.loader import load_folder
 from desktop.core.model import Catalog
-from desktop.paths import builtin_data_dir
+from desktop.paths import builtin_data_dir, resource
 
 
 @lru_cache(maxsize=1)
 def load_builtin() -> Catalog:
     """The shipped data, loaded and validated once per process. Raises DataError if it is broken."""
-    return load_folder(builtin_data_dir())
+    data_dir = builtin_data_dir()
+    # A frozen build bundles the parsed catalog (~3 ms instead of ~30 ms); used only if made from these files.
+    cached = catalog_cache.load(resource(catalog_cache.CACHE_RESOURCE), data_dir)
+    return cached if cached is not None else load_folder(data_dir)
