@@ -132,10 +132,17 @@ class SearchIndex:
 
     def search(self, query: str, when: date | None = None) -> list[int]:
         """Positions in :attr:`records` matching ``query``, best first; every record for a blank query."""
-        return [pos for _, pos in self.ranked(query, when)]
+        out: list[int] = []
+        for _, group in self._tiers(query, when):
+            out += group
+        return out
 
     def ranked(self, query: str, when: date | None = None) -> list[tuple[int, int]]:
         """``(tier, position)`` pairs for ``query``, best first (tiers: see the module docstring)."""
+        return [(tier, pos) for tier, group in self._tiers(query, when) for pos in group]
+
+    def _tiers(self, query: str, when: date | None) -> list[tuple[int, list[int]]]:
+        # Plain lists of ints, no per-record tuples: a keystroke allocates nothing the GC must track.
         toks = tokens(query)
         if not toks:
             return self._order([(TIER_SPREAD, set(range(len(self.records))))], when)
@@ -176,16 +183,21 @@ class SearchIndex:
             tiers += [(TIER_PHRASE, phrase), (TIER_NAME, name), (TIER_TERM, term), (TIER_SPREAD, rest)]
         return self._order(tiers, when)
 
-    def _order(self, tiers: list[tuple[int, set[int]]], when: date | None) -> list[tuple[int, int]]:
+    def _order(self, tiers: list[tuple[int, set[int]]], when: date | None) -> list[tuple[int, list[int]]]:
         """Each tier in code order; with a date, the records valid on it first."""
         if when is None:
-            return [(tier, pos) for tier, group in tiers for pos in sorted(group)]
+            return [(tier, sorted(group)) for tier, group in tiers if group]
         valid = self._validity(when)
-        out: list[tuple[int, int]] = []
+        out: list[tuple[int, list[int]]] = []
         for tier, group in tiers:
+            if not group:
+                continue
             ordered = sorted(group)
-            out += [(tier, pos) for pos in ordered if valid[pos]]
-            out += [(tier, pos) for pos in ordered if not valid[pos]]
+            good = [pos for pos in ordered if valid[pos]]
+            if len(good) == len(ordered):
+                out.append((tier, ordered))
+            else:
+                out.append((tier, good + [pos for pos in ordered if not valid[pos]]))
         return out
 
     def _validity(self, when: date) -> list[bool]:

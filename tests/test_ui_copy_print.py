@@ -1,0 +1,179 @@
+"""Copy (what the clipboard receives, byte for byte) and Print / Save as PDF (a real one-page PDF)."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+from desktop import __version__
+from desktop.ui.present import DISCLAIMER, TSV_MIME, summary_html
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+DOS = date(2026, 3, 16)
+
+
+@pytest.fixture
+def worked_example(main_window):  # type: ignore[no-untyped-def]
+    """64405 + 62281 cervical + 62282 lumbar, fluoroscopy, ASC, Medicare."""
+    w = main_window
+    w.set_date(DOS)
+    w.set_setting("asc")
+    w.set_payer("medicare")
+    w.set_modality("fluoroscopy")
+    w.add_procedure("64405")
+    w.add_procedure("62281")
+    w.set_region("cervical", True)
+    w.add_procedure("62282")
+    w.set_region("lumbar", True)
+    assert w.displayed_lines() == ["77002-26 \u00d71", "77003-26 \u00d71", "77003-26-XS \u00d71"]
+    return w
+
+
+EXPECTED_TEXT = "77002-26 \u00d71\n77003-26 \u00d71\n77003-26-XS \u00d71"
+EXPECTED_TSV = "77002\t26\t\t\t\t1\r\n77003\t26\t\t\t\t1\r\n77003\t26\tXS\t\t\t1\r\n"
+
+
+def clipboard_formats() -> dict[str, bytes]:
+    mime = QGuiApplication.clipboard().mimeData()
+    return {fmt: bytes(mime.data(fmt).data()) for fmt in mime.formats()}
+
+
+def test_ctrl_c_in_the_search_box_copies_the_lines_in_two_formats(qtbot, worked_example) -> None:
+    w = worked_example
+    QGuiApplication.clipboard().clear()
+    w.focus_search()
+    w.search_edit.deselect()
+    assert w.search_edit.hasFocus() and not w.search_edit.hasSelectedText()
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    formats = clipboard_formats()
+    assert sorted(formats) == sorted(["text/plain", TSV_MIME])
+    assert formats["text/plain"].decode("utf-8") == EXPECTED_TEXT
+    assert QGuiApplication.clipboard().text() == EXPECTED_TEXT
+    assert formats[TSV_MIME].decode("utf-8") == EXPECTED_TSV
+    assert w.statusBar().currentMessage() == "Copied 3 lines."
+
+
+def test_ctrl_c_with_text_selected_in_the_search_box_copies_that_text(qtbot, worked_example) -> None:
+    w = worked_example
+    w.search_edit.setText("neurolytic")
+    w.focus_search()  # selects all of it
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "neurolytic"
+
+
+def test_copy_button_and_the_encounter_list_copy_the_same(qtbot, worked_example) -> None:
+    w = worked_example
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(w.copy_button, Qt.MouseButton.LeftButton)
+    assert clipboard_formats() == {"text/plain": EXPECTED_TEXT.encode(), TSV_MIME: EXPECTED_TSV.encode()}
+    QGuiApplication.clipboard().clear()
+    w.enc_view.setFocus()
+    qtbot.keyClick(w.enc_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == EXPECTED_TEXT
+
+
+def test_ctrl_shift_c_puts_the_tab_separated_lines_in_plain_text(qtbot, worked_example) -> None:
+    w = worked_example
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert clipboard_formats() == {"text/plain": EXPECTED_TSV.encode(), TSV_MIME: EXPECTED_TSV.encode()}
+
+
+def test_nothing_to_bill_copies_nothing(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_modality("fluoroscopy")
+    w.add_procedure("62323")  # guidance included: no line
+    QGuiApplication.clipboard().setText("previous")
+    assert not w.copy_button.isEnabled()
+    w.copy_lines()
+    assert QGuiApplication.clipboard().text() == "previous"
+    assert w.statusBar().currentMessage().startswith("Nothing to copy")
+
+
+def _pdf_page_count(data: bytes) -> int:
+    """Pages in a PDF written by Qt: the /Count of the page tree (uncompressed objects)."""
+    counts = [int(m) for m in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", data, re.S)]
+    counts += [int(m) for m in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", data, re.S)]
+    assert counts, "no page tree found"
+    return max(counts)
+
+
+def _pdf_streams_text(data: bytes) -> bytes:
+    out = b""
+    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            out += zlib.decompress(raw)
+        except zlib.error:
+            out += raw
+    return out
+
+
+def test_save_as_pdf_writes_a_one_page_pdf(worked_example, tmp_path) -> None:
+    w = worked_example
+    path = w.save_pdf(tmp_path / "summary.pdf")
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 10_000
+    assert data.rstrip().endswith(b"%%EOF")
+    assert _pdf_page_count(data) == 1
+    assert b"GuideCode" in data  # document title / creator in the info dictionary
+    assert len(_pdf_streams_text(data)) > len(data) // 2  # real page content, not an empty page
+
+
+def test_a_long_encounter_still_fits_one_page(main_window, tmp_path) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_payer("medicare")
+    for code in ["64405", "62281", "62282", "62323", "62322", "27096", "20610", "64450", "62311", "76000"]:
+        w.add_procedure(code)
+    w.set_region("cervical", True, row=1)
+    w.set_region("thoracic", True, row=1)
+    w.set_region("lumbar", True, row=2)
+    w.set_region("sacral", True, row=2)
+    data = w.save_pdf(tmp_path / "long.pdf").read_bytes()
+    assert _pdf_page_count(data) == 1
+
+
+def test_ctrl_p_prints_through_the_print_dialog(qtbot, worked_example, tmp_path, monkeypatch) -> None:
+    """Ctrl+P opens the print dialog; accepting it prints. The dialog is answered by code (a test cannot
+    click a modal dialog), pointing the dialog's printer at a PDF file as "Print to file" would."""
+    w = worked_example
+    out = tmp_path / "printed.pdf"
+    seen = {}
+
+    def accept(dialog: QPrintDialog) -> int:
+        printer = dialog.printer()
+        seen["title"] = dialog.windowTitle()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(out))
+        return QPrintDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(QPrintDialog, "exec", accept)
+    qtbot.keyClick(w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert seen["title"] == "Print the GuideCode summary"
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert _pdf_page_count(out.read_bytes()) == 1
+
+
+def test_summary_has_encounter_lines_reasons_sources_versions_and_disclaimer(worked_example) -> None:
+    w = worked_example
+    enc, res = w.encounter(), w.resolution()
+    text = summary_html(w.catalog, enc, res, app_version=__version__, printed_on=DOS)
+    for needle in ["77002-26 \u00d71", "77003-26-XS \u00d71", "62281", "62282", "64405", "ASC (POS 24)", "Medicare",
+                   "2026-03-16", f"Data {w.catalog.version_label}", f"CPT code set {w.catalog.code_set_year}",
+                   __version__, DISCLAIMER.replace("'", "&#x27;")]:
+        assert needle in text, needle
+    for line in res.guidance_lines:
+        assert line.reason.replace("'", "&#x27;") in text
+        for sid in line.sources:
+            title = w.catalog.sources[sid].title
+            assert sid in text and title[:30].replace('"', "&quot;") in text
+    assert DISCLAIMER == ("Not coding advice. CPT is a registered trademark of the American Medical Association. "
+                          "Descriptions are GuideCode's own words.")

@@ -1,0 +1,200 @@
+"""Keyboard-first use: focus, arrows, Enter, Delete, Ctrl+1…4, Ctrl+Backspace; mnemonics and accessible names."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+DOS = date(2026, 3, 16)
+
+
+def codes(window) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r.code for r in window.enc_model.rows()]
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_F, Qt.Key.Key_L])
+def test_ctrl_f_and_ctrl_l_focus_the_search_box_and_select_its_text(qtbot, main_window, key: Qt.Key) -> None:
+    w = main_window
+    w.search_edit.setText("62323")
+    w.enc_view.setFocus()
+    assert not w.search_edit.hasFocus()
+    qtbot.keyClick(w, key, Qt.KeyboardModifier.ControlModifier)
+    assert w.search_edit.hasFocus()
+    assert w.search_edit.selectedText() == "62323"
+
+
+def test_arrows_move_the_highlight_and_enter_adds_it(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.focus_search()
+    qtbot.keyClicks(w.search_edit, "644")
+    listed = [w.proc_model.record_at(r).code for r in range(w.proc_model.rowCount())]
+    assert len(listed) >= 3
+    assert w.highlighted_record().code == listed[0]
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Down)
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Down)
+    assert w.highlighted_record().code == listed[2]
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Up)
+    assert w.highlighted_record().code == listed[1]
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Up)
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Up)  # stays on the first row
+    assert w.highlighted_record().code == listed[0]
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_PageDown)
+    assert w.proc_view.currentIndex().row() > 0
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Enter)  # keypad Enter too
+    assert codes(w) == [w.highlighted_record().code]
+    assert w.search_edit.hasFocus() and w.search_edit.selectedText() == "644"  # ready for the next code
+
+
+def test_enter_and_double_click_in_the_list_add_the_row(qtbot, main_window) -> None:
+    w = main_window
+    qtbot.keyClicks(w.search_edit, "6440")
+    w.proc_view.setFocus()
+    qtbot.keyClick(w.proc_view, Qt.Key.Key_Return)
+    first = w.proc_model.record_at(0).code
+    assert codes(w) == [first]
+    rect = w.proc_view.visualRect(w.proc_model.index(0))
+    qtbot.mouseClick(w.proc_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert codes(w) == [first]  # one click only highlights
+    qtbot.mouseDClick(w.proc_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert codes(w) == [first, first]
+
+
+def test_delete_removes_the_selected_procedure_only(qtbot, main_window) -> None:
+    w = main_window
+    for code in ("64405", "62323", "27096"):
+        w.add_procedure(code)
+    w.select_procedure(1)
+    w.enc_view.setFocus()
+    qtbot.keyClick(w.enc_view, Qt.Key.Key_Delete)
+    assert codes(w) == ["64405", "27096"]
+    assert w.selected_row() == 1  # the next one is selected, so Delete can repeat
+    qtbot.keyClick(w.enc_view, Qt.Key.Key_Delete)
+    assert codes(w) == ["64405"]
+    # Delete in the search box edits the text; it never removes a procedure.
+    w.search_edit.setText("abc")
+    w.search_edit.setFocus()
+    w.search_edit.setCursorPosition(0)
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Delete)
+    assert w.search_edit.text() == "bc" and codes(w) == ["64405"]
+
+
+def test_ctrl_backspace_clears_the_encounter_even_from_the_search_box(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.add_procedure("64405")
+    w.add_procedure("62323")
+    assert w.displayed_lines()
+    w.focus_search()
+    qtbot.keyClicks(w.search_edit, "gon")
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Backspace, Qt.KeyboardModifier.ControlModifier)
+    assert codes(w) == []
+    assert w.displayed_lines() == []
+    assert w.search_edit.text() == "gon"
+    assert w.statusBar().currentMessage() == "Encounter cleared (2 procedures)."
+    assert not w.detail_box.isEnabled()
+
+
+def test_ctrl_1_to_4_toggle_the_regions_of_the_selected_spinal_procedure(qtbot, main_window) -> None:
+    w = main_window
+    w.add_procedure("62281")
+    keys = [Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4]
+    for key in keys:
+        qtbot.keyClick(w, key, Qt.KeyboardModifier.ControlModifier)
+    assert w.enc_model.row(0).regions == ("cervical", "thoracic", "lumbar", "sacral")
+    assert w.region_model.checked() == ("cervical", "thoracic", "lumbar", "sacral")
+    qtbot.keyClick(w, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(w, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert w.enc_model.row(0).regions == ("cervical", "lumbar")
+    assert "cervical, lumbar" in w.enc_model.index(0).data()
+    # A non-spinal procedure has no regions: the keys do nothing and say why.
+    w.add_procedure("64405")
+    qtbot.keyClick(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert w.enc_model.row(1).regions == ()
+    assert not w.region_view.isEnabled()
+    assert w.statusBar().currentMessage() == "Regions apply to spinal procedures only."
+
+
+def test_space_in_the_region_list_ticks_the_current_region(qtbot, main_window) -> None:
+    w = main_window
+    w.add_procedure("62282")
+    w.region_view.setFocus()
+    w.region_view.setCurrentIndex(w.region_model.index(2, 0))
+    qtbot.keyClick(w.region_view, Qt.Key.Key_Space)
+    assert w.enc_model.row(0).regions == ("lumbar",)
+
+
+def test_units_and_side_are_kept_per_procedure(qtbot, main_window) -> None:
+    w = main_window
+    w.add_procedure("64405")
+    w.add_procedure("20610")
+    w.select_procedure(0)
+    w.units_spin.setFocus()
+    w.units_spin.selectAll()
+    qtbot.keyClicks(w.units_spin, "2")
+    w.set_laterality("bilateral")
+    w.select_procedure(1)
+    assert w.units_spin.value() == 1 and w.side_combo.currentData() is None
+    w.select_procedure(0)
+    assert w.units_spin.value() == 2 and w.side_combo.currentData() == "bilateral"
+    assert w.encounter().procedures[0].units == 2
+    assert w.encounter().procedures[0].laterality == "bilateral"
+
+
+def _interactive(window) -> list[QWidget]:  # type: ignore[no-untyped-def]
+    kinds = (QLineEdit, QComboBox, QAbstractItemView, QAbstractButton, QAbstractSpinBox)
+    return [wid for wid in window.findChildren(QWidget) if isinstance(wid, kinds) and wid.isVisibleTo(window)
+            and not isinstance(wid.parent(), QAbstractSpinBox | QComboBox)]
+
+
+def test_every_control_has_an_accessible_name(main_window) -> None:
+    main_window.search_edit.setText("x")  # shows the clear button
+    main_window.add_procedure("62281")
+    controls = _interactive(main_window)
+    assert len(controls) >= 14
+    unnamed = [f"{type(c).__name__} {c.objectName()!r}" for c in controls if not c.accessibleName().strip()]
+    assert unnamed == []
+
+
+def test_every_label_with_a_mnemonic_has_a_buddy_and_no_mnemonic_is_used_twice(main_window) -> None:
+    w = main_window
+    letters: dict[str, str] = {}
+    for menu in w.menuBar().actions():
+        m = re.search(r"&(\w)", menu.text())
+        assert m, menu.text()
+        letters[m.group(1).lower()] = f"menu {menu.text()}"
+    labels = [lab for lab in w.findChildren(QLabel) if "&" in lab.text()]
+    buttons = [b for b in w.findChildren(QAbstractButton) if "&" in b.text()]
+    assert {lab.text() for lab in labels} >= {"&Search procedures:", "&Date of service:", "Pa&yer:", "&Modality:",
+                                              "&Procedures in this encounter:", "Re&gions:"}
+    for widget in labels + buttons:
+        m = re.search(r"&(\w)", widget.text())
+        assert m, widget.text()
+        letter = m.group(1).lower()
+        assert letter not in letters, f"{widget.text()!r} reuses Alt+{letter} of {letters[letter]}"
+        letters[letter] = widget.text()
+        if isinstance(widget, QLabel):
+            assert widget.buddy() is not None, widget.text()
+
+
+def test_alt_mnemonic_moves_focus_to_the_buddy(qtbot, main_window) -> None:
+    w = main_window
+    w.enc_view.setFocus()
+    qtbot.keyClick(w, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    assert w.search_edit.hasFocus()
+    qtbot.keyClick(w, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
+    assert w.date_edit.hasFocus()
