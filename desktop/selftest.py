@@ -211,9 +211,18 @@ def _emit(line: str, *, error: bool) -> None:
             pass
 
 
+def close_splash() -> None:
+    """The portable onefile build shows PyInstaller's splash while it unpacks; the self-test needs none."""
+    if "_PYI_SPLASH_IPC" in os.environ:  # set by the bootloader only when a splash screen is up
+        import pyi_splash  # type: ignore[import-untyped]  # only inside a --splash build
+
+        pyi_splash.close()
+
+
 def run_self_test(data_dir: Path | None = None) -> int:
     """Run every check; print one line; 0 if all passed, 1 otherwise."""
     t0 = time.perf_counter()
+    close_splash()
     try:
         check_resources()
         builtin, effective = load_data(data_dir)

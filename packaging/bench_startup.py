@@ -5,8 +5,9 @@
 
 What it does, on this machine and in this one run:
 
-1. builds GuideCode's onefile and onedir executables with packaging/build.sh (packaging/guidecode.spec, the
-   pinned build venv), and a onefile with PyInstaller's splash screen (GUIDECODE_SPLASH=1);
+1. builds GuideCode's onefile (shipped with PyInstaller's splash screen) and onedir executables with
+   packaging/build.sh (packaging/guidecode.spec, the pinned build venv), and the same onefile without the
+   splash (GUIDECODE_SPLASH=0) for comparison;
 2. copies ../shared/baseline/app.py and slim.spec into a temporary work folder and builds the baseline's
    reference "slim" onefile and onedir (``SLIM_ONEDIR=1``) with the same build venv, so PyInstaller, Qt,
    Python and the build options (windowed, strip, no UPX) are the same for both apps;
@@ -17,7 +18,7 @@ What it does, on this machine and in this one run:
    needs root). Variants are interleaved round by round so drift hits all of them alike;
 4. on a private Xvfb server (xcb): time until *anything* of the app is visible (a top-level X window is
    mapped: the Tk splash, or the Qt window itself) and time to first paint, onefile without vs with the
-   splash, to decide whether ``--splash`` pays;
+   splash, to show whether the splash pays;
 5. sizes (``du -sb``: the onefile executable; the onedir folder) and the ratios GuideCode / baseline slim.
 
 Targets (issue 4): start-up <= 1.15x and size <= 1.2x the baseline's slim build. Medians are printed with
@@ -57,17 +58,17 @@ def sh(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = 
     print(f"  built in {time.perf_counter() - t0:5.1f} s: {' '.join(str(c) for c in cmd[-2:])}", flush=True)
 
 
-def build_all(work: Path, splash: bool) -> None:
+def build_all(work: Path) -> None:
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     print("bench: building GuideCode (packaging/build.sh) ...", flush=True)
     sh(["bash", str(ROOT / "packaging" / "build.sh"), "onefile"], log=logs / "guidecode-onefile.log")
     sh(["bash", str(ROOT / "packaging" / "build.sh"), "onedir"], log=logs / "guidecode-onedir.log")
-    if splash:
-        env = dict(os.environ, GUIDECODE_SPLASH="1")
-        sh([str(VENV_PY), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-            "--distpath", str(work / "dist-splash"), "--workpath", str(work / "build-splash"),
-            str(ROOT / "packaging" / "guidecode.spec")], env=env, log=logs / "guidecode-splash.log")
+    # the shipped onefile has the splash (spec default); the same build without it, for comparison
+    env = dict(os.environ, GUIDECODE_SPLASH="0")
+    sh([str(VENV_PY), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+        "--distpath", str(work / "dist-nosplash"), "--workpath", str(work / "build-nosplash"),
+        str(ROOT / "packaging" / "guidecode.spec")], env=env, log=logs / "guidecode-nosplash.log")
     print("bench: building the baseline slim.spec (onefile, onedir) with the same venv ...", flush=True)
     base = work / "baseline"
     base.mkdir(exist_ok=True)
@@ -84,6 +85,8 @@ def variants(work: Path) -> dict[str, dict[str, object]]:
     return {
         "baseline slim onefile": {"cmd": [str(b / "base_slim")], "size": b / "base_slim"},
         "GuideCode onefile": {"cmd": [str(d / "guidecode")], "size": d / "guidecode"},
+        "GuideCode onefile, no splash": {"cmd": [str(work / "dist-nosplash" / "guidecode")],
+                                         "size": work / "dist-nosplash" / "guidecode"},
         "baseline slim onedir": {"cmd": [str(b / "base_slim_onedir" / "base_slim_onedir")],
                                  "size": b / "base_slim_onedir"},
         "GuideCode onedir": {"cmd": [str(d / "guidecode-onedir" / "guidecode")], "size": d / "guidecode-onedir"},
@@ -232,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--splash-runs", type=int, default=7)
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--no-build", action="store_true", help="reuse dist/ and the work folder's builds")
-    ap.add_argument("--no-splash", action="store_true", help="skip the splash build and the X11 probe")
+    ap.add_argument("--no-splash", action="store_true", help="skip the X11 splash probe")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     if args.warm < 5 or args.cold < 5:
@@ -240,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.gettempdir()) / "guidecode-bench"
     work.mkdir(parents=True, exist_ok=True)
     if not args.no_build:
-        build_all(work, splash=not args.no_splash)
+        build_all(work)
     vs = variants(work)
     for name, v in vs.items():
         if not Path(v["cmd"][0]).exists():  # type: ignore[index]
@@ -283,13 +286,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- splash probe on Xvfb
     splash_res = None
-    splash_exe = work / "dist-splash" / "guidecode"
-    if not args.no_splash and splash_exe.exists() and shutil.which("Xvfb"):
+    nosplash_exe = work / "dist-nosplash" / "guidecode"
+    if not args.no_splash and shutil.which("Xvfb"):
         xvfb, disp = start_xvfb()
         try:
             watcher = X11Watcher(disp)
             xenv = app_env(home, "xcb", disp)
-            pair = {"onefile, no splash": [str(ROOT / "dist" / "guidecode")], "onefile + splash": [str(splash_exe)]}
+            pair = {"onefile, no splash": [str(nosplash_exe)], "onefile + splash": [str(ROOT / "dist" / "guidecode")]}
             probe: dict[str, list[dict[str, float]]] = {k: [] for k in pair}
             print(f"bench: splash probe on Xvfb {disp} (xcb; 2 warm-ups + {args.splash_runs} each) ...", flush=True)
             for _ in range(2):
@@ -307,14 +310,16 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- report
     print()
-    print(f"{'variant':24s} {'size (B)':>12s}  {'warm launch→paint ms':>24s}  {'cold launch→paint ms':>24s}")
+    print(f"{'variant':30s} {'size (B)':>12s}  {'warm launch→paint ms':>24s}  {'cold launch→paint ms':>24s}")
     for name, row in table.items():
-        print(f"{name:24s} {row['size_bytes']:12,d}  {fmt(row['warm_paint_ms']):>24s}  "  # type: ignore[str-format]
+        print(f"{name:30s} {row['size_bytes']:12,d}  {fmt(row['warm_paint_ms']):>24s}  "  # type: ignore[str-format]
               f"{fmt(row['cold_paint_ms']):>24s}")  # type: ignore[arg-type]
     ratios = {}
     print()
-    for kind in ("onefile", "onedir"):
-        g, b = table[f"GuideCode {kind}"], table[f"baseline slim {kind}"]
+    for kind, gname, bname in (("onefile", "GuideCode onefile", "baseline slim onefile"),
+                               ("onefile, no splash", "GuideCode onefile, no splash", "baseline slim onefile"),
+                               ("onedir", "GuideCode onedir", "baseline slim onedir")):
+        g, b = table[gname], table[bname]
         r = {"size": g["size_bytes"] / b["size_bytes"],  # type: ignore[operator]
              "warm_startup": g["warm_paint_ms"]["median"] / b["warm_paint_ms"]["median"]}  # type: ignore[index]
         if g["cold_paint_ms"] and b["cold_paint_ms"]:
@@ -324,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, val in r.items():
             target = TARGET_SIZE if key == "size" else TARGET_STARTUP
             verdict.append(f"{key} {val:.3f}x ({'ok' if val <= target else 'OVER'} ≤{target})")
-        print(f"GuideCode/baseline slim, {kind:7s}: " + "; ".join(verdict))
+        print(f"GuideCode/baseline slim, {kind:18s}: " + "; ".join(verdict))
     results["ratios"] = ratios
     if splash_res:
         print()

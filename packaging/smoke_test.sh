@@ -37,10 +37,10 @@ export PYTHON="$PY"
 PKGS=(binutils xvfb xauth desktop-file-utils
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libxcb-sync1
-  libxcb-xfixes0 libwayland-client0 libwayland-cursor0 fonts-dejavu-core)
+  libxcb-xfixes0 libwayland-client0 libwayland-cursor0 fonts-dejavu-core libtcl8.6 libtk8.6)
 # Debian's own python3.11 needs its venv module and the shared libpython PyInstaller bundles.
 if command -v dpkg-query >/dev/null && dpkg-query -S "$(readlink -f "$(command -v "$PY")")" >/dev/null 2>&1; then
-  PKGS+=(python3-venv libpython3.11)
+  PKGS+=(python3-venv libpython3.11 python3-tk)   # tk: the onefile's splash screen is built from it
 fi
 if command -v apt-get >/dev/null; then
   missing=()

@@ -64,18 +64,21 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
     from desktop.ui.settings import Settings
 
     window = MainWindow(catalog, Settings.user())
-    if os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1":
-        _quit_after_first_paint(app, window)
+    _on_first_paint(app, window, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
     status = app.exec()
     window.save_settings()
     return int(status)
 
 
-def _quit_after_first_paint(app: QApplication, window: QWidget) -> None:
-    """``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py): at the first paint of the procedure
-    list print ``STARTUP {json}`` with ``time.time()`` and quit, the same probe as ../shared/baseline/app.py,
-    so a harness can measure launch -> first painted window for both apps the same way."""
+def _on_first_paint(app: QApplication, window: QWidget, report_and_quit: bool) -> None:
+    """At the first paint of the procedure list: close the onefile build's splash screen (PyInstaller's
+    bootloader shows it while it unpacks; packaging/guidecode.spec); with ``GUIDECODE_EXIT_AFTER_PAINT=1``
+    (packaging/bench_startup.py) also print ``STARTUP {json}`` with ``time.time()`` and quit, the same probe
+    as ../shared/baseline/app.py, so launch -> first painted window is measured the same way for both."""
+    splash = "_PYI_SPLASH_IPC" in os.environ  # set by the bootloader only when a splash screen is up
+    if not splash and not report_and_quit:
+        return
     import json
     import time
 
@@ -88,10 +91,16 @@ def _quit_after_first_paint(app: QApplication, window: QWidget) -> None:
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint and not self.seen:
                 self.seen = True
-                marks = {"epoch_paint": time.time(), "platform": app.platformName(),
-                         "frozen": bool(getattr(sys, "frozen", False))}
-                print("STARTUP " + json.dumps(marks), flush=True)
-                QTimer.singleShot(0, app.quit)
+                stamp = time.time()
+                if splash:
+                    import pyi_splash  # type: ignore[import-untyped]  # only inside a --splash build
+
+                    pyi_splash.close()
+                if report_and_quit:
+                    marks = {"epoch_paint": stamp, "platform": app.platformName(),
+                             "frozen": bool(getattr(sys, "frozen", False)), "splash": splash}
+                    print("STARTUP " + json.dumps(marks), flush=True)
+                    QTimer.singleShot(0, app.quit)
             return False
 
     probe = FirstPaint(window)
