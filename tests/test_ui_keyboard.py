@@ -67,7 +67,7 @@ def test_enter_and_double_click_in_the_list_add_the_row(qtbot, main_window) -> N
     qtbot.keyClick(w.proc_view, Qt.Key.Key_Return)
     first = w.proc_model.record_at(0).code
     assert codes(w) == [first]
-    rect = w.proc_view.visualRect(w.proc_model.index(0))
+    rect = w.proc_view.visualRect(w.proc_view.model().index(0, 0))
     qtbot.mouseClick(w.proc_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert codes(w) == [first]  # one click only highlights
     qtbot.mouseDClick(w.proc_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -120,7 +120,8 @@ class SearchIndex:
         self._term_words = _PrefixIndex(term_words)
         self._term_owner = term_owner
         self._phrases = _PrefixIndex(phrases)
-        self._valid_on: tuple[date, list[bool]] | None = None
+        self._invalid: tuple[date, frozenset[int]] | None = None
+        self._everything: dict[date | None, list[tuple[int, list[int]]]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -145,7 +146,11 @@ class SearchIndex:
         # Plain lists of ints, no per-record tuples: a keystroke allocates nothing the GC must track.
         toks = tokens(query)
         if not toks:
-            return self._order([(TIER_SPREAD, set(range(len(self.records))))], when)
+            everything = self._everything.get(when)
+            if everything is None:
+                everything = self._order([(TIER_SPREAD, set(range(len(self.records))))], when)
+                self._everything = {when: everything}
+            return everything
         code_hits: set[int] = set()
         matched: set[int] | None = None
         for tok in toks:
@@ -185,25 +190,23 @@ class SearchIndex:
 
     def _order(self, tiers: list[tuple[int, set[int]]], when: date | None) -> list[tuple[int, list[int]]]:
         """Each tier in code order; with a date, the records valid on it first."""
-        if when is None:
-            return [(tier, sorted(group)) for tier, group in tiers if group]
-        valid = self._validity(when)
+        invalid = self._invalid_on(when) if when is not None else frozenset()
         out: list[tuple[int, list[int]]] = []
         for tier, group in tiers:
             if not group:
                 continue
-            ordered = sorted(group)
-            good = [pos for pos in ordered if valid[pos]]
-            if len(good) == len(ordered):
-                out.append((tier, ordered))
+            stale = group & invalid if invalid else None
+            if stale:
+                out.append((tier, sorted(group - stale) + sorted(stale)))
             else:
-                out.append((tier, good + [pos for pos in ordered if not valid[pos]]))
+                out.append((tier, sorted(group)))
         return out
 
-    def _validity(self, when: date) -> list[bool]:
-        if self._valid_on is None or self._valid_on[0] != when:
-            self._valid_on = (when, [r.valid_on(when) for r in self.records])
-        return self._valid_on[1]
+    def _invalid_on(self, when: date) -> frozenset[int]:
+        """Positions of the records not valid on ``when`` (few: deleted or not-yet-valid codes)."""
+        if self._invalid is None or self._invalid[0] != when:
+            self._invalid = (when, frozenset(p for p, r in enumerate(self.records) if not r.valid_on(when)))
+        return self._invalid[1]
 
     def search_records(self, query: str, when: date | None = None) -> list[CodeRecord]:
         return [self.records[pos] for pos in self.search(query, when)]

@@ -20,7 +20,18 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QEvent, QItemSelectionModel, QMarginsF, QMimeData, QObject, Qt, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QDate,
+    QEvent,
+    QItemSelectionModel,
+    QMarginsF,
+    QMimeData,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -51,6 +62,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -171,13 +183,25 @@ class MainWindow(QMainWindow):
             "highlight, Enter adds the highlighted procedure to the encounter.")
         self.search_edit.setPlaceholderText("Code, name or lay term \u2014 644, occipital, si joint")
         self.search_edit.setClearButtonEnabled(True)
+        for button in self.search_edit.findChildren(QToolButton):  # the clear button Qt adds
+            button.setAccessibleName("Clear the search")
+            button.setToolTip("Clear the search")
         self.search_edit.setMaxLength(200)
         self.search_label.setBuddy(self.search_edit)
         self.proc_model = ProcedureListModel(self._index, date.today(), self)
         self.proc_view = QListView()
         self.proc_view.setObjectName("procedureList")
         self.proc_view.setAccessibleName("Matching procedures")
-        self.proc_view.setModel(self.proc_model)
+        # WORKAROUND: QListView lays out by asking the model for every row's index (QListViewPrivate::isHidden
+        # calls model->index(row) per row), which for a Python model is one Python call per row: ~10 ms per
+        # keystroke at 10k rows. A QSortFilterProxyModel with no filter and no sorting answers index() and
+        # rowCount() from its C++ mapping, so only the visible rows' data() reaches Python. Filtering and
+        # ranking stay in desktop.core.search (see bench/bench_search.py); the proxy never filters.
+        self.proc_rows = QSortFilterProxyModel(self)
+        self.proc_rows.setObjectName("procedureRowCache")
+        self.proc_rows.setDynamicSortFilter(False)
+        self.proc_rows.setSourceModel(self.proc_model)
+        self.proc_view.setModel(self.proc_rows)
         self.proc_view.setUniformItemSizes(True)  # O(1) layout for 10k rows (packaging.md §1.5)
         self.proc_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.proc_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -224,11 +248,11 @@ class MainWindow(QMainWindow):
                                      [(MODALITY_LABELS[m], m) for m in MODALITIES])
         self._form_row(form, "&Date of service:", self.date_edit)
         self._form_row(form, "Se&tting:", self.setting_combo)
-        self._form_row(form, "&Payer:", self.payer_combo)
+        self._form_row(form, "Pa&yer:", self.payer_combo)
         self._form_row(form, "&Modality:", self.modality_combo)
         outer.addLayout(form)
 
-        self.enc_label = QLabel("Procedures in this &encounter:")
+        self.enc_label = QLabel("&Procedures in this encounter:")
         self.enc_model = EncounterModel(self)
         self.enc_view = QListView()
         self.enc_view.setObjectName("encounterList")
@@ -241,7 +265,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.enc_label)
         outer.addWidget(self.enc_view, 2)
         buttons = QHBoxLayout()
-        self.remove_button = QPushButton("Re&move")
+        self.remove_button = QPushButton("Remo&ve")
         self.remove_button.setObjectName("removeButton")
         self.remove_button.setAccessibleName("Remove the selected procedure")
         self.remove_button.setToolTip("Remove the selected procedure (Delete)")
@@ -493,9 +517,8 @@ class MainWindow(QMainWindow):
             sel.clear()
             self._on_highlight_changed()
         else:
-            idx = self.proc_model.index(row)
-            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            self.proc_view.scrollTo(idx)
+            idx = self.proc_rows.index(row, 0)
+            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)  # autoScroll shows it
         total = self.proc_model.total
         self.count_label.setText(f"{count:,} of {total:,} codes" if self.proc_model.query.strip()
                                  else f"{total:,} codes")

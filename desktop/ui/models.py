@@ -36,7 +36,14 @@ RowRole = _USER + 11  # the EncounterRow itself
 RegionRole = _USER + 20  # the region name ("cervical") of a checklist item
 
 _ModelIndex = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_FONT = Qt.ItemDataRole.FontRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole.value
 _INVALID = QModelIndex()
+_LIST_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, RecordRole, CodeRole, ValidRole,
+                         NoteRole})
 LATERALITY_LABELS: dict[Laterality, str] = {"left": "Left", "right": "Right", "bilateral": "Bilateral"}
 
 
@@ -63,14 +70,25 @@ class ProcedureListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows) or index.column() != 0:
+        # Called for every painted row and role: plain-int role checks, and an early exit for the roles
+        # this model never sets (decoration, check state, alignment, ...).
+        if role not in _LIST_ROLES:
             return None
-        pos = self._rows[index.row()]
+        row = index.row()
+        if not 0 <= row < len(self._rows) or index.column() != 0 or not index.isValid():
+            return None
+        pos = self._rows[row]
         rec = self._index.records[pos]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             note = self._note(pos)
             text = f"{rec.code}   {rec.name}"
             return f"{text}   \u2014 {note}" if note else text
+        if role == _FOREGROUND:
+            if self._note(pos) is None:
+                return None
+            return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        if role == _FONT:
+            return self._italic if self._note(pos) is not None else None
         if role == RecordRole:
             return rec
         if role == CodeRole:
@@ -79,23 +97,16 @@ class ProcedureListModel(QAbstractListModel):
             return self._note(pos) is None
         if role == NoteRole:
             return self._note(pos) or ""
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if self._note(pos) is None:
-                return None
-            return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-        if role == Qt.ItemDataRole.FontRole:
-            return self._italic if self._note(pos) is not None else None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             parts = [f"{rec.code}: {rec.name}"]
             if rec.terms:
                 parts.append("Also searched as: " + ", ".join(rec.terms))
             note = self._note(pos)
             parts.append(f"Not billable on {self._when.isoformat()}: {note}" if note else "Enter adds it")
             return "\n".join(parts)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            note = self._note(pos)
-            return f"{rec.code} {rec.name}" + (f", {note}" if note else "")
-        return None
+        # AccessibleTextRole
+        note = self._note(pos)
+        return f"{rec.code} {rec.name}" + (f", {note}" if note else "")
 
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
