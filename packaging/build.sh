@@ -96,7 +96,7 @@ pyinstaller_build() {   # $1 = onefile|onedir
   t0="$(now)"
   [ "$variant" = onedir ] && envs=(GUIDECODE_ONEDIR=1)
   say "pyinstaller $variant ..."
-  env "${envs[@]}" "$VBIN/python" -m PyInstaller --noconfirm --log-level "${PYI_LOG_LEVEL:-WARN}" \
+  env ${envs[@]+"${envs[@]}"} "$VBIN/python" -m PyInstaller --noconfirm --log-level "${PYI_LOG_LEVEL:-WARN}" \
     --distpath "$ROOT/dist" --workpath "$ROOT/build/pyi-$variant" "$ROOT/packaging/guidecode.spec" \
     > "$ROOT/build/pyi-$variant.log" 2>&1 || { tail -40 "$ROOT/build/pyi-$variant.log" >&2; exit 1; }
   grep '^guidecode.spec: version' "$ROOT/build/pyi-$variant.log" || true
