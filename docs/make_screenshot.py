@@ -64,7 +64,7 @@ def main() -> int:
             if region is not None:
                 window.set_region(region, True)
         window.focus_search()
-        QTest.keyClicks(window.search_edit, "neurolytic epidural")
+        QTest.keyClicks(window.search_edit, "644")
         window.select_procedure(2)
         for _ in range(10):
             app.processEvents()

@@ -95,6 +95,7 @@ from desktop.ui.about import AboutDialog
 from desktop.ui.answer_panel import AnswerPanel
 from desktop.ui.models import (
     LATERALITY_LABELS,
+    ElidingDelegate,
     EncounterModel,
     ProcedureListModel,
     RecordRole,
@@ -206,6 +207,8 @@ class MainWindow(QMainWindow):
         self.proc_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.proc_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.proc_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.proc_view.setItemDelegate(ElidingDelegate(self.proc_view))
+        self.proc_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.proc_view.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.count_label = QLabel()
         self.count_label.setObjectName("searchCount")
@@ -261,6 +264,8 @@ class MainWindow(QMainWindow):
         self.enc_view.setModel(self.enc_model)
         self.enc_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.enc_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.enc_view.setItemDelegate(ElidingDelegate(self.enc_view))
+        self.enc_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.enc_label.setBuddy(self.enc_view)
         outer.addWidget(self.enc_label)
         outer.addWidget(self.enc_view, 2)
@@ -446,7 +451,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         splitter = self.settings.read(keys.SPLITTER)
         if splitter.isEmpty() or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([380, 420, 520])
+            self.splitter.setSizes([420, 420, 540])
         if self.settings.was_corrupt:
             self.statusBar().showMessage("The settings file could not be read; defaults are used.", 10000)
 

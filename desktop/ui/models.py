@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.core.engine import REGION_LABEL
 from desktop.core.model import (
@@ -50,9 +51,12 @@ LATERALITY_LABELS: dict[Laterality, str] = {"left": "Left", "right": "Right", "b
 class ProcedureListModel(QAbstractListModel):
     """The catalog's records matching the current search, ranked by :class:`SearchIndex`.
 
-    Filtering is a model reset over a precomputed index (see ``bench/bench_search.py`` for why not a
-    QSortFilterProxyModel). Records not valid on the date of service stay listed, greyed and italic,
-    with the reason ("deleted 2019 → use 77002").
+    Filtering and ranking happen in the pure index, then one model reset: a QSortFilterProxyModel cannot
+    rank without a Python ``lessThan`` and its fixed-string filter is a substring match, not "every
+    word, any order" (``bench/bench_search.py`` measures both). The window puts a non-filtering proxy
+    in front of this model only as a C++ row cache for QListView's layout (see MainWindow). Records not
+    valid on the date of service stay listed, greyed and italic, with the reason first
+    ("64402   [deleted 2023 → use 64999]   ...").
     """
 
     def __init__(self, index: SearchIndex, when: date, parent: QObject | None = None) -> None:
@@ -79,10 +83,9 @@ class ProcedureListModel(QAbstractListModel):
             return None
         pos = self._rows[row]
         rec = self._index.records[pos]
-        if role == _DISPLAY:
+        if role == _DISPLAY:  # the note first, so a narrow list elides the name, never the note
             note = self._note(pos)
-            text = f"{rec.code}   {rec.name}"
-            return f"{text}   \u2014 {note}" if note else text
+            return f"{rec.code}   [{note}]   {rec.name}" if note else f"{rec.code}   {rec.name}"
         if role == _FOREGROUND:
             if self._note(pos) is None:
                 return None
@@ -344,3 +347,12 @@ class RegionModel(QStandardItemModel):
             return
         checked = item.checkState() == Qt.CheckState.Checked
         item.setCheckState(Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked)
+
+
+class ElidingDelegate(QStyledItemDelegate):
+    """Rows as wide as the view, so long names end in "…" instead of growing a horizontal scroll bar (a
+    list view stretches items to the viewport but never narrows them below their size hint)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _ModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(1, hint.height())

@@ -85,7 +85,7 @@ def procedure_headline(catalog: Catalog, result: ProcedureResult, when: date) ->
     if result.state == "redirect":
         return f"{modality} with {code} \u2192 report {result.redirect_to} instead"
     if result.state == "separate":
-        return f"{code} with {modality.lower()} \u2192 guidance billed as {result.guidance_code} (line above)"
+        return f"{code} with {modality.lower()} \u2192 {result.guidance_code} (billed above)"
     if result.state == "unconfirmed":
         cand = f"; candidate {result.guidance_code}" if result.guidance_code else ""
         return f"{code} with {modality.lower()}: UNCONFIRMED \u2014 no guidance line given{cand}"
