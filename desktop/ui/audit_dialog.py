@@ -23,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
+    QEvent,
     QEventLoop,
     QModelIndex,
     QObject,
@@ -79,6 +80,29 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Sources", "sources"), ("Confidence", "confidence"),
 )
 _CONF_RANK = {"high": 0, "medium": 1, "low": 2, None: 3}
+
+
+_LIVE_THREADS: set[QThread] = set()
+_QUIT_HOOKED: list[bool] = []
+
+
+def _prune_threads() -> None:
+    for thread in [t for t in _LIVE_THREADS if t.isFinished()]:
+        _LIVE_THREADS.discard(thread)
+    app = QCoreApplication.instance()
+    if app is not None and not _QUIT_HOOKED:
+        app.aboutToQuit.connect(wait_for_audits)
+        _QUIT_HOOKED.append(True)
+
+
+def wait_for_audits() -> None:
+    """Block (serving events) until every audit thread has ended; run when the application quits. An audit
+    whose dialog still exists was cancelled by the dialog closing; one whose dialog is gone runs out."""
+    while any(t.isRunning() for t in _LIVE_THREADS):
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        for thread in list(_LIVE_THREADS):
+            thread.wait(20)
+    _LIVE_THREADS.clear()
 
 
 class FindingsModel(QAbstractTableModel):
@@ -234,13 +258,26 @@ class AuditWorker(QObject):
             report = audit_file(self._catalog, self._path, self._options, progress=self._progress,
                                 progress_every=PROGRESS_EVERY, cancel=self._cancel.is_set)
         except AuditInputError as exc:
-            self.failed.emit(str(exc))
+            self._end(failure=str(exc))
             return
         except Exception as exc:  # a bug must not kill the thread silently: show it and log it
             log.exception("audit failed")
-            self.failed.emit(f"The audit stopped on an unexpected error: {exc}")
+            self._end(failure=f"The audit stopped on an unexpected error: {exc}")
             return
-        self.finished.emit(report)
+        self._end(report=report)
+
+    def _end(self, *, report: AuditReport | None = None, failure: str = "") -> None:
+        """Hand the worker back to the main thread (so it is deleted there), report, and stop this thread."""
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
+        if report is not None:
+            self.finished.emit(report)
+        else:
+            self.failed.emit(failure)
+        thread = QThread.currentThread()
+        if thread is not None:
+            thread.quit()
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.emit(done, total)
@@ -370,8 +407,18 @@ class AuditDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self.choose_export)
         self.close_button.clicked.connect(self.close)
+        if parent is not None:  # the window closing first cancels a running audit and waits for it
+            parent.installEventFilter(self)
 
     # --- running -------------------------------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def set_catalog(self, catalog: Catalog) -> None:
+        """Audit with another catalog from the next run on (e.g. after a data pack was imported)."""
+        self._catalog = catalog
 
     @property
     def running(self) -> bool:
@@ -406,8 +453,14 @@ class AuditDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.choose_button.setEnabled(False)
         self._cancel = threading.Event()
-        thread = QThread(self)
+        _prune_threads()
+        # No parent: if the dialog is destroyed mid-run (its window deleted), the thread must not be destroyed
+        # with it while running; _LIVE_THREADS keeps it until it ends, and aboutToQuit waits for it.
+        thread = QThread()
         thread.setObjectName("auditThread")
+        _LIVE_THREADS.add(thread)
+        cancel = self._cancel
+        self.destroyed.connect(lambda *_: cancel.set())
         worker = AuditWorker(self._catalog, path, options, self._cancel)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
@@ -471,7 +524,7 @@ class AuditDialog(QDialog):
         if thread is not None:
             thread.quit()
             thread.wait()
-            thread.deleteLater()
+            _LIVE_THREADS.discard(thread)
         if worker is not None:
             worker.deleteLater()
 
@@ -485,6 +538,11 @@ class AuditDialog(QDialog):
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             if self._thread is not None:
                 self._thread.wait(20)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parent() and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return super().eventFilter(watched, event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -543,3 +601,17 @@ class AuditDialog(QDialog):
             self.summary_label.setText(f"Cannot write {name}: {exc.strerror or exc}")
             return
         self.summary_label.setText(f"{n} findings exported to {name}.")
+
+
+def show_audit_dialog(parent: QWidget, catalog: Catalog) -> AuditDialog:
+    """File → Audit claims file…: show the parent window's audit dialog (one per window, kept between uses,
+    modeless so the coder can go on working) over the window's current catalog."""
+    dialog = parent.findChild(AuditDialog, "auditDialog")
+    if dialog is None:
+        dialog = AuditDialog(catalog, parent)
+    elif not dialog.running:
+        dialog.set_catalog(catalog)
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
+    return dialog

@@ -93,6 +93,7 @@ from desktop.paths import resource
 from desktop.ui import settings as keys
 from desktop.ui.about import AboutDialog
 from desktop.ui.answer_panel import AnswerPanel
+from desktop.ui.audit_dialog import show_audit_dialog
 from desktop.ui.models import (
     LATERALITY_LABELS,
     ElidingDelegate,
@@ -365,6 +366,8 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(self.file_menu, "&Quit", self.close,
                                         [QKeySequence(QKeySequence.StandardKey.Quit)], "quitAction")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.audit_action = self.add_file_action("&Audit claims file\u2026",
+                                                 lambda: show_audit_dialog(self, self.catalog))
 
         edit = bar.addMenu("&Edit")
         edit.setObjectName("editMenu")
