@@ -302,3 +302,18 @@ def test_dates_outside_the_data(cat: Catalog) -> None:
     assert states == {"64405": "invalid"} and msgs[0].startswith("error: Date of service 2006-12-31 is before")
     lines, _, msgs = run(cat, P("64405"), when=date(2027, 1, 1))
     assert lines == ["77002 \u00d71"] and "after code-set year 2026" in msgs[0]
+
+
+def test_invalid_answer_cites_the_sources_of_the_dates(tmp_path: Path) -> None:
+    root = tmp_path
+    for name, text in FILES.items():
+        if name == "codes/p.yaml":
+            text = text.replace('          valid_to: 2009-12-31\n', '          valid_to: 2009-12-31\n'
+                                '          dates_sources: [S2]\n          dates_confidence: high\n')
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    res = resolve(load_folder(root), Encounter(date(2025, 1, 2), procedures=(P("64470"),)))
+    assert res.procedures[0].state == "invalid"
+    assert res.procedures[0].sources == ("S2",) and res.procedures[0].confidence == "high"
+    assert res.messages[0].sources == ("S2",)

@@ -133,16 +133,18 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
                  "(check the number, or load a data pack that has it).", entry.code)
         result("invalid", "Unknown code.")
         return
+    dated = (rec.dates_sources, rec.dates_confidence)
     if rec.valid_from is not None and when < rec.valid_from:
         work.msg("error", f"{rec.code} was not valid yet on {when.isoformat()}; it starts "
-                 f"{rec.valid_from.isoformat()}.", rec.code)
-        result("invalid", f"Not valid before {rec.valid_from.isoformat()}.")
+                 f"{rec.valid_from.isoformat()}.", rec.code, rec.dates_sources)
+        result("invalid", f"Not valid before {rec.valid_from.isoformat()}.", *dated)
         return
     if rec.valid_to is not None and when > rec.valid_to:
         use = f"; use {' / '.join(rec.replaced_by)} instead" if rec.replaced_by else "; it has no direct replacement"
-        work.msg("error", f"{rec.code} was deleted: valid until {rec.valid_to.isoformat()}{use}.", rec.code)
+        work.msg("error", f"{rec.code} was deleted: valid until {rec.valid_to.isoformat()}{use}.", rec.code,
+                 rec.dates_sources)
         result("invalid", f"Deleted after {rec.valid_to.isoformat()}" + (
-            f"; replaced by {', '.join(rec.replaced_by)}." if rec.replaced_by else "."),
+            f"; replaced by {', '.join(rec.replaced_by)}." if rec.replaced_by else "."), *dated,
             redirect_to=rec.replaced_by[0] if rec.replaced_by else None)
         return
     for note in rec.cautions:

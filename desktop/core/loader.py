@@ -280,7 +280,8 @@ MANIFEST_KEYS = ("data_version", "code_set_year", "covers_from", "title", "notes
 SOURCE_KEYS = ("id", "title", "kind", "reliability")
 RECORD_KEYS = (
     "code", "kind", "name", "terms", "area", "spinal", "regions", "add_on", "bilateral", "valid_from",
-    "valid_to", "replaced_by", "guidance", "cautions", "guidance_code", "covers_guidance", "notes",
+    "valid_to", "replaced_by", "dates_sources", "dates_confidence", "guidance", "cautions", "guidance_code",
+    "covers_guidance", "notes",
 )
 POLICY_KEYS = (
     "modality", "from", "until", "state", "code", "redirect_to", "reason", "sources", "confidence",
@@ -464,6 +465,8 @@ def read_record(sink: list[Problem], rel: str, item: LineMap, origin: str) -> Co
     valid_from = r.day("valid_from")
     valid_to = r.day("valid_to")
     replaced_by = r.codes("replaced_by")
+    dates_sources = r.strings("dates_sources")
+    dates_confidence: Confidence = r.choice("dates_confidence", CONFIDENCES, default="medium")
     r.string("notes", required=False)
     policies: list[Policy] = []
     for i, p in enumerate(r.mappings("guidance"), 1):
@@ -499,6 +502,8 @@ def read_record(sink: list[Problem], rel: str, item: LineMap, origin: str) -> Co
         r.problem("valid_to", f"valid_to {valid_to} is before valid_from {valid_from}")
     if replaced_by and valid_to is None:
         r.problem("replaced_by", "'replaced_by' needs 'valid_to': the last day the code was valid")
+    if dates_sources and valid_from is None and valid_to is None:
+        r.problem("dates_sources", "'dates_sources' cites the valid_from/valid_to dates, but there are none")
     if code is not None and code in replaced_by:
         r.problem("replaced_by", f"{code} cannot replace itself")
     _check_overlaps(sink, rel, entry, policies)
@@ -509,6 +514,7 @@ def read_record(sink: list[Problem], rel: str, item: LineMap, origin: str) -> Co
         add_on=add_on, bilateral=bilateral, valid_from=valid_from, valid_to=valid_to,
         replaced_by=replaced_by, policies=tuple(policies), cautions=tuple(cautions), guidance=ginfo,
         covers_guidance=si, location=Location(rel, item.line), origin=origin,
+        dates_sources=dates_sources, dates_confidence=dates_confidence,
     )
 
 
@@ -606,6 +612,7 @@ def check_references(records: Sequence[CodeRecord], sources: dict[str, Source], 
             if other not in by_code and other not in broken:
                 problems.append(Problem(loc.file, loc.line, rec.code,
                                         f"replaced_by names {other}, which has no record"))
+        need_source(loc, rec.code, rec.dates_sources)
         for note in rec.cautions:
             need_source(loc, rec.code, note.sources)
         if rec.guidance is not None:

@@ -158,6 +158,8 @@ class CodeRecord:
     covers_guidance: SIInfo | None
     location: Location
     origin: str = "built-in"
+    dates_sources: tuple[str, ...] = ()
+    dates_confidence: Confidence = "medium"
 
     def valid_on(self, when: date) -> bool:
         return (self.valid_from is None or self.valid_from <= when) and (
