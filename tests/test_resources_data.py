@@ -139,3 +139,10 @@ def test_si_codes_cover_existing_injections(catalog: Catalog) -> None:
     for code in ("73040", "73085", "73115", "73525", "73580", "73615", "72285", "72295"):
         assert code in covering, code
     assert catalog.get("73222") is not None and catalog.by_code["73222"].covers_guidance is None
+
+
+def test_every_validity_date_cites_its_source(catalog: Catalog) -> None:
+    """A code's start or deletion date is a rule too: the error a coder sees for a deleted or not-yet-valid
+    code must say where that date comes from."""
+    missing = [r.code for r in catalog.records if (r.valid_from or r.valid_to) and not r.dates_sources]
+    assert missing == []
