@@ -669,15 +669,18 @@ def default_data_dir() -> Path:
     return user_data_dir()
 
 
-def load_report(data_dir: Path | None, base: Catalog | None = None) -> LoadReport:
+def load_report(data_dir: Path | None, base: Catalog | None = None, *, missing_ok: bool = False) -> LoadReport:
     """The built-in data with every enabled, valid pack of ``data_dir`` applied (the user data folder when
-    ``data_dir`` is None). Raises :class:`DataError` only when the built-in data itself is broken."""
+    ``data_dir`` is None). Raises :class:`DataError` only when the built-in data itself is broken.
+
+    A ``data_dir`` that does not exist is reported as a problem (a mistyped ``--data-dir``) unless
+    ``missing_ok``; the default user data folder may always be missing (nothing installed yet)."""
     if base is None:
         from desktop.core.data import load_builtin
 
         base = load_builtin()
     folder = data_dir if data_dir is not None else default_data_dir()
-    if data_dir is not None and not data_dir.is_dir():
+    if data_dir is not None and not missing_ok and not data_dir.is_dir():
         return LoadReport(base, (), (Problem(str(data_dir), 1, "", "the data folder does not exist; "
                                              "no data pack was applied"),))
     found, disabled, state_problems = _scan(folder)

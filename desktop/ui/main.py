@@ -30,15 +30,19 @@ def _application() -> QApplication:
 
 def data_error_text(exc: Exception) -> tuple[str, str]:
     """The dialog's short text and its details (every problem, one per line) for a DataError."""
+    from desktop.app_logging import log_file
+
     problems = getattr(exc, "problems", ())
     details = "\n".join(str(p) for p in problems) or str(exc)
-    text = ("GuideCode cannot start because its rule data could not be loaded.\n\n"
-            f"{exc}\n\nReinstall GuideCode, or remove the data pack named above.")
+    text = ("GuideCode cannot start because its built-in rule data could not be loaded.\n\n"
+            f"{exc}\n\nReinstall GuideCode. Every problem is listed under Show Details and in the log file:\n"
+            f"{log_file() or 'no log file could be written'}")
     return text, details
 
 
 def show_data_error(exc: Exception, error_dialogs: bool) -> None:
     text, details = data_error_text(exc)
+    log.critical("the built-in data could not be loaded:\n%s", details)
     print(f"guidecode: the data could not be loaded: {exc}", file=sys.stderr)
     if not error_dialogs:
         return
@@ -50,25 +54,39 @@ def show_data_error(exc: Exception, error_dialogs: bool) -> None:
 
 def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
     """Open the GuideCode window; returns the exit status (1 if the data cannot be loaded)."""
-    from desktop.cli import load_catalog
     from desktop.core.loader import DataError
+    from desktop.ui import descriptors_dialog, packs_dialog
 
     app = _application()
+    start_logging(error_dialogs)
     try:
-        catalog = load_catalog(data_dir)
+        folder, report = packs_dialog.load_for_window(data_dir)  # built-in data + the office's packs
     except DataError as exc:
         show_data_error(exc, error_dialogs)
         return 1
+    catalog = report.catalog
 
     from desktop.ui.main_window import MainWindow
     from desktop.ui.settings import Settings
 
     window = MainWindow(catalog, Settings.user())
+    packs_dialog.attach(window, folder, report)  # File → Import data pack…, Data packs…, status notice
+    descriptors_dialog.attach(window, folder)  # File → Load CPT descriptors…, shown with the AMA notice
     _on_first_paint(app, window, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
     status = app.exec()
     window.save_settings()
     return int(status)
+
+
+def start_logging(error_dialogs: bool) -> None:
+    """The log file, Qt messages into logging, and the excepthook's dialog (desktop/app_logging.py)."""
+    from desktop import app_logging
+    from desktop.ui.error_dialog import show_error_dialog
+
+    app_logging.setup_logging()
+    app_logging.install_qt_message_handler()
+    app_logging.install_excepthook(show_error_dialog if error_dialogs else None)
 
 
 def _on_first_paint(app: QApplication, window: QWidget, report_and_quit: bool) -> None:

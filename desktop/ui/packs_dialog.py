@@ -255,7 +255,7 @@ class PacksController(QObject):
     # Loading --------------------------------------------------------------------------------------
     def reload(self) -> None:
         """Load the data again from the data folder and switch the window to it."""
-        self.report = packs.load_report(self.data_dir, self._base)
+        self.report = packs.load_report(self.data_dir, self._base, missing_ok=True)
         if self.window.catalog != self.report.catalog:
             self.window.set_catalog(self.report.catalog)
         self._show_status()
@@ -338,9 +338,10 @@ class PacksController(QObject):
 
 
 def load_for_window(data_dir: Path | None) -> tuple[Path, packs.LoadReport]:
-    """The window's data folder and what loading it gave. Raises DataError if the built-in data is broken."""
+    """The window's data folder and what loading it gave. Raises DataError if the built-in data is broken.
+    The user data folder may not exist yet; a ``--data-dir`` that does not exist is reported."""
     folder = gui_data_dir(data_dir)
-    return folder, packs.load_report(folder)
+    return folder, packs.load_report(folder, missing_ok=data_dir is None)
 
 
 def attach(window: Any, data_dir: Path, report: packs.LoadReport) -> PacksController:
