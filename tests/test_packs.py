@@ -167,12 +167,19 @@ def test_resolve_command_with_data_dir_applies_the_sample_pack() -> None:
         ("GuideCode built-in data", a["data_version"]), ("Example payer notes", "2026.1-sample")]
 
 
-def test_resolve_command_reads_the_installed_packs_of_the_user_data_folder(tmp_path: Path) -> None:
+def test_resolve_command_reads_the_installed_packs_of_the_user_data_folder(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     packs.import_pack(SAMPLE, tmp_path)
     enc = json.dumps({"date_of_service": "2026-03-02", "modality": "ultrasound", "procedures": [{"code": "64405"}]})
     out = run_cli("resolve", "--data-dir", str(tmp_path), "-", stdin=enc)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["guidance_lines"] == []
+    # Without --data-dir: the user data folder, the same one the window uses.
+    monkeypatch.setenv("GUIDECODE_USER_DIR", str(tmp_path))
+    default = run_cli("resolve", "-", stdin=enc)
+    assert default.returncode == 0, default.stderr
+    assert [p["name"] for p in json.loads(default.stdout)["data_packs"]] == [
+        "GuideCode built-in data", "Example payer notes"]
 
 
 def test_resolve_command_says_when_the_data_dir_does_not_exist(tmp_path: Path) -> None:
