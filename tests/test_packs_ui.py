@@ -173,3 +173,23 @@ def test_gui_data_dir_prefers_the_option_then_the_environment(tmp_path: Path, mo
     finally:
         QCoreApplication.setOrganizationName(org)
         QCoreApplication.setApplicationName(app)
+
+
+def test_a_refusal_from_inside_the_packs_dialog_keeps_that_dialog_open(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                       data_dir: Path, catalog: Catalog,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    w = open_window(qtbot, tmp_path, data_dir)
+    dialog = w.packs.show_packs_dialog()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(FIXTURES / "unknown-key")))
+    dialog.import_button.click()
+    refusal = w.packs.last_dialog
+    assert refusal is not None and refusal.isVisible() and refusal.parent() is dialog
+    assert refusal.text.toPlainText().splitlines() == expected_problems("unknown-key", catalog)
+    assert dialog.isVisible() and dialog.table.rowCount() == 0
+    refusal.reject()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(SAMPLE)))
+    dialog.import_button.click()
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 5).text() == "in use"
+    assert w.displayed_lines() == []
+    dialog.reject()

@@ -241,7 +241,8 @@ class PacksController(QObject):
         self.data_dir = data_dir
         self.report = report
         self._base = base
-        self.last_dialog: QDialog | None = None
+        self.last_dialog: PackProblemsDialog | None = None  # the latest refusal, kept for tests and re-reading
+        self.packs_dialog: PacksDialog | None = None
         self.status_label = QLabel()
         self.status_label.setObjectName("dataStatus")
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -294,18 +295,18 @@ class PacksController(QObject):
             result = packs.import_pack(source, self.data_dir, base=self._base)
         except packs.PackRefused as refused:
             log.warning("data pack %s refused: %d problem(s)", source, len(refused.problems))
-            self._open(PackProblemsDialog(
+            self._show_problems(PackProblemsDialog(
                 f"{APP_NAME}: data pack not imported",
                 f"The data pack in {source} was not imported: it has {len(refused.problems)} "
                 f"problem{'s' if len(refused.problems) != 1 else ''}. Nothing was changed; GuideCode still "
                 f"answers with {self.report.catalog.version_label}.",
-                refused.problems, self.window))
+                refused.problems, self._dialog_parent()))
             return False
         except OSError as exc:
             log.exception("could not install data pack %s", source)
-            self._open(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
-                                          f"The data pack could not be copied into {self.data_dir}: {exc}",
-                                          [], self.window))
+            self._show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
+                                                   f"The data pack could not be copied into {self.data_dir}: {exc}",
+                                                   [], self._dialog_parent()))
             return False
         self.reload()
         m = result.manifest
@@ -315,18 +316,25 @@ class PacksController(QObject):
         log.info("data pack %s %s %s into %s", m.name, m.version, verb, self.data_dir / "packs" / result.folder)
         return True
 
-    def _open(self, dialog: QDialog) -> None:
+    def _dialog_parent(self) -> QWidget:
+        """Over the Data packs dialog when it is open (importing from it), else over the window."""
+        if self.packs_dialog is not None and self.packs_dialog.isVisible():
+            return self.packs_dialog
+        return self.window  # type: ignore[no-any-return]
+
+    def _show_problems(self, dialog: PackProblemsDialog) -> None:
         if self.last_dialog is not None:
             self.last_dialog.deleteLater()
         self.last_dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        dialog.open()
+        dialog.open()  # window-modal, does not block the caller
 
     @Slot()
     def show_packs_dialog(self) -> PacksDialog:
-        dialog = PacksDialog(self, self.window)
-        self._open(dialog)
-        return dialog
+        if self.packs_dialog is not None:
+            self.packs_dialog.deleteLater()
+        self.packs_dialog = PacksDialog(self, self.window)
+        self.packs_dialog.open()
+        return self.packs_dialog
 
     def set_enabled(self, folder: str, enabled: bool) -> None:
         packs.set_enabled(self.data_dir, folder, enabled)
