@@ -198,3 +198,31 @@ def test_alt_mnemonic_moves_focus_to_the_buddy(qtbot, main_window) -> None:
     assert w.search_edit.hasFocus()
     qtbot.keyClick(w, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
     assert w.date_edit.hasFocus()
+
+
+def test_scrolling_or_paging_past_the_fetched_rows_reaches_every_match(qtbot, catalog, ui_settings) -> None:
+    from dataclasses import replace
+
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.models import FETCH_BATCH
+
+    base = catalog.get("64405")
+    extra = [replace(base, code=f"{10000 + i:05d}", name=f"Synthetic nerve block {i}") for i in range(3 * FETCH_BATCH)]
+    records = tuple(sorted((*catalog.records, *extra), key=lambda r: r.code))
+    big = replace(catalog, records=records, by_code={r.code: r for r in records})
+    w = MainWindow(big, ui_settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.keyClicks(w.search_edit, "synthetic")
+    assert w.count_label.text() == f"{3 * FETCH_BATCH:,} of {len(records):,} codes"
+    assert w.proc_model.rowCount() == FETCH_BATCH
+    bar = w.proc_view.verticalScrollBar()
+    bar.setValue(bar.maximum())  # scrolled to the bottom: the view asks for more
+    qtbot.waitUntil(lambda: w.proc_model.rowCount() > FETCH_BATCH)
+    for _ in range(40):
+        qtbot.keyClick(w.search_edit, Qt.Key.Key_PageDown)
+    assert w.proc_model.rowCount() == 3 * FETCH_BATCH
+    assert w.highlighted_record().code == f"{10000 + 3 * FETCH_BATCH - 1:05d}"  # the last match
+    qtbot.keyClick(w.search_edit, Qt.Key.Key_Return)
+    assert [r.code for r in w.enc_model.rows()] == [f"{10000 + 3 * FETCH_BATCH - 1:05d}"]

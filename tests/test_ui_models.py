@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import QModelIndex, Qt
 
 from desktop.core.search import SearchIndex
 from desktop.ui.models import (
+    FETCH_BATCH,
     CodeRole,
     EncounterModel,
     EntryRole,
@@ -100,3 +102,31 @@ def test_region_model_passes_the_model_tester_and_reports_ticks(qtmodeltester, q
     model.toggle("sacral")  # disabled: a non-spinal procedure
     assert model.checked() == ()
     qtmodeltester.check(model)
+
+
+def _big_catalog(catalog, n: int):  # type: ignore[no-untyped-def]
+    """The shipped catalog plus ``n`` clones of 64405 under synthetic codes 10000, 10001, ..."""
+    base = catalog.get("64405")
+    extra = [replace(base, code=f"{10000 + i:05d}", name=f"Synthetic nerve block {i}") for i in range(n)]
+    records = tuple(sorted((*catalog.records, *extra), key=lambda r: r.code))
+    return replace(catalog, records=records, by_code={r.code: r for r in records})
+
+
+def test_the_list_hands_the_view_batches_and_fetches_more_on_demand(qtmodeltester, catalog) -> None:
+    big = _big_catalog(catalog, 2 * FETCH_BATCH + 50)
+    model = ProcedureListModel(SearchIndex(big.records), DOS)
+    qtmodeltester.check(model)
+    model.set_query("synthetic")
+    assert model.match_count == 2 * FETCH_BATCH + 50
+    assert model.rowCount() == FETCH_BATCH
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 2 * FETCH_BATCH
+    assert model.row_of("10449") == 2 * FETCH_BATCH + 49  # a code past the fetched rows is fetched for it
+    assert model.rowCount() == 2 * FETCH_BATCH + 50 and not model.canFetchMore(QModelIndex())
+    assert model.record_at(2 * FETCH_BATCH + 49).code == "10449"
+    qtmodeltester.check(model)
+    model.set_query("synthetic nerve block 7")  # "7" starts the words 7 and 70-79
+    assert model.rowCount() == model.match_count == 11
+    model.set_query("")
+    assert model.rowCount() == FETCH_BATCH and model.match_count == len(big.records)

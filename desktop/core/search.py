@@ -56,20 +56,34 @@ def _words(text: str) -> list[str]:
     return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def _phrase(text: str) -> str:
-    return " ".join(tokens(text))
+def _phrase(words: list[str]) -> str:
+    """A name or term as the query it would start: its words, cut as :func:`tokens` cuts a query."""
+    return " ".join(w[:MAX_TOKEN_CHARS] for w in words[:MAX_TOKENS])
 
 
 class _PrefixIndex:
     """Sorted unique keys with the set of record positions behind each; prefix lookups by bisect."""
 
-    def __init__(self, pairs: Iterable[tuple[str, int]]) -> None:
-        postings: dict[str, set[int]] = {}
-        for key, pos in pairs:
-            postings.setdefault(key, set()).add(pos)
-        self.keys = sorted(postings)
-        self.sets = [frozenset(postings[k]) for k in self.keys]
+    def __init__(self) -> None:
+        self._postings: dict[str, set[int]] = {}
+        self.keys: list[str] = []
+        self.sets: list[frozenset[int]] = []
         self._cache: dict[str, frozenset[int]] = {}
+
+    def add(self, keys: Iterable[str], pos: int) -> None:
+        postings = self._postings
+        for key in keys:
+            bucket = postings.get(key)
+            if bucket is None:
+                postings[key] = {pos}
+            else:
+                bucket.add(pos)
+
+    def freeze(self) -> _PrefixIndex:
+        self.keys = sorted(self._postings)
+        self.sets = [frozenset(self._postings[k]) for k in self.keys]
+        self._postings = {}
+        return self
 
     def prefixed(self, prefix: str) -> frozenset[int]:
         """Positions of the records having a key that starts with ``prefix``."""
@@ -98,28 +112,27 @@ class SearchIndex:
         codes = [r.code.casefold() for r in self.records]
         self._codes = codes
         self._position = {c: i for i, c in enumerate(codes)}
-        name_words: list[tuple[str, int]] = []
-        all_words: list[tuple[str, int]] = []
-        term_words: list[tuple[str, int]] = []  # (word, term id)
-        phrases: list[tuple[str, int]] = []
+        self._name = _PrefixIndex()
+        self._words = _PrefixIndex()
+        self._term_words = _PrefixIndex()  # keyed by term id, not record position
+        self._phrases = _PrefixIndex()
         term_owner: list[int] = []  # term id -> record position
         for pos, rec in enumerate(self.records):
-            for word in _words(rec.name):
-                name_words.append((word, pos))
-                all_words.append((word, pos))
-            phrases.append((_phrase(rec.name), pos))
+            name_words = _words(rec.name)
+            self._name.add(name_words, pos)
+            every = set(name_words)
+            phrases = {_phrase(name_words)}
             for term in rec.terms:
-                term_id = len(term_owner)
+                words = _words(term)
+                self._term_words.add(words, len(term_owner))
                 term_owner.append(pos)
-                for word in _words(term):
-                    all_words.append((word, pos))
-                    term_words.append((word, term_id))
-                phrases.append((_phrase(term), pos))
-        self._name = _PrefixIndex(name_words)
-        self._words = _PrefixIndex(all_words)
-        self._term_words = _PrefixIndex(term_words)
+                every.update(words)
+                phrases.add(_phrase(words))
+            self._words.add(every, pos)
+            self._phrases.add(phrases, pos)
+        for index in (self._name, self._words, self._term_words, self._phrases):
+            index.freeze()
         self._term_owner = term_owner
-        self._phrases = _PrefixIndex(phrases)
         self._invalid: tuple[date, frozenset[int]] | None = None
         self._everything: dict[date | None, list[tuple[int, list[int]]]] = {}
 
@@ -179,7 +192,9 @@ class SearchIndex:
                 name &= self._name.prefixed(tok)
             rest -= name
             term: set[int] = set()
-            if rest:
+            if rest and len(toks) == 1:
+                term, rest = rest, set()  # one token not in the name: it is a word of some lay term
+            elif rest:
                 term_ids: set[int] | frozenset[int] = self._term_words.prefixed(toks[0])
                 for tok in toks[1:]:
                     term_ids = term_ids & self._term_words.prefixed(tok)

@@ -27,8 +27,8 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QMarginsF,
     QMimeData,
+    QModelIndex,
     QObject,
-    QSortFilterProxyModel,
     Qt,
     Slot,
 )
@@ -194,16 +194,10 @@ class MainWindow(QMainWindow):
         self.proc_view = QListView()
         self.proc_view.setObjectName("procedureList")
         self.proc_view.setAccessibleName("Matching procedures")
-        # WORKAROUND: QListView lays out by asking the model for every row's index (QListViewPrivate::isHidden
-        # calls model->index(row) per row), which for a Python model is one Python call per row: ~10 ms per
-        # keystroke at 10k rows. A QSortFilterProxyModel with no filter and no sorting answers index() and
-        # rowCount() from its C++ mapping, so only the visible rows' data() reaches Python. Filtering and
-        # ranking stay in desktop.core.search (see bench/bench_search.py); the proxy never filters.
-        self.proc_rows = QSortFilterProxyModel(self)
-        self.proc_rows.setObjectName("procedureRowCache")
-        self.proc_rows.setDynamicSortFilter(False)
-        self.proc_rows.setSourceModel(self.proc_model)
-        self.proc_view.setModel(self.proc_rows)
+        # The model hands the view FETCH_BATCH rows at a time (fetchMore on scrolling): QListView's layout
+        # asks the model for every row's index (QListViewPrivate::isHidden), one Python call per row, so
+        # showing all 10,000 matches at once costs ~5-10 ms per keystroke (bench/bench_search.py).
+        self.proc_view.setModel(self.proc_model)
         self.proc_view.setUniformItemSizes(True)  # O(1) layout for 10k rows (packaging.md §1.5)
         self.proc_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.proc_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -497,13 +491,16 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def _move_highlight(self, key: Qt.Key) -> None:
-        rows = self.proc_model.rowCount()
-        if rows == 0:
+        model = self.proc_model
+        if model.rowCount() == 0:
             return
         current = self.proc_view.currentIndex().row()
         page = max(1, self.proc_view.viewport().height() // max(1, self.proc_view.sizeHintForRow(0)) - 1)
         step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -page, Qt.Key.Key_PageDown: page}[key]
-        self._select_search_row(min(rows - 1, max(0, current + step if current >= 0 else 0)))
+        target = max(0, current + step if current >= 0 else 0)
+        while target >= model.rowCount() and model.canFetchMore(QModelIndex()):
+            model.fetchMore(QModelIndex())
+        self._select_search_row(min(model.rowCount() - 1, target))
 
     @Slot()
     def focus_search(self) -> None:
@@ -525,10 +522,11 @@ class MainWindow(QMainWindow):
             sel.clear()
             self._on_highlight_changed()
         else:
-            idx = self.proc_rows.index(row, 0)
+            idx = self.proc_model.index(row)
             sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)  # autoScroll shows it
         total = self.proc_model.total
-        self.count_label.setText(f"{count:,} of {total:,} codes" if self.proc_model.query.strip()
+        matches = self.proc_model.match_count
+        self.count_label.setText(f"{matches:,} of {total:,} codes" if self.proc_model.query.strip()
                                  else f"{total:,} codes")
 
     @Slot()

@@ -43,6 +43,10 @@ _FONT = Qt.ItemDataRole.FontRole.value
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
 _ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole.value
 _INVALID = QModelIndex()
+#: Rows handed to the view at a time: a reset costs O(rows shown), whatever the number of matches; the
+#: view fetches the next batch when scrolled to the bottom (Qt's canFetchMore/fetchMore protocol).
+FETCH_BATCH = 200
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _LIST_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, RecordRole, CodeRole, ValidRole,
                          NoteRole})
 LATERALITY_LABELS: dict[Laterality, str] = {"left": "Left", "right": "Right", "bilateral": "Bilateral"}
@@ -53,10 +57,10 @@ class ProcedureListModel(QAbstractListModel):
 
     Filtering and ranking happen in the pure index, then one model reset: a QSortFilterProxyModel cannot
     rank without a Python ``lessThan`` and its fixed-string filter is a substring match, not "every
-    word, any order" (``bench/bench_search.py`` measures both). The window puts a non-filtering proxy
-    in front of this model only as a C++ row cache for QListView's layout (see MainWindow). Records not
-    valid on the date of service stay listed, greyed and italic, with the reason first
-    ("64402   [deleted 2023 → use 64999]   ...").
+    word, any order" (``bench/bench_search.py`` measures both). The reset hands the view the first
+    ``FETCH_BATCH`` matches; scrolling to the bottom fetches the next batch, so a keystroke costs the
+    same with 100 or 10,000 matches and no match is ever out of reach. Records not valid on the date of
+    service stay listed, greyed and italic, with the reason first ("64402   [deleted 2023 → use ...]").
     """
 
     def __init__(self, index: SearchIndex, when: date, parent: QObject | None = None) -> None:
@@ -64,6 +68,8 @@ class ProcedureListModel(QAbstractListModel):
         self._index = index
         self._when = when
         self._rows: list[int] = index.search("", when)
+        self._loaded = min(FETCH_BATCH, len(self._rows))
+        self._changing = False
         self._query = ""
         self._notes: dict[int, str | None] = {}
         self._italic = QFont()
@@ -71,7 +77,22 @@ class ProcedureListModel(QAbstractListModel):
 
     # Qt overrides -------------------------------------------------------------------------------
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._loaded
+
+    def canFetchMore(self, parent: _ModelIndex) -> bool:
+        return not parent.isValid() and self._loaded < len(self._rows)
+
+    def fetchMore(self, parent: _ModelIndex) -> None:
+        if parent.isValid() or self._changing or self._loaded >= len(self._rows):
+            return
+        more = min(FETCH_BATCH, len(self._rows) - self._loaded)
+        self._changing = True  # no nested fetch from a listener of these insert signals
+        try:
+            self.beginInsertRows(_INVALID, self._loaded, self._loaded + more - 1)
+            self._loaded += more
+            self.endInsertRows()
+        finally:
+            self._changing = False
 
     def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         # Called for every painted row and role: plain-int role checks, and an early exit for the roles
@@ -79,7 +100,7 @@ class ProcedureListModel(QAbstractListModel):
         if role not in _LIST_ROLES:
             return None
         row = index.row()
-        if not 0 <= row < len(self._rows) or index.column() != 0 or not index.isValid():
+        if not 0 <= row < self._loaded or index.column() != 0 or not index.isValid():
             return None
         pos = self._rows[row]
         rec = self._index.records[pos]
@@ -112,9 +133,7 @@ class ProcedureListModel(QAbstractListModel):
         return f"{rec.code} {rec.name}" + (f", {note}" if note else "")
 
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def roleNames(self) -> dict[int, QByteArray]:
         names = dict(super().roleNames())
@@ -129,16 +148,33 @@ class ProcedureListModel(QAbstractListModel):
 
     @property
     def total(self) -> int:
+        """Records in the catalog."""
         return len(self._index)
 
+    @property
+    def match_count(self) -> int:
+        """Records matching the query (the view holds the first of them and fetches more on scrolling)."""
+        return len(self._rows)
+
+    def _show(self, rows: list[int]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self._loaded = min(FETCH_BATCH, len(rows))
+        # A listener that calls fetchMore while modelReset is still being delivered (Qt's model tester
+        # does) would make listeners connected after it see rowsInserted before modelReset; refuse until
+        # the change has reached everyone. Views fetch later, from their event loop.
+        self._changing = True
+        try:
+            self.endResetModel()
+        finally:
+            self._changing = False
+
     def set_query(self, text: str) -> int:
-        """Show the records matching ``text``, best first; returns how many."""
+        """Show the records matching ``text``, best first; returns how many match."""
         rows = self._index.search(text, self._when)
         self._query = text
         if rows != self._rows:
-            self.beginResetModel()
-            self._rows = rows
-            self.endResetModel()
+            self._show(rows)
         return len(rows)
 
     def set_date(self, when: date) -> None:
@@ -149,28 +185,27 @@ class ProcedureListModel(QAbstractListModel):
         self._notes.clear()
         rows = self._index.search(self._query, when)
         if rows != self._rows:
-            self.beginResetModel()
-            self._rows = rows
-            self.endResetModel()
-        elif self._rows:
-            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+            self._show(rows)
+        elif self._loaded:
+            self.dataChanged.emit(self.index(0), self.index(self._loaded - 1))
 
     def set_index(self, index: SearchIndex) -> None:
         """Swap in another catalog's index (after a data pack is loaded), keeping the query."""
-        self.beginResetModel()
         self._index = index
         self._notes.clear()
-        self._rows = index.search(self._query, self._when)
-        self.endResetModel()
+        self._show(index.search(self._query, self._when))
 
     def record_at(self, row: int) -> CodeRecord | None:
-        if 0 <= row < len(self._rows):
+        if 0 <= row < self._loaded:
             return self._index.records[self._rows[row]]
         return None
 
     def row_of(self, code: str) -> int:
+        """The row of ``code`` among the matches (fetched into the view if need be), or -1."""
         for row, pos in enumerate(self._rows):
             if self._index.records[pos].code == code:
+                while self._loaded <= row:
+                    self.fetchMore(_INVALID)
                 return row
         return -1
 
@@ -239,9 +274,7 @@ class EncounterModel(QAbstractListModel):
         return None
 
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def roleNames(self) -> dict[int, QByteArray]:
         names = dict(super().roleNames())
