@@ -130,3 +130,24 @@ def test_the_list_hands_the_view_batches_and_fetches_more_on_demand(qtmodelteste
     assert model.rowCount() == model.match_count == 11
     model.set_query("")
     assert model.rowCount() == FETCH_BATCH and model.match_count == len(big.records)
+
+
+def test_greyed_rows_follow_the_palette_of_the_moment(qapp, catalog) -> None:
+    """Light or dark theme: the grey of a not-valid code is the palette's disabled text, read when painted."""
+    from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+    model = ProcedureListModel(SearchIndex(catalog.records), DOS)
+    model.set_query("62311")
+    idx = model.index(0)
+    before = QGuiApplication.palette()
+    try:
+        dark = QPalette(before)
+        dark.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#7a7a7a"))
+        qapp.setPalette(dark)
+        assert idx.data(Qt.ItemDataRole.ForegroundRole).color() == QColor("#7a7a7a")
+        light = QPalette(before)
+        light.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#a0a0a0"))
+        qapp.setPalette(light)
+        assert idx.data(Qt.ItemDataRole.ForegroundRole).color() == QColor("#a0a0a0")
+    finally:
+        qapp.setPalette(before)
