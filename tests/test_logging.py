@@ -184,3 +184,23 @@ def test_no_stdout_no_stderr_never_crashes(tmp_path: Path) -> None:
     for expected in ("error with no streams", "a stray warning", "ZeroDivisionError", "in thread worker",
                      "qt warning with no streams"):
         assert expected in log_text
+
+
+def test_user_folders_per_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from desktop.userdirs import user_data_dir
+
+    monkeypatch.delenv("GUIDECODE_USER_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Local"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/is/ignored")
+    assert user_data_dir("win32") == tmp_path / "Roaming" / "GuideCode" / "GuideCode"
+    assert user_log_dir("win32") == tmp_path / "Local" / "GuideCode" / "GuideCode" / "logs"
+    assert user_data_dir("darwin") == tmp_path / "Library" / "Application Support" / "GuideCode" / "GuideCode"
+    assert user_log_dir("darwin") == tmp_path / "Library" / "Logs" / "GuideCode"
+    assert user_data_dir("linux") == tmp_path / "data" / "GuideCode" / "GuideCode"
+    assert user_log_dir("linux") == tmp_path / ".local" / "state" / "GuideCode" / "GuideCode" / "logs"
+    monkeypatch.setenv("GUIDECODE_USER_DIR", str(tmp_path / "portable"))
+    assert user_data_dir("win32") == tmp_path / "portable"
+    assert user_log_dir("darwin") == tmp_path / "portable" / "logs"
