@@ -127,6 +127,10 @@ def test_per_procedure_modality_override(qtbot, main_window) -> None:
     assert "Ultrasound (this procedure)" in w.enc_model.data(w.enc_model.index(0))
     w.override_combo.setCurrentIndex(0)  # back to "Same as encounter"
     assert w.displayed_lines() == ["77002 \u00d71"]
+    assert w.override_combo.currentText() == "Same as encounter (Fluoroscopy)"
+    w.set_modality("ct")
+    assert w.override_combo.currentText() == "Same as encounter (CT)"
+    assert w.displayed_lines() == ["77012 \u00d71"]
 
 
 def test_deleted_code_is_listed_greyed_with_its_replacement_not_hidden(qtbot, main_window) -> None:

@@ -142,9 +142,13 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setAccessibleName(f"{APP_NAME} main window")
-        icon = resource("icons/guidecode-256.png")
-        if icon.is_file():
-            self.setWindowIcon(QIcon(str(icon)))
+        icon = QIcon()
+        for size in (16, 24, 32, 48, 64, 128, 256, 512):  # every size drawn, so each DPI gets a sharp one
+            path = resource(f"icons/guidecode-{size}.png")
+            if path.is_file():
+                icon.addFile(str(path))
+        if not icon.isNull():
+            self.setWindowIcon(icon)
 
         self._build_search_pane()
         self._build_encounter_pane()
@@ -165,6 +169,7 @@ class MainWindow(QMainWindow):
 
         self._restore_settings()
         self._connect()
+        self._on_encounter_choice()
         self.proc_model.set_query("")
         self._select_search_row(0)
         self._load_detail()
@@ -743,6 +748,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_encounter_choice(self, *_: object) -> None:
+        self.override_combo.setItemText(0, f"Same as encounter ({MODALITY_LABELS[self.modality()]})")
         self._on_highlight_changed()
         self.refresh()
 
