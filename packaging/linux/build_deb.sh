@@ -40,7 +40,7 @@ chmod 0644 "$STAGE/usr/share/doc/guidecode/copyright"
 # Normalise modes: readable by everyone (a non-root user runs it), writable by root only.
 chmod -R u+rwX,go+rX,go-w "$STAGE"
 
-deps="$("$PY" packaging/linux/deb_depends.py "$STAGE/opt/guidecode" --recommends-prefix libcups.)"
+deps="$("$PY" packaging/linux/deb_depends.py "$STAGE/opt/guidecode" --recommends libcups.:libcups2)"
 DEPENDS="$(sed -n 's/^Depends: //p' <<<"$deps")"
 RECOMMENDS="$(sed -n 's/^Recommends: //p' <<<"$deps")"
 [ -n "$DEPENDS" ] || { echo "build_deb.sh: could not work out Depends" >&2; exit 1; }

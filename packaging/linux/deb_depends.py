@@ -1,6 +1,6 @@
 """Work out the .deb ``Depends:`` line from what the frozen onedir build really links to.
 
-    python3 packaging/linux/deb_depends.py dist/guidecode-onedir [--recommends-prefix libcups.]
+    python3 packaging/linux/deb_depends.py dist/guidecode-onedir [--recommends libcups.:libcups2]
 
 For every ELF file in the bundle it reads the direct ``NEEDED`` entries (``objdump -p``). A library that the
 bundle itself provides is skipped; the others are resolved the way the app's loader would (``ldd`` with
@@ -8,9 +8,10 @@ bundle itself provides is skipped; the others are resolved the way the app's loa
 Debian package that owns the file (``dpkg-query -S``). ``libc6`` gets a ``>=`` version: the highest
 ``GLIBC_x.y`` symbol version any bundled binary asks for (``objdump -T``).
 
-Libraries whose soname starts with one of ``--recommends-prefix`` (libcups: printing must talk to the
-user's own CUPS, so the spec never bundles it) go to ``Recommends:`` instead; without them the app runs and
-only the printer list is empty.
+``--recommends PREFIX:PACKAGE``: a library whose soname starts with PREFIX is optional and goes to
+``Recommends: PACKAGE`` (named, not looked up, so the result does not depend on whether the build machine
+has it). That is libcups: printing must talk to the user's own CUPS, so the spec never bundles it; without
+it the app runs and writes PDFs, only the printer list is empty.
 
 Prints two lines, ``Depends: ...`` and ``Recommends: ...``. Exits 1 if a needed library resolves nowhere.
 """
@@ -72,8 +73,14 @@ def owner(lib_path: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle", type=Path)
-    ap.add_argument("--recommends-prefix", action="append", default=[])
+    ap.add_argument("--recommends", action="append", default=[], metavar="PREFIX:PACKAGE")
     args = ap.parse_args(argv)
+    optional_libs = []
+    for item in args.recommends:
+        prefix, sep, pkg = item.partition(":")
+        if not sep or not prefix or not pkg:
+            ap.error(f"--recommends wants PREFIX:PACKAGE, got {item!r}")
+        optional_libs.append((prefix, pkg))
     internal = args.bundle / "_internal"
     elves = [p for p in sorted(args.bundle.rglob("*")) if p.is_file() and not p.is_symlink() and is_elf(p)]
     if not elves:
@@ -94,21 +101,19 @@ def main(argv: list[str] | None = None) -> int:
             for name, path in ldd_map(elf, internal).items():
                 where.setdefault(name, path)
         for name in direct:
+            optional = [pkg for prefix, pkg in optional_libs if name.startswith(prefix)]
+            if optional:
+                recommends.update(optional)
+                continue
             path = where.get(name)
-            optional = name.startswith(tuple(args.recommends_prefix))
             if path is None:
-                if optional:
-                    continue
                 missing.append(f"{name} (needed by {elf.relative_to(args.bundle)})")
                 continue
             pkg = owner(path)
             if pkg is None:
                 missing.append(f"{name} -> {path}: no Debian package owns it")
                 continue
-            if optional:
-                recommends.add(pkg)
-            else:
-                depends.setdefault(pkg, name)
+            depends.setdefault(pkg, name)
     if missing:
         print("deb_depends: unresolved libraries:\n  " + "\n  ".join(sorted(set(missing))), file=sys.stderr)
         return 1
