@@ -11,10 +11,10 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from desktop.core.model import Catalog
@@ -36,7 +36,9 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(wanted: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser. ``wanted``: the words of the command line, so that only the command
+    modules named there are imported (None imports them all, e.g. for --help)."""
     parser = _Parser(prog="guidecode", description="GuideCode: which imaging-guidance code to bill, if any.")
     parser.add_argument("--version", action="store_true", help="print the app and data versions and exit")
     parser.add_argument("--self-test", action="store_true",
@@ -51,39 +53,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
                    help="folder of data packs to apply on top of the built-in data")
     p.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
-    for register in _extra_commands():
-        register(sub)
+    for name, (module, help_text) in COMMAND_MODULES.items():
+        if wanted is None or name in wanted:
+            importlib.import_module(module).register(sub)
+        else:  # listed in --help, imported only when used: opening the window stays fast
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
-def _optional(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-
-
-def _extra_commands() -> list[Callable[[Any], None]]:
-    """Commands that live in their own modules register here (each has ``register(subparsers)``)."""
-    modules = [_optional(n) for n in ("desktop.commands.validate_pack", "desktop.commands.audit")]
-    return [m.register for m in modules if m is not None]
+# Commands that live in their own modules; each has ``register(subparsers)`` setting ``run=``.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "validate-pack": ("desktop.commands.validate_pack", "check a data pack folder; print every problem, exit 0/1"),
+    "audit": ("desktop.commands.audit", "check a claims CSV file for imaging-guidance errors"),
+}
 
 
 def load_catalog(data_dir: Path | None) -> Catalog:
     """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
-    packs = _optional("desktop.core.packs")
-    if packs is not None:
-        catalog, problems = packs.load_with_packs(data_dir)
-        for problem in problems:
-            print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
-        return catalog  # type: ignore[no-any-return]
-    from desktop.core.data import load_builtin
+    from desktop.core.packs import load_with_packs
 
-    if data_dir is not None:
-        raise SystemExit(_fail("--data-dir is not supported by this build"))
-    return load_builtin()
+    catalog, problems = load_with_packs(data_dir)
+    for problem in problems:
+        print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
+    return catalog
 
 
 def cmd_resolve(ns: argparse.Namespace) -> int:
@@ -125,7 +117,8 @@ def cmd_version() -> int:
 
 
 def dispatch(argv: Sequence[str]) -> int:
-    parser = build_parser()
+    words = list(argv)
+    parser = build_parser(None if {"-h", "--help"} & set(words) else words)
     try:
         ns = parser.parse_args(list(argv))
     except SystemExit as exc:  # --help or a usage error: argparse has printed its line

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop import APP_NAME, ORG_NAME, __version__
@@ -55,7 +55,7 @@ def show_data_error(exc: Exception, error_dialogs: bool) -> None:
 def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
     """Open the GuideCode window; returns the exit status (1 if the data cannot be loaded)."""
     from desktop.core.loader import DataError
-    from desktop.ui import descriptors_dialog, packs_dialog
+    from desktop.ui import packs_dialog
 
     app = _application()
     start_logging(error_dialogs)
@@ -71,12 +71,20 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
 
     window = MainWindow(catalog, Settings.user())
     packs_dialog.attach(window, folder, report)  # File → Import data pack…, Data packs…, status notice
-    descriptors_dialog.attach(window, folder)  # File → Load CPT descriptors…, shown with the AMA notice
     _on_first_paint(app, window, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
+    # The licensed-descriptor feature (File → Load CPT descriptors…, shown with the AMA notice) is set up
+    # as soon as the event loop runs, not before the window is shown: its import is not needed to paint.
+    QTimer.singleShot(0, lambda: _attach_descriptors(window, folder))
     status = app.exec()
     window.save_settings()
     return int(status)
+
+
+def _attach_descriptors(window: QWidget, folder: Path) -> None:
+    from desktop.ui import descriptors_dialog
+
+    descriptors_dialog.attach(window, folder)
 
 
 def start_logging(error_dialogs: bool) -> None:

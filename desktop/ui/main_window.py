@@ -93,7 +93,6 @@ from desktop.paths import resource
 from desktop.ui import settings as keys
 from desktop.ui.about import AboutDialog
 from desktop.ui.answer_panel import AnswerPanel
-from desktop.ui.audit_dialog import show_audit_dialog
 from desktop.ui.models import (
     LATERALITY_LABELS,
     ElidingDelegate,
@@ -365,8 +364,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(self.file_menu, "&Quit", self.close,
                                         [QKeySequence(QKeySequence.StandardKey.Quit)], "quitAction")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.audit_action = self.add_file_action("&Audit claims file\u2026",
-                                                 lambda: show_audit_dialog(self, self.catalog))
+        self.audit_action = self.add_file_action("&Audit claims file\u2026", self._open_audit)
 
         edit = bar.addMenu("&Edit")
         edit.setObjectName("editMenu")
@@ -419,6 +417,12 @@ class MainWindow(QMainWindow):
         self.file_menu.insertAction(self._file_anchor, action)
         self.addAction(action)
         return action
+
+    def _open_audit(self) -> None:
+        # Imported on first use: the audit dialog and core are not needed to show the window.
+        from desktop.ui.audit_dialog import show_audit_dialog
+
+        show_audit_dialog(self, self.catalog)
 
     def _connect(self) -> None:
         self.search_edit.textChanged.connect(self._on_search_text)
