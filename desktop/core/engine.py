@@ -9,7 +9,6 @@ and the audit use it too, so a rule lives in exactly one place: the data, applie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from desktop.core.model import (
     FACILITY_SETTINGS,
@@ -299,7 +298,6 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work) -> tuple[Guidanc
             if not seen:  # a per-region code whose procedures name no region: one unit, and say so
                 work.msg("warning", f"{gcode}: no spinal region known for {', '.join(u.code for u in uses)}; "
                          "one unit given. Tick the regions.")
-                seen = {}
                 lines.append(GuidanceLine(gcode, 1, base, tuple(dict.fromkeys(u.code for u in uses)), None,
                                           reason, sources, confidence))
                 continue
@@ -334,6 +332,3 @@ def _merge_reasons(uses: list[_Use]) -> tuple[str, tuple[str, ...], Confidence]:
     confidence = min((u.policy.confidence for u in uses), key=lambda c: _CONFIDENCE_ORDER[c])
     return first.reason, sources, confidence
 
-
-def today() -> date:
-    return date.today()
