@@ -7,14 +7,13 @@ duplicate keys inside one mapping are refused instead of silently keeping the la
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
-try:  # libyaml is several times faster; the pure-Python loader gives the same result
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _BaseLoader = yaml.SafeLoader
+# PyYAML is imported on the first parse, not with this module: the window starts from the bundled
+# catalog cache (desktop/core/catalog_cache.py) and needs no YAML unless a data pack is installed.
 
 
 class LineMap(dict[str, Any]):
@@ -27,14 +26,6 @@ class LineMap(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class DuplicateKeyError(yaml.MarkedYAMLError):
-    pass
-
-
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type,unused-ignore]
-    pass
-
-
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> LineMap:
     result = LineMap()
     result.line = node.start_mark.line + 1
@@ -45,7 +36,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
         if not isinstance(key, str):
             key = str(key)
         if key in result:
-            raise DuplicateKeyError(
+            raise _Loader.duplicate_key_error(
                 "while constructing a mapping",
                 node.start_mark,
                 f"found duplicate key {key!r}",
@@ -56,7 +47,33 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+class _Loader:
+    """The line-keeping SafeLoader and DuplicateKeyError, built on the first :func:`parse_yaml` call."""
+
+    loader: type[yaml.SafeLoader] | None = None
+    duplicate_key_error: type[yaml.MarkedYAMLError]
+
+
+def _line_loader() -> type[yaml.SafeLoader]:
+    if _Loader.loader is not None:
+        return _Loader.loader
+    import yaml
+
+    try:  # libyaml is several times faster; the pure-Python loader gives the same result
+        base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        base = yaml.SafeLoader
+
+    class DuplicateKeyError(yaml.MarkedYAMLError):
+        pass
+
+    class _LineLoader(base):  # type: ignore[misc,valid-type,unused-ignore]
+        pass
+
+    _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _Loader.duplicate_key_error = DuplicateKeyError
+    _Loader.loader = _LineLoader
+    return _LineLoader
 
 
 class YamlSyntaxError(Exception):
@@ -70,8 +87,11 @@ class YamlSyntaxError(Exception):
 
 def parse_yaml(text: str) -> Any:
     """Parse YAML text safely. Raises :class:`YamlSyntaxError` with a line number on bad input."""
+    loader = _line_loader()
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader derives from SafeLoader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - _LineLoader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
