@@ -116,8 +116,46 @@ def cmd_version() -> int:
     return EXIT_OK
 
 
+def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool] | None:
+    """``(data_dir, no_error_dialogs)`` when the command line only opens the window (nothing, or only
+    ``--no-error-dialogs`` and ``--data-dir DIR`` / ``--data-dir=DIR``, each at most once, spelled out in
+    full), so the usual start skips building the parser; None for anything else, which argparse handles."""
+    data_dir: Path | None = None
+    no_dialogs = False
+    seen: set[str] = set()
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--no-error-dialogs":
+            option, value = word, None
+        elif word == "--data-dir" and i + 1 < len(words):
+            option, value = word, words[i + 1]
+            i += 1
+        elif word.startswith("--data-dir="):
+            option, value = "--data-dir", word[len("--data-dir="):]
+        else:
+            return None
+        if option in seen or (value is not None and (not value or value.startswith("-"))):
+            return None
+        seen.add(option)
+        if value is None:
+            no_dialogs = True
+        else:
+            data_dir = Path(value)
+        i += 1
+    return data_dir, no_dialogs
+
+
+def _run_gui(data_dir: Path | None, no_error_dialogs: bool) -> int:
+    gui = importlib.import_module("desktop.ui.main")
+    return int(gui.run_gui(data_dir=data_dir, error_dialogs=not no_error_dialogs))
+
+
 def dispatch(argv: Sequence[str]) -> int:
     words = list(argv)
+    plain = _plain_gui_start(words)
+    if plain is not None:  # the window with at most --data-dir/--no-error-dialogs: no parser needed
+        return _run_gui(*plain)
     parser = build_parser(None if {"-h", "--help"} & set(words) else words)
     try:
         ns = parser.parse_args(list(argv))
@@ -131,5 +169,4 @@ def dispatch(argv: Sequence[str]) -> int:
         return cmd_resolve(ns)
     if ns.command is not None:
         return int(ns.run(ns))
-    gui = importlib.import_module("desktop.ui.main")
-    return int(gui.run_gui(data_dir=ns.data_dir, error_dialogs=not ns.no_error_dialogs))
+    return _run_gui(ns.data_dir, ns.no_error_dialogs)
