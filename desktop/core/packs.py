@@ -40,8 +40,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -640,6 +638,8 @@ def read_state(data_dir: Path) -> tuple[frozenset[str], list[Problem]]:
 
 
 def _write_json(path: Path, data: Any) -> None:
+    import uuid
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -803,6 +803,9 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
     while replaced is None and (root / target_name).exists():
         target_name = f"{_slug(manifest.name)}-{n}"
         n += 1
+    import shutil
+    import uuid
+
     root.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex
     staging = root / f".import-{token}"
@@ -838,6 +841,9 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
 
 def remove_pack(data_dir: Path, folder: str) -> None:
     """Delete an installed pack folder (and forget its on/off state)."""
+    import shutil
+    import uuid
+
     root = data_dir / PACKS_SUBDIR
     target = root / folder
     if folder in ("", ".", "..") or "/" in folder or "\\" in folder or target.parent != root or not target.is_dir():

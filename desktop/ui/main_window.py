@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
@@ -45,7 +46,6 @@ from PySide6.QtGui import (
     QShortcut,
     QTextDocument,
 )
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -91,7 +91,6 @@ from desktop.core.model import (
 from desktop.core.search import SearchIndex
 from desktop.paths import resource
 from desktop.ui import settings as keys
-from desktop.ui.about import AboutDialog
 from desktop.ui.answer_panel import AnswerPanel
 from desktop.ui.models import (
     LATERALITY_LABELS,
@@ -103,6 +102,9 @@ from desktop.ui.models import (
 )
 from desktop.ui.present import TSV_MIME, lines_text, lines_tsv, procedure_headline, summary_html
 from desktop.ui.settings import Settings
+
+if TYPE_CHECKING:  # Qt's print support and the About dialog are imported when first used
+    from PySide6.QtPrintSupport import QPrinter
 
 log = logging.getLogger(__name__)
 
@@ -878,6 +880,8 @@ class MainWindow(QMainWindow):
 
     def save_pdf(self, path: Path | str) -> Path:
         """Write the one-page summary to ``path`` as PDF."""
+        from PySide6.QtPrintSupport import QPrinter
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(path))
@@ -888,6 +892,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def print_summary(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle("Print the GuideCode summary")
@@ -905,6 +911,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
+        from desktop.ui.about import AboutDialog
+
         dialog = AboutDialog(self.catalog, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
