@@ -83,7 +83,10 @@ def setup_logging(log_dir: Path | None = None, *, level: int = logging.INFO, max
     _Installed.log_file = path
     if problem is not None:
         log.warning("no log file: cannot write to %s (%s)", folder, problem)
-    log.info("GuideCode %s starting; Python %s on %s", __version__, platform.python_version(), platform.platform())
+    # platform.platform() would scan the executable for its libc version at every start; the crash details
+    # (below) still give the full string.
+    log.info("GuideCode %s starting; Python %s on %s %s %s", __version__, platform.python_version(),
+             platform.system(), platform.release(), platform.machine())
     return path
 
 
