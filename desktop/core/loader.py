@@ -315,31 +315,34 @@ class RawData:
     broken_codes: frozenset[str] = frozenset()
 
 
-def read_text(path: Path, rel: str, problems: list[Problem]) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(rel, 1, "", "file is missing"))
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(rel, 1, "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
-    except OSError as exc:
-        problems.append(Problem(rel, 1, "", f"cannot read the file: {exc.strerror or exc}"))
-    return None
-
-
 UNREADABLE = object()  # parse_file's answer for a file already reported as unreadable
 
 
-def parse_file(path: Path, rel: str, problems: list[Problem]) -> Any:
-    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read."""
-    text = read_text(path, rel, problems)
-    if text is None:
+def parse_bytes(raw: bytes, rel: str, problems: list[Problem]) -> Any:
+    """Parsed YAML from a file's bytes, or :data:`UNREADABLE` after recording why it could not be read."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(rel, 1, "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
         return UNREADABLE
     try:
         return parse_yaml(text)
     except YamlSyntaxError as exc:
         problems.append(Problem(rel, exc.line, "", f"not valid YAML: {exc.message}"))
         return UNREADABLE
+
+
+def parse_file(path: Path, rel: str, problems: list[Problem]) -> Any:
+    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(rel, 1, "", "file is missing"))
+        return UNREADABLE
+    except OSError as exc:
+        problems.append(Problem(rel, 1, "", f"cannot read the file: {exc.strerror or exc}"))
+        return UNREADABLE
+    return parse_bytes(raw, rel, problems)
 
 
 def read_manifest(data: Any, rel: str, problems: list[Problem], *, extra_keys: Sequence[str] = ()) -> Manifest | None:
@@ -537,10 +540,9 @@ def _span(p: Policy) -> str:
     return f"{p.start or 'start'}..{p.end or 'open'}"
 
 
-def read_records(data: Any, rel: str, problems: list[Problem], origin: str,
-                 broken: set[str] | None = None) -> list[CodeRecord]:
-    """The valid records of one file. Codes of records refused for a problem go into ``broken`` so that
-    references to them are not reported a second time as dangling."""
+def record_mappings(data: Any, rel: str, problems: list[Problem]) -> list[LineMap]:
+    """The record entries of one parsed code file, after checking that the file is a list of mappings.
+    An :data:`UNREADABLE` file (already reported) has none."""
     if data is UNREADABLE:
         return []
     if data is None:
@@ -551,11 +553,21 @@ def read_records(data: Any, rel: str, problems: list[Problem], origin: str,
         problems.append(Problem(rel, line, "",
                                 "the file must be a list of code records (each starting with '- code:')"))
         return []
-    out: list[CodeRecord] = []
+    out: list[LineMap] = []
     for i, item in enumerate(data, 1):
-        if not isinstance(item, LineMap):
+        if isinstance(item, LineMap):
+            out.append(item)
+        else:
             problems.append(Problem(rel, 1, f"item {i}", f"each record must be a mapping, got {_describe(item)}"))
-            continue
+    return out
+
+
+def read_records(data: Any, rel: str, problems: list[Problem], origin: str,
+                 broken: set[str] | None = None) -> list[CodeRecord]:
+    """The valid records of one file. Codes of records refused for a problem go into ``broken`` so that
+    references to them are not reported a second time as dangling."""
+    out: list[CodeRecord] = []
+    for item in record_mappings(data, rel, problems):
         rec = read_record(problems, rel, item, origin)
         if rec is not None:
             out.append(rec)

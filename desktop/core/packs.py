@@ -47,6 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from desktop.core.loader import (
+    UNREADABLE,
     DataError,
     Manifest,
     Problem,
@@ -55,11 +56,13 @@ from desktop.core.loader import (
     check_overlaps,
     check_references,
     describe,
+    parse_bytes,
     read_record,
     read_sources,
+    record_mappings,
 )
 from desktop.core.model import Catalog, CodeRecord, Modality, PackInfo, Policy, Source
-from desktop.core.yamlsrc import LineMap, YamlSyntaxError, parse_yaml
+from desktop.core.yamlsrc import LineMap
 
 PACK_MANIFEST = "pack.yaml"
 PACKS_SUBDIR = "packs"
@@ -193,19 +196,6 @@ def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None
     return None
 
 
-def _parse_bytes(raw: bytes, label: str, problems: list[Problem]) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(label, 1, "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
-        return None
-    try:
-        return parse_yaml(text)
-    except YamlSyntaxError as exc:
-        problems.append(Problem(label, exc.line, "", f"not valid YAML: {exc.message}"))
-        return None
-
-
 def _read_manifest(data: Any, label: str, problems: list[Problem]) -> tuple[PackManifest | None, LineMap | None]:
     if not isinstance(data, LineMap):
         problems.append(Problem(label, 1, "", "pack.yaml must be a mapping of keys (name, version, ...)"))
@@ -274,8 +264,8 @@ def read_pack(folder: Path, tag: str = _CANDIDATE_TAG) -> tuple[Pack | None, lis
     manifest: PackManifest | None = None
     files_map: LineMap | None = None
     if raw_manifest is not None:
-        data = _parse_bytes(raw_manifest, man_label, problems)
-        if data is not None or not problems:
+        data = parse_bytes(raw_manifest, man_label, problems)
+        if data is not UNREADABLE:
             manifest, files_map = _read_manifest(data, man_label, problems)
 
     listed = manifest.files if manifest is not None else {}
@@ -315,8 +305,8 @@ def read_pack(folder: Path, tag: str = _CANDIDATE_TAG) -> tuple[Pack | None, lis
     source_lines: dict[str, int] = {}
     if "sources.yaml" in contents:
         slabel = labels("sources.yaml")
-        sdata = _parse_bytes(contents["sources.yaml"], slabel, problems)
-        if sdata is not None:
+        sdata = parse_bytes(contents["sources.yaml"], slabel, problems)
+        if sdata is not None and sdata is not UNREADABLE:
             sources = read_sources(sdata, slabel, problems)
             if isinstance(sdata, list):
                 for item in sdata:
@@ -329,7 +319,7 @@ def read_pack(folder: Path, tag: str = _CANDIDATE_TAG) -> tuple[Pack | None, lis
         problems.append(Problem(labels("codes/"), 1, "", "no code files (codes/*.yaml) found"))
     for rel in code_files:
         label = labels(rel)
-        cdata = _parse_bytes(contents[rel], label, problems)
+        cdata = parse_bytes(contents[rel], label, problems)
         entries.extend(_read_entries(cdata, label, problems, origin))
 
     first: dict[str, CodeRecord] = {}
@@ -351,20 +341,8 @@ def read_pack(folder: Path, tag: str = _CANDIDATE_TAG) -> tuple[Pack | None, lis
 
 
 def _read_entries(data: Any, label: str, problems: list[Problem], origin: str) -> list[PackEntry]:
-    if data is None:
-        if not any(p.file == label for p in problems):
-            problems.append(Problem(label, 1, "", "the file is empty; it must be a list of code records"))
-        return []
-    if not isinstance(data, list):
-        line = data.line if isinstance(data, LineMap) else 1
-        problems.append(Problem(label, line, "", "the file must be a list of code records "
-                                "(each starting with '- code:')"))
-        return []
     out: list[PackEntry] = []
-    for i, item in enumerate(data, 1):
-        if not isinstance(item, LineMap):
-            problems.append(Problem(label, 1, f"item {i}", f"each record must be a mapping, got {describe(item)}"))
-            continue
+    for item in record_mappings(data, label, problems):
         keys = frozenset(item.keys())
         if "name" not in item:  # an override may keep the existing name; a new code must have one (checked
             item = _with_key(item, "name", _KEEP_NAME)  # on the merged data, where "new" is known)
