@@ -52,6 +52,44 @@ def test_log_file_rotates(tmp_path: Path, logging_installed: None) -> None:
     assert all((tmp_path / n).stat().st_size <= 2000 for n in names)
 
 
+def test_rotation_keeps_the_newest_lines_in_order(tmp_path: Path, logging_installed: None) -> None:
+    """guidecode.log holds the newest lines, .1 the ones before, .2 the oldest kept; nothing is duplicated."""
+    app_logging.setup_logging(tmp_path, max_bytes=1500, backup_count=2)
+    for i in range(120):
+        logging.getLogger("desktop.test").info("line %03d %s", i, "y" * 30)
+    app_logging.shutdown_logging()
+
+    def numbers(name: str) -> list[int]:
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        return [int(w.split()[1]) for w in text.split("desktop.test: ")[1:]]
+
+    oldest, older, newest = numbers("guidecode.log.2"), numbers("guidecode.log.1"), numbers("guidecode.log")
+    assert newest[-1] == 119
+    assert oldest + older + newest == list(range(oldest[0], 120))
+    assert all((tmp_path / n).stat().st_size <= 1500 for n in ("guidecode.log", "guidecode.log.1", "guidecode.log.2"))
+
+
+def test_rotation_without_backups_starts_the_file_again(tmp_path: Path, logging_installed: None) -> None:
+    app_logging.setup_logging(tmp_path, max_bytes=1000, backup_count=0)
+    for i in range(100):
+        logging.getLogger("desktop.test").info("line %03d %s", i, "z" * 30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["guidecode.log"]
+    text = (tmp_path / "guidecode.log").read_text(encoding="utf-8")
+    assert "line 099" in text and "line 000" not in text
+    assert (tmp_path / "guidecode.log").stat().st_size <= 1000
+
+
+def test_start_up_line_names_the_system_without_the_platform_module(tmp_path: Path,
+                                                                   logging_installed: None) -> None:
+    import platform
+
+    app_logging.setup_logging(tmp_path)
+    text = (tmp_path / "guidecode.log").read_text(encoding="utf-8")
+    # Windows: "on Windows 10.0.<build> AMD64" (the build number where platform.release() says "10" or "11")
+    release = "" if sys.platform == "win32" else f" {platform.release()}"
+    assert f"Python {platform.python_version()} on {platform.system()}{release}" in text, text
+
+
 def test_console_handler_only_with_a_stderr(tmp_path: Path, logging_installed: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     app_logging.setup_logging(tmp_path)
