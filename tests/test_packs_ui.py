@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop.core import packs
 from desktop.core.model import Catalog
-from desktop.ui import packs_dialog
+from desktop.ui import packs_control, packs_dialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.settings import Settings
 from tests.test_packs import BROKEN_NAMES, FIXTURES, SAMPLE, expected_problems, snapshot
@@ -28,11 +28,11 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 def open_window(qtbot, tmp_path: Path, data_dir: Path) -> MainWindow:  # type: ignore[no-untyped-def]
     """The window as run_gui builds it, on the user data folder ``data_dir`` (GUIDECODE_USER_DIR)."""
-    folder, report = packs_dialog.load_for_window(None)
+    folder, report = packs_control.load_for_window(None)
     assert folder == data_dir
     window = MainWindow(report.catalog, Settings.at(tmp_path / "GuideCode.ini"))
     qtbot.addWidget(window)
-    packs_dialog.attach(window, folder, report)
+    packs_control.attach(window, folder, report)
     window.show()
     qtbot.waitExposed(window)
     window.set_date(date(2026, 3, 2))
@@ -160,15 +160,15 @@ def test_gui_data_dir_prefers_the_option_then_the_environment(tmp_path: Path, mo
 
     from desktop.userdirs import APPLICATION, ORGANIZATION, user_data_dir
 
-    assert packs_dialog.gui_data_dir(tmp_path) == tmp_path
-    assert packs_dialog.gui_data_dir(None) == user_data_dir() == Path(os.environ["GUIDECODE_USER_DIR"])
+    assert packs_control.gui_data_dir(tmp_path) == tmp_path
+    assert packs_control.gui_data_dir(None) == user_data_dir() == Path(os.environ["GUIDECODE_USER_DIR"])
     monkeypatch.delenv("GUIDECODE_USER_DIR")
     org, app = QCoreApplication.organizationName(), QCoreApplication.applicationName()
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     try:
         qt = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
-        assert packs_dialog.gui_data_dir(None) == qt
+        assert packs_control.gui_data_dir(None) == qt
         assert user_data_dir() == qt  # the Qt-free helper computes the same folder as Qt
     finally:
         QCoreApplication.setOrganizationName(org)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSizePolicy,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -132,11 +131,7 @@ class AnswerCard(QFrame):
 class MessageRow(QFrame):
     """A warning, error or note from the engine, with its icon and sources; never collapsed."""
 
-    ICONS = {
-        "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-        "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-        "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-    }
+    ICONS = {"error": "SP_MessageBoxCritical", "warning": "SP_MessageBoxWarning", "info": "SP_MessageBoxInformation"}
 
     def __init__(self, catalog: Catalog, message: Message, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,8 +141,12 @@ class MessageRow(QFrame):
         row.setContentsMargins(4, 4, 4, 4)
         icon = QLabel()
         icon.setObjectName("messageIcon")
+        # QStyle is looked up here, not at import: making its Python type costs ~4 ms, and the empty
+        # window shown at start-up has no message to draw.
+        from PySide6.QtWidgets import QStyle
+
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        qicon = self.style().standardIcon(self.ICONS[message.severity])
+        qicon = self.style().standardIcon(getattr(QStyle.StandardPixmap, self.ICONS[message.severity]))
         icon.setPixmap(qicon.pixmap(QSize(size, size), self.devicePixelRatioF()))
         icon.setAccessibleName(SEVERITY_LABELS[message.severity])
         row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)

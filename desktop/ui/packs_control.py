@@ -1,0 +1,181 @@
+"""Data packs in the window: File → Import data pack…, File → Data packs…, and the status-bar notice.
+
+:class:`PacksController` owns the user data folder's packs for one window. It loads the catalog
+(:func:`desktop.core.packs.load_report`), switches the window to a new catalog after every change
+(``MainWindow.set_catalog``), and says in the status bar which data answers and which packs were skipped.
+Importing validates the pack fully first; a refused pack opens
+:class:`~desktop.ui.packs_dialog.PackProblemsDialog` listing every problem and nothing changes. The window
+itself only calls :func:`attach`. The dialogs live in :mod:`desktop.ui.packs_dialog`, imported when one is
+first opened: they are not needed to show the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QWidget
+
+from desktop import APP_NAME, app_logging
+from desktop.core import packs
+from desktop.core.loader import Problem
+from desktop.core.model import Catalog
+from desktop.userdirs import ENV_USER_DIR, user_data_dir
+
+if TYPE_CHECKING:
+    from desktop.ui.packs_dialog import PackProblemsDialog, PacksDialog
+
+log = logging.getLogger(__name__)
+
+
+def gui_data_dir(data_dir: Path | None = None) -> Path:
+    """The folder the window keeps packs in: ``--data-dir``, else ``GUIDECODE_USER_DIR``, else Qt's
+    ``AppDataLocation`` (the same folder :func:`desktop.userdirs.user_data_dir` computes without Qt)."""
+    if data_dir is not None:
+        return data_dir
+    if os.environ.get(ENV_USER_DIR, "").strip():
+        return user_data_dir()
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(location) if location else user_data_dir()
+
+
+def problems_text(problems: list[Problem] | tuple[Problem, ...]) -> str:
+    return "\n".join(str(p) for p in problems)
+
+
+class PacksController(QObject):
+    """The window's data packs: load, import, turn on/off, remove; keeps the window's catalog current."""
+
+    changed = Signal()
+
+    def __init__(self, window: Any, data_dir: Path, report: packs.LoadReport, base: Catalog | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.data_dir = data_dir
+        self.report = report
+        self._base = base
+        self.last_dialog: PackProblemsDialog | None = None  # the latest refusal, kept for tests and re-reading
+        self.packs_dialog: PacksDialog | None = None
+        self.status_label = QLabel()
+        self.status_label.setObjectName("dataStatus")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        window.statusBar().addPermanentWidget(self.status_label)
+        self.import_action = window.add_file_action("&Import data pack\u2026", self.import_pack_dialog)
+        self.import_action.setObjectName("importPackAction")
+        self.packs_action = window.add_file_action("Data &packs\u2026", self.show_packs_dialog)
+        self.packs_action.setObjectName("dataPacksAction")
+        self._show_status(initial=True)
+
+    # Loading --------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Load the data again from the data folder and switch the window to it."""
+        self.report = packs.load_report(self.data_dir, self._base, missing_ok=True)
+        if self.window.catalog != self.report.catalog:
+            self.window.set_catalog(self.report.catalog)
+        self._show_status()
+        self.changed.emit()
+
+    def _show_status(self, *, initial: bool = False) -> None:
+        catalog = self.report.catalog
+        app_logging.context["data"] = catalog.version_label
+        skipped = [s for s in self.report.packs if s.enabled and not s.applied]
+        text = f"Data: {catalog.version_label}"
+        if skipped:
+            text += (f" \u2014 \u26a0 data pack skipped: {', '.join(s.title for s in skipped)} "
+                     "(File \u2192 Data packs\u2026)")
+        elif self.report.problems:
+            text += f" \u2014 \u26a0 {self.report.problems[0].message}; built-in data only"
+        for problem in self.report.problems:
+            log.warning("data pack problem: %s", problem)
+        self.status_label.setText(text)
+        self.status_label.setToolTip(problems_text(self.report.problems) or "Every enabled data pack is in use.")
+        if initial and self.report.problems:
+            self.window.statusBar().showMessage(
+                "Some data packs could not be used; GuideCode answers without them. File \u2192 Data packs\u2026 "
+                "lists the problems.", 15000)
+
+    # Actions --------------------------------------------------------------------------------------
+    @Slot()
+    def import_pack_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self.window, "Import data pack: choose the pack folder "
+                                                  "(it holds pack.yaml)")
+        if folder:
+            self.import_from(Path(folder))
+
+    def import_from(self, source: Path) -> bool:
+        """Validate and install the pack in ``source``; refuse it with every problem listed if invalid."""
+        from desktop.ui.packs_dialog import PackProblemsDialog
+
+        try:
+            result = packs.import_pack(source, self.data_dir, base=self._base)
+        except packs.PackRefused as refused:
+            log.warning("data pack %s refused: %d problem(s)", source, len(refused.problems))
+            self._show_problems(PackProblemsDialog(
+                f"{APP_NAME}: data pack not imported",
+                f"The data pack in {source} was not imported: it has {len(refused.problems)} "
+                f"problem{'s' if len(refused.problems) != 1 else ''}. Nothing was changed; GuideCode still "
+                f"answers with {self.report.catalog.version_label}.",
+                refused.problems, self._dialog_parent()))
+            return False
+        except OSError as exc:
+            log.exception("could not install data pack %s", source)
+            self._show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
+                                                   f"The data pack could not be copied into {self.data_dir}: {exc}",
+                                                   [], self._dialog_parent()))
+            return False
+        self.reload()
+        m = result.manifest
+        verb = "updated" if result.replaced else "imported"
+        self.window.statusBar().showMessage(
+            f"Data pack {m.name} {m.version} {verb}. Answers now use: {self.report.catalog.version_label}.", 15000)
+        log.info("data pack %s %s %s into %s", m.name, m.version, verb, self.data_dir / "packs" / result.folder)
+        return True
+
+    def _dialog_parent(self) -> QWidget:
+        """Over the Data packs dialog when it is open (importing from it), else over the window."""
+        if self.packs_dialog is not None and self.packs_dialog.isVisible():
+            return self.packs_dialog
+        return self.window  # type: ignore[no-any-return]
+
+    def _show_problems(self, dialog: PackProblemsDialog) -> None:
+        if self.last_dialog is not None:
+            self.last_dialog.deleteLater()
+        self.last_dialog = dialog
+        dialog.open()  # window-modal, does not block the caller
+
+    @Slot()
+    def show_packs_dialog(self) -> PacksDialog:
+        from desktop.ui.packs_dialog import PacksDialog
+
+        if self.packs_dialog is not None:
+            self.packs_dialog.deleteLater()
+        self.packs_dialog = PacksDialog(self, self.window)
+        self.packs_dialog.open()
+        return self.packs_dialog
+
+    def set_enabled(self, folder: str, enabled: bool) -> None:
+        packs.set_enabled(self.data_dir, folder, enabled)
+        self.reload()
+
+    def remove(self, folder: str) -> None:
+        packs.remove_pack(self.data_dir, folder)
+        self.reload()
+
+
+def load_for_window(data_dir: Path | None) -> tuple[Path, packs.LoadReport]:
+    """The window's data folder and what loading it gave. Raises DataError if the built-in data is broken.
+    The user data folder may not exist yet; a ``--data-dir`` that does not exist is reported."""
+    folder = gui_data_dir(data_dir)
+    return folder, packs.load_report(folder, missing_ok=data_dir is None)
+
+
+def attach(window: Any, data_dir: Path, report: packs.LoadReport) -> PacksController:
+    """Add the data-pack menu entries and the status-bar notice to ``window`` (a MainWindow)."""
+    controller = PacksController(window, data_dir, report)
+    window.packs = controller
+    return controller

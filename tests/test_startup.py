@@ -1,0 +1,85 @@
+"""Start-up order (desktop/ui/main.py): what the window needs is done before its first paint; the rest
+(licensed descriptors, the splash screen, the data-pack dialogs, printing, audit, logging.handlers ...) waits
+until after it. packaging/bench_startup.py measures the time; these tests pin the order, never a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from desktop.core.model import Catalog
+from desktop.ui.main import StartupFinisher
+from desktop.ui.main_window import MainWindow
+from desktop.ui.settings import Settings
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Imported only when first used, after the window has painted (or never, for a plain start).
+NOT_BEFORE_FIRST_PAINT = [
+    "logging.handlers",                 # the log rotates with app_logging.SizeRotatingFileHandler
+    "socket",                           # came with logging.handlers; GuideCode never opens a socket
+    "platform",                         # the start-up log line uses sys and os
+    "html",                             # only the printed summary escapes HTML
+    "uuid",                             # pack and descriptor writes
+    "desktop.ui.descriptors_dialog",    # attached after the first paint
+    "desktop.core.descriptors",
+    "desktop.ui.packs_dialog",          # opened from File → Data packs… or a refused import
+    "desktop.ui.audit_dialog",
+    "desktop.core.audit",
+    "desktop.ui.about",
+    "desktop.commands.audit",
+    "desktop.commands.validate_pack",
+    "PySide6.QtPrintSupport",
+]
+
+
+def test_a_plain_start_leaves_these_modules_until_after_the_first_paint(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUIDECODE_EXIT_AFTER_PAINT": "1",
+           "GUIDECODE_USER_DIR": str(tmp_path / "user"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc = subprocess.run([sys.executable, "-m", "desktop"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    marks = json.loads(next(line[8:] for line in proc.stdout.splitlines() if line.startswith("STARTUP ")))
+    loaded = set(marks["modules"])
+    assert {"desktop.ui.main_window", "desktop.core.engine", "PySide6.QtWidgets"} <= loaded  # the probe works
+    assert [m for m in NOT_BEFORE_FIRST_PAINT if m in loaded] == []
+    assert isinstance(marks["epoch_paint"], float)
+
+
+def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              catalog: Catalog) -> None:
+    window = MainWindow(catalog, Settings.at(tmp_path / "GuideCode.ini"))
+    qtbot.addWidget(window)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    finisher = StartupFinisher(app, window, tmp_path / "user-data", report_and_quit=False)
+    assert not hasattr(window, "descriptors") and finisher.painted_at is None
+    with qtbot.waitSignal(window.proc_view.first_painted, timeout=5000):
+        window.show()
+    assert finisher.painted_at is not None and not finisher.done  # finishing waits for the event loop
+    qtbot.waitUntil(lambda: finisher.done, timeout=5000)
+    assert window.descriptors.descriptors is None  # attached; no licensed file loaded in this folder
+    texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
+    assert "Load CPT descriptors\u2026" in texts, texts
+
+
+def test_a_window_that_is_never_painted_still_gets_its_descriptors(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   catalog: Catalog) -> None:
+    window = MainWindow(catalog, Settings.at(tmp_path / "GuideCode.ini"))
+    qtbot.addWidget(window)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    finisher = StartupFinisher(app, window, tmp_path / "user-data", report_and_quit=False)
+    qtbot.waitUntil(lambda: finisher.done, timeout=5000)  # the one-second fallback
+    assert finisher.painted_at is None
+    assert window.descriptors is not None
+    finisher.finish()  # once only: a second call changes nothing
+    assert [a.text().replace("&", "") for a in window.file_menu.actions()].count("Load CPT descriptors\u2026") == 1
