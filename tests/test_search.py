@@ -228,6 +228,22 @@ def test_real_catalog_search(catalog) -> None:  # type: ignore[no-untyped-def]
     assert index.search_records("77003")[0].code == "77003"
 
 
+def test_word_indexes_wait_for_the_first_typed_query_or_prepare(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The blank list (all the window shows at start-up) needs no word index; the first typed query builds
+    it; prepare() builds it ahead (the window calls it after its first paint). The answers are the same."""
+    lazy, ready = SearchIndex(catalog.records), SearchIndex(catalog.records)
+    assert [r.code for r in lazy.search_records("")] == sorted(r.code for r in catalog.records)
+    assert lazy._text_index is None and ready._text_index is None
+    ready.prepare()
+    built = ready._text_index
+    assert built is not None
+    ready.prepare()
+    assert ready._text_index is built  # once
+    for query in ("occipital", "si joint", "esi lumbar", "644", "knee inj", "zzz"):
+        assert lazy.ranked(query, date(2026, 3, 2)) == ready.ranked(query, date(2026, 3, 2)), query
+    assert lazy._text_index is not None
+
+
 def _brute_force(records: list[CodeRecord], query: str) -> set[str]:
     """What should match, by the definition, scanning every record: each token starts the code or a word."""
     toks = tokens(query)

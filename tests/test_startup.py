@@ -67,6 +67,7 @@ def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: P
     assert finisher.painted_at is not None and not finisher.done  # finishing waits for the event loop
     qtbot.waitUntil(lambda: finisher.done, timeout=5000)
     assert window.descriptors.descriptors is None  # attached; no licensed file loaded in this folder
+    assert window._index._text_index is not None  # the search's word indexes are built (finish_startup)
     texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
     assert "Load CPT descriptors\u2026" in texts, texts
 

@@ -104,37 +104,56 @@ class _PrefixIndex:
         return hit
 
 
+class _TextIndex:
+    """The word and phrase indexes over names and lay terms (what a typed query needs, not the blank list)."""
+
+    def __init__(self, records: tuple[CodeRecord, ...]) -> None:
+        self.name = _PrefixIndex()
+        self.words = _PrefixIndex()
+        self.term_words = _PrefixIndex()  # keyed by term id, not record position
+        self.phrases = _PrefixIndex()
+        term_owner: list[int] = []  # term id -> record position
+        for pos, rec in enumerate(records):
+            name_words = _words(rec.name)
+            self.name.add(name_words, pos)
+            every = set(name_words)
+            phrases = {_phrase(name_words)}
+            for term in rec.terms:
+                words = _words(term)
+                self.term_words.add(words, len(term_owner))
+                term_owner.append(pos)
+                every.update(words)
+                phrases.add(_phrase(words))
+            self.words.add(every, pos)
+            self.phrases.add(phrases, pos)
+        for index in (self.name, self.words, self.term_words, self.phrases):
+            index.freeze()
+        self.term_owner = term_owner
+
+
 class SearchIndex:
-    """The catalog's records in code order, searchable by code prefix and by words in any order."""
+    """The catalog's records in code order, searchable by code prefix and by words in any order.
+
+    The word indexes are built on the first typed query, or by :meth:`prepare` (the window calls it right
+    after its first paint): listing every record, all the window shows at start-up, does not need them."""
 
     def __init__(self, records: Iterable[CodeRecord]) -> None:
         self.records: tuple[CodeRecord, ...] = tuple(sorted(records, key=lambda r: r.code))
         codes = [r.code.casefold() for r in self.records]
         self._codes = codes
         self._position = {c: i for i, c in enumerate(codes)}
-        self._name = _PrefixIndex()
-        self._words = _PrefixIndex()
-        self._term_words = _PrefixIndex()  # keyed by term id, not record position
-        self._phrases = _PrefixIndex()
-        term_owner: list[int] = []  # term id -> record position
-        for pos, rec in enumerate(self.records):
-            name_words = _words(rec.name)
-            self._name.add(name_words, pos)
-            every = set(name_words)
-            phrases = {_phrase(name_words)}
-            for term in rec.terms:
-                words = _words(term)
-                self._term_words.add(words, len(term_owner))
-                term_owner.append(pos)
-                every.update(words)
-                phrases.add(_phrase(words))
-            self._words.add(every, pos)
-            self._phrases.add(phrases, pos)
-        for index in (self._name, self._words, self._term_words, self._phrases):
-            index.freeze()
-        self._term_owner = term_owner
+        self._text_index: _TextIndex | None = None
         self._invalid: tuple[date, frozenset[int]] | None = None
         self._everything: dict[date | None, list[tuple[int, list[int]]]] = {}
+
+    def prepare(self) -> None:
+        """Build the word indexes now (they are otherwise built by the first typed query)."""
+        self._text()
+
+    def _text(self) -> _TextIndex:
+        if self._text_index is None:
+            self._text_index = _TextIndex(self.records)
+        return self._text_index
 
     def __len__(self) -> int:
         return len(self.records)
@@ -164,11 +183,12 @@ class SearchIndex:
                 everything = self._order([(TIER_SPREAD, set(range(len(self.records))))], when)
                 self._everything = {when: everything}
             return everything
+        text = self._text()
         code_hits: set[int] = set()
         matched: set[int] | None = None
         for tok in toks:
             in_code = self._code_range(tok)
-            hits = self._words.prefixed(tok)
+            hits = text.words.prefixed(tok)
             if in_code:
                 code_hits.update(in_code)
                 hits = hits.union(in_code)
@@ -185,20 +205,20 @@ class SearchIndex:
         tiers.append((TIER_CODE_PREFIX, by_code))
         rest = matched - by_code
         if rest:
-            phrase = rest & self._phrases.prefixed(" ".join(toks))
+            phrase = rest & text.phrases.prefixed(" ".join(toks))
             rest -= phrase
             name = set(rest)
             for tok in toks:
-                name &= self._name.prefixed(tok)
+                name &= text.name.prefixed(tok)
             rest -= name
             term: set[int] = set()
             if rest and len(toks) == 1:
                 term, rest = rest, set()  # one token not in the name: it is a word of some lay term
             elif rest:
-                term_ids: set[int] | frozenset[int] = self._term_words.prefixed(toks[0])
+                term_ids: set[int] | frozenset[int] = text.term_words.prefixed(toks[0])
                 for tok in toks[1:]:
-                    term_ids = term_ids & self._term_words.prefixed(tok)
-                term = rest & {self._term_owner[t] for t in term_ids}
+                    term_ids = term_ids & text.term_words.prefixed(tok)
+                term = rest & {text.term_owner[t] for t in term_ids}
                 rest -= term
             tiers += [(TIER_PHRASE, phrase), (TIER_NAME, name), (TIER_TERM, term), (TIER_SPREAD, rest)]
         return self._order(tiers, when)

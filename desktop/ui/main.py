@@ -99,6 +99,7 @@ class StartupFinisher(QObject):
     """What start-up leaves until the procedure list has painted for the first time, so the window shows
     sooner (packaging/bench_startup.py measures launch -> that paint):
 
+    - the search's word indexes (``MainWindow.finish_startup``): listing every code does not need them;
     - the licensed-descriptor feature (File → Load CPT descriptors…, and the office's saved CSV shown with
       the AMA notice): its import and set-up are not needed to paint;
     - closing the onefile build's splash screen (PyInstaller's bootloader shows it while it unpacks;
@@ -131,6 +132,7 @@ class StartupFinisher(QObject):
         if self.done:
             return
         self.done = True
+        self.window.finish_startup()
         from desktop.ui import descriptors_dialog
 
         descriptors_dialog.attach(self.window, self.folder)

@@ -192,6 +192,11 @@ class MainWindow(QMainWindow):
         self._load_detail()
         self.refresh()
 
+    def finish_startup(self) -> None:
+        """What waits until the window has painted once (desktop/ui/main.py): the search's word indexes,
+        so the first keystroke does not build them."""
+        self._index.prepare()
+
     # Construction -------------------------------------------------------------------------------
     def _build_search_pane(self) -> None:
         pane = QWidget()
