@@ -49,6 +49,8 @@ class _Use:
 
 @dataclass(slots=True)
 class _Work:
+    """What resolving one encounter collects before it is frozen into a Resolution."""
+
     results: list[ProcedureResult] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     uses: list[_Use] = field(default_factory=list)

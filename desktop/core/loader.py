@@ -298,6 +298,8 @@ SI_KEYS = ("injections", "reason", "sources", "confidence")
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
+    """manifest.yaml of a data folder: the data's version, code-set year, first covered date and title."""
+
     data_version: str
     code_set_year: int
     covers_from: date

@@ -2,6 +2,10 @@
 
 Nothing here imports Qt. The loader (``desktop.core.loader``) builds a :class:`Catalog` from YAML; the
 engine (``desktop.core.engine``) turns an :class:`Encounter` into a :class:`Resolution`.
+
+The classes are frozen but not ``slots=True``: the frozen build unpickles ~1,400 of them at every start
+(desktop/core/catalog_cache.py), and pickle restores a plain instance dictionary in C, where a slotted
+frozen dataclass goes through a Python ``__setstate__`` per object (~1.3 ms more per start).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ SETTING_LABELS: dict[Setting, str] = {
 PAYER_LABELS: dict[Payer, str] = {"medicare": "Medicare", "other": "Other payer"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Location:
     """Where a record came from: file name (relative to its data folder) and 1-based line."""
 
@@ -62,15 +66,17 @@ class Location:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Source:
+    """One entry of sources.yaml: a citable document, what kind it is and how far it can be relied on."""
+
     id: str
     title: str
     kind: str
     reliability: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Alternative:
     """The other answer where sources disagree (the preferred answer is the policy itself)."""
 
@@ -80,7 +86,7 @@ class Alternative:
     confidence: Confidence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Policy:
     """How guidance by some modalities is treated for one code over one date range (inclusive)."""
 
@@ -104,7 +110,7 @@ class Policy:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Note:
     """A caution shown whenever a code is entered (uncertain status, year in doubt, ...)."""
 
@@ -113,7 +119,7 @@ class Note:
     confidence: Confidence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GuidanceInfo:
     """The part of a record that only guidance codes (77002, 77003, ...) have."""
 
@@ -128,7 +134,7 @@ class GuidanceInfo:
     not_suggested_sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SIInfo:
     """An imaging supervision-and-interpretation code whose fluoroscopy covers an injection's guidance."""
 
@@ -138,8 +144,10 @@ class SIInfo:
     confidence: Confidence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CodeRecord:
+    """One code of the data: what it is, when it is valid, and its guidance policy per imaging modality."""
+
     code: str
     kind: Kind
     name: str
@@ -173,7 +181,7 @@ class CodeRecord:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PackInfo:
     """One data set that answered: the built-in data or an office's data pack."""
 
@@ -183,8 +191,10 @@ class PackInfo:
     builtin: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Catalog:
+    """All the rule data the engine answers from: every record by code, the sources, versions and packs."""
+
     records: tuple[CodeRecord, ...]
     by_code: dict[str, CodeRecord]
     sources: dict[str, Source]
@@ -203,8 +213,10 @@ class Catalog:
         return base + (" + " + ", ".join(extra) if extra else "")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ProcedureEntry:
+    """One procedure of an encounter as entered: code, units, modifiers, its own modality, regions, side."""
+
     code: str
     units: int = 1
     modifiers: tuple[str, ...] = ()
@@ -213,8 +225,10 @@ class ProcedureEntry:
     laterality: Laterality | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Encounter:
+    """What the coder describes: date of service, setting, payer, modality and the procedures done."""
+
     date_of_service: date
     setting: Setting = "office"
     payer: Payer = "other"
@@ -222,8 +236,10 @@ class Encounter:
     procedures: tuple[ProcedureEntry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GuidanceLine:
+    """One billable imaging-guidance claim line, with why, the sources that say so and how sure they are."""
+
     code: str
     units: int
     modifiers: tuple[str, ...]
@@ -239,8 +255,10 @@ class GuidanceLine:
         return "-".join((self.code, *self.modifiers)) + f" \u00d7{self.units}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ProcedureResult:
+    """The answer for one procedure of the encounter: separate, included, redirect, unconfirmed ..."""
+
     index: int
     code: str
     name: str
@@ -254,16 +272,20 @@ class ProcedureResult:
     alternatives: tuple[Alternative, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Message:
+    """An error, warning or note from the engine, with the code it concerns and its sources."""
+
     severity: Severity
     text: str
     code: str | None = None
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Resolution:
+    """Everything the engine says about one encounter: the lines to bill, each procedure, the messages."""
+
     guidance_lines: tuple[GuidanceLine, ...]
     procedures: tuple[ProcedureResult, ...]
     messages: tuple[Message, ...]

@@ -95,6 +95,8 @@ _KEEP_NAME = "(name kept from the data the pack overrides)"
 
 @dataclass(frozen=True, slots=True)
 class PackManifest:
+    """pack.yaml: the pack's name, version, code-set year, effective dates, description and checksums."""
+
     name: str
     version: str
     code_set_year: int
@@ -122,6 +124,8 @@ class PackEntry:
 
 @dataclass(frozen=True, slots=True)
 class Pack:
+    """A pack read from its folder and checked on its own: manifest, sources and entries, with their lines."""
+
     folder: Path
     tag: str
     manifest: PackManifest
@@ -455,6 +459,8 @@ def _override(base: CodeRecord, entry: PackEntry, incoming: tuple[Policy, ...], 
 
 @dataclass(slots=True)
 class _State:
+    """The merged data while packs are applied one after another."""
+
     records: dict[str, CodeRecord]
     sources: dict[str, Source]
     source_owner: dict[str, str]
@@ -561,6 +567,8 @@ class PackStatus:
 
 @dataclass(frozen=True, slots=True)
 class LoadReport:
+    """What loading the built-in data and the packs gave: the catalog, every pack and every problem."""
+
     catalog: Catalog
     packs: tuple[PackStatus, ...]
     problems: tuple[Problem, ...]
@@ -749,6 +757,8 @@ class PackRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
+    """An installed pack: the folder it went to, its manifest, and the folder of a pack it replaced."""
+
     folder: str
     manifest: PackManifest
     replaced: str | None
