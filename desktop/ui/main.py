@@ -88,11 +88,17 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
 def start_logging(error_dialogs: bool) -> None:
     """The log file, Qt messages into logging, and the excepthook's dialog (desktop/app_logging.py)."""
     from desktop import app_logging
-    from desktop.ui.error_dialog import show_error_dialog
 
     app_logging.setup_logging()
     app_logging.install_qt_message_handler()
-    app_logging.install_excepthook(show_error_dialog if error_dialogs else None)
+    app_logging.install_excepthook(_show_error_dialog if error_dialogs else None)
+
+
+def _show_error_dialog(details: str) -> None:
+    # The dialog's module (a QDialog subclass) is imported when an error first needs it, not at start-up.
+    from desktop.ui.error_dialog import show_error_dialog
+
+    show_error_dialog(details)
 
 
 class StartupFinisher(QObject):
