@@ -52,15 +52,27 @@ def test_round_trip_equals_a_fresh_parse(tmp_path: Path) -> None:
     assert catalog_cache.load(cache, DATA) == catalog
 
 
-def test_reading_the_cache_leaves_the_pickle_module_unimported(tmp_path: Path) -> None:
-    """The frozen app reads the cache at every start with the C unpickler alone (pickle.py costs ~1.2 ms)."""
+def test_reading_the_cache_leaves_pickle_and_hashlib_unimported(tmp_path: Path) -> None:
+    """The frozen app reads the cache at every start with the C unpickler alone (pickle.py costs ~1.2 ms) and
+    checks it with CPython's own SHA-256 (hashlib would load six hash modules; desktop/core/sha.py)."""
     cache = tmp_path / "catalog.pickle"
     cache.write_bytes(catalog_cache.dumps(load_folder(DATA), DATA))
     code = ("import sys; from pathlib import Path; from desktop.core import catalog_cache; "
             f"c = catalog_cache.load(Path({str(cache)!r}), Path({str(DATA)!r})); "
-            "print(len(c.records), 'pickle' in sys.modules, 'yaml' in sys.modules)")
+            "print(len(c.records), 'pickle' in sys.modules, 'yaml' in sys.modules, 'hashlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert out.split() == [str(len(load_folder(DATA).records)), "False", "False"]
+    assert out.split() == [str(len(load_folder(DATA).records)), "False", "False", "False"]
+
+
+def test_sha256_without_hashlib_matches_hashlib() -> None:
+    import hashlib
+
+    from desktop.core.sha import sha256
+
+    digest = sha256(b"guide")
+    digest.update(b"code")
+    assert digest.hexdigest() == hashlib.sha256(b"guidecode").hexdigest()
+    assert sha256().hexdigest() == hashlib.sha256().hexdigest()
 
 
 def test_missing_cache_is_ignored(tmp_path: Path) -> None:

@@ -22,12 +22,16 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Imported only when first used, after the window has painted (or never, for a plain start).
+# Imported only when first used, after the window has painted (or never, for a plain start). The frozen
+# build is checked the same way, with yaml too, by packaging/check_first_paint.py in the smoke test.
 NOT_BEFORE_FIRST_PAINT = [
     "logging.handlers",                 # the log rotates with app_logging.SizeRotatingFileHandler
     "socket",                           # came with logging.handlers; GuideCode never opens a socket
     "platform",                         # the start-up log line uses sys and os
     "html",                             # only the printed summary escapes HTML
+    "hashlib",                          # desktop/core/sha.py; and no pack is installed here
+    "pickle",                           # the catalog cache is read with the C unpickler alone
+    "desktop.ui.error_dialog",          # imported when an error first needs the dialog
     "uuid",                             # pack and descriptor writes
     "desktop.ui.descriptors_dialog",    # attached after the first paint
     "desktop.core.descriptors",

@@ -14,12 +14,12 @@ The pickle is as trusted as the program: it is read only from inside the applica
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 from typing import Any
 
 from desktop.core.model import Catalog
+from desktop.core.sha import sha256
 
 CACHE_RESOURCE = "cache/catalog.pickle"
 FORMAT = 1
@@ -27,7 +27,7 @@ FORMAT = 1
 
 def fingerprint(data_dir: Path) -> str:
     """SHA-256 over the relative name and the bytes of every file under ``data_dir``, in sorted order."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(data_dir).as_posix().encode("utf-8")
         data = path.read_bytes()

@@ -36,7 +36,6 @@ line a data folder may also be one pack (it has ``pack.yaml``) or a plain folder
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -62,6 +61,7 @@ from desktop.core.loader import (
     record_mappings,
 )
 from desktop.core.model import Catalog, CodeRecord, Modality, PackInfo, Policy, Source
+from desktop.core.sha import sha256
 from desktop.core.yamlsrc import LineMap
 
 PACK_MANIFEST = "pack.yaml"
@@ -150,7 +150,7 @@ class _Labels:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(65536), b""):
             digest.update(chunk)
@@ -293,7 +293,7 @@ def read_pack(folder: Path, tag: str = _CANDIDATE_TAG) -> tuple[Pack | None, lis
                                     f"{rel} is in the pack but not listed with its sha256 checksum"))
             continue
         want = listed.get(rel)
-        got = hashlib.sha256(raw).hexdigest()
+        got = sha256(raw).hexdigest()
         if want is not None and want != got:
             problems.append(Problem(man_label, files_map.line_of(rel), "files",
                                     f"checksum of {rel} does not match: pack.yaml says {want[:12]}..., the file "
