@@ -5,7 +5,8 @@
 #   2. run `dist/guidecode --self-test` offscreen and on a real X server (Xvfb, xcb), plus --version and
 #      `resolve -`; fail on a non-zero exit, a missing "SELFTEST ok" line or any stderr line outside
 #      packaging/smoke_stderr_allow.txt; check that onefile leaves no _MEI* folder behind;
-#   3. build the onedir layout and the .deb, self-test the onedir;
+#   3. build the onedir layout and the .deb, self-test the onedir, start it once to its first paint and check
+#      which modules it had imported by then (packaging/check_first_paint.py);
 #   4. install the .deb (apt-get, so its Depends are satisfied), run the installed /usr/bin/guidecode
 #      --self-test as root and as an unprivileged user, check the .desktop entry and icons, purge it and
 #      check nothing is left.
@@ -112,6 +113,13 @@ bash packaging/build.sh deb 2>&1 | grep -v '^WARNING: Location' | sed 's/^/  /'
 lap "build onedir + .deb" "$t"
 t="$(now)"
 check_run onedir-selftest '^SELFTEST ok: .*catalog cache verified.*frozen' "$ROOT/dist/guidecode-onedir/guidecode" --self-test
+# the plain start a user gets: first paint from the bundled catalog cache, with nothing imported early
+SHOME="$OUT/first-paint-home"; mkdir -p "$SHOME"
+check_run onedir-first-paint '^STARTUP ' env HOME="$SHOME" XDG_CONFIG_HOME="$SHOME/config" \
+  XDG_STATE_HOME="$SHOME/state" XDG_DATA_HOME="$SHOME/data" GUIDECODE_EXIT_AFTER_PAINT=1 \
+  "$ROOT/dist/guidecode-onedir/guidecode" --no-error-dialogs
+"$PY" packaging/check_first_paint.py "$OUT/onedir-first-paint.out" | sed 's/^/smoke_test: ok  /' \
+  || fail "onedir first paint: see above"
 VERSION="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' desktop/__init__.py)"
 DEB="$ROOT/dist/guidecode_${VERSION}_$(dpkg --print-architecture).deb"
 [ -f "$DEB" ] || fail "$DEB was not built"
