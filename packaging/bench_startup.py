@@ -1,6 +1,6 @@
 """Start-up and size benchmark of GuideCode's frozen builds against the baseline, in one run (not a test).
 
-    python3 packaging/bench_startup.py [--warm 10] [--cold 5] [--work /tmp/guidecode-bench] [--no-build]
+    python3 packaging/bench_startup.py [--warm 15] [--cold 10] [--work /tmp/guidecode-bench] [--no-build]
                                        [--no-splash] [--json results.json]
 
 What it does, on this machine and in this one run:
@@ -297,8 +297,8 @@ def report_probe_cost(table: dict[str, dict[str, object]], timed: dict[str, list
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--warm", type=int, default=10, help="warm runs per variant (after 2 warm-ups)")
-    ap.add_argument("--cold", type=int, default=5, help="cold runs per variant (page cache dropped before each)")
+    ap.add_argument("--warm", type=int, default=15, help="warm runs per variant (after 2 warm-ups)")
+    ap.add_argument("--cold", type=int, default=10, help="cold runs per variant (page cache dropped before each)")
     ap.add_argument("--splash-runs", type=int, default=7)
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--no-build", action="store_true", help="reuse dist/ and the work folder's builds")

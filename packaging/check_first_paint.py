@@ -15,7 +15,9 @@ from pathlib import Path
 # Not imported before the first paint of a frozen build. tests/test_startup.py checks the same for a run
 # from source, which parses the YAML (no cache) and so cannot check yaml, pickle or hashlib.
 NOT_BEFORE_FIRST_PAINT = (
-    "yaml",                           # the bundled catalog cache is used (desktop/core/catalog_cache.py)
+    "yaml",                           # the bundled catalog cache is used (desktop/core/catalog_cache.py),
+    "desktop.core.loader",            # so neither the YAML loader
+    "desktop.core.packs",             # nor pack reading is imported when no pack is installed
     "pickle",                         # read with the C unpickler alone
     "hashlib",                        # desktop/core/sha.py
     "logging.handlers", "socket",     # desktop/app_logging.py SizeRotatingFileHandler

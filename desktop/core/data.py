@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from desktop.core import catalog_cache
-from desktop.core.loader import load_folder
 from desktop.core.model import Catalog
 from desktop.paths import builtin_data_dir, resource
 
@@ -16,4 +15,8 @@ def load_builtin() -> Catalog:
     data_dir = builtin_data_dir()
     # A frozen build bundles the parsed catalog (~3 ms instead of ~30 ms); used only if made from these files.
     cached = catalog_cache.load(resource(catalog_cache.CACHE_RESOURCE), data_dir)
-    return cached if cached is not None else load_folder(data_dir)
+    if cached is not None:
+        return cached
+    from desktop.core.loader import load_folder  # parsing: from source, or when the cache does not match
+
+    return load_folder(data_dir)

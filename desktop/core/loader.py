@@ -45,36 +45,14 @@ from desktop.core.model import (
     Source,
     UnitBasis,
 )
+from desktop.core.problems import DataError as DataError  # defined there; also the loader's names for them
+from desktop.core.problems import Problem as Problem
 from desktop.core.yamlsrc import LineMap, YamlSyntaxError, parse_yaml
 
 CODE_RE = re.compile(r"^[0-9]{4}[0-9FTU]$|^[A-Z][0-9]{4}$")
 SOURCE_ID_RE = re.compile(r"^[A-Z][A-Za-z0-9_.-]{0,40}$")
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a data file."""
-
-    file: str
-    line: int
-    entry: str
-    message: str
-
-    def __str__(self) -> str:
-        entry = f" {self.entry}:" if self.entry else ""
-        return f"{self.file}:{self.line}:{entry} {self.message}"
-
-
-class DataError(Exception):
-    """The data could not be loaded. ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        head = str(self.problems[0]) if self.problems else "invalid data"
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__(head + more)
 
 
 class _Missing:

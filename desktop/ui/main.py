@@ -61,7 +61,7 @@ def show_data_error(exc: Exception, error_dialogs: bool) -> None:
 
 def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
     """Open the GuideCode window; returns the exit status (1 if the data cannot be loaded)."""
-    from desktop.core.loader import DataError
+    from desktop.core.problems import DataError
     from desktop.ui import packs_control
 
     app = _application()

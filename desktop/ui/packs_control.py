@@ -1,7 +1,7 @@
 """Data packs in the window: File → Import data pack…, File → Data packs…, and the status-bar notice.
 
 :class:`PacksController` owns the user data folder's packs for one window. It loads the catalog
-(:func:`desktop.core.packs.load_report`), switches the window to a new catalog after every change
+(:func:`desktop.core.pack_report.load_report`), switches the window to a new catalog after every change
 (``MainWindow.set_catalog``), and says in the status bar which data answers and which packs were skipped.
 Importing validates the pack fully first; a refused pack opens
 :class:`~desktop.ui.packs_dialog.PackProblemsDialog` listing every problem and nothing changes. The window
@@ -20,9 +20,9 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop import APP_NAME, app_logging
-from desktop.core import packs
-from desktop.core.loader import Problem
+from desktop.core import pack_report
 from desktop.core.model import Catalog
+from desktop.core.problems import Problem
 from desktop.userdirs import ENV_USER_DIR, user_data_dir
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ class PacksController(QObject):
 
     changed = Signal()
 
-    def __init__(self, window: Any, data_dir: Path, report: packs.LoadReport, base: Catalog | None = None) -> None:
+    def __init__(self, window: Any, data_dir: Path, report: pack_report.LoadReport,
+                 base: Catalog | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.data_dir = data_dir
@@ -72,7 +73,7 @@ class PacksController(QObject):
     # Loading --------------------------------------------------------------------------------------
     def reload(self) -> None:
         """Load the data again from the data folder and switch the window to it."""
-        self.report = packs.load_report(self.data_dir, self._base, missing_ok=True)
+        self.report = pack_report.load_report(self.data_dir, self._base, missing_ok=True)
         if self.window.catalog != self.report.catalog:
             self.window.set_catalog(self.report.catalog)
         self._show_status()
@@ -109,6 +110,7 @@ class PacksController(QObject):
 
     def import_from(self, source: Path) -> bool:
         """Validate and install the pack in ``source``; refuse it with every problem listed if invalid."""
+        from desktop.core import packs
         from desktop.ui.packs_dialog import PackProblemsDialog
 
         try:
@@ -159,22 +161,24 @@ class PacksController(QObject):
         return self.packs_dialog
 
     def set_enabled(self, folder: str, enabled: bool) -> None:
-        packs.set_enabled(self.data_dir, folder, enabled)
+        pack_report.set_enabled(self.data_dir, folder, enabled)
         self.reload()
 
     def remove(self, folder: str) -> None:
+        from desktop.core import packs
+
         packs.remove_pack(self.data_dir, folder)
         self.reload()
 
 
-def load_for_window(data_dir: Path | None) -> tuple[Path, packs.LoadReport]:
+def load_for_window(data_dir: Path | None) -> tuple[Path, pack_report.LoadReport]:
     """The window's data folder and what loading it gave. Raises DataError if the built-in data is broken.
     The user data folder may not exist yet; a ``--data-dir`` that does not exist is reported."""
     folder = gui_data_dir(data_dir)
-    return folder, packs.load_report(folder, missing_ok=data_dir is None)
+    return folder, pack_report.load_report(folder, missing_ok=data_dir is None)
 
 
-def attach(window: Any, data_dir: Path, report: packs.LoadReport) -> PacksController:
+def attach(window: Any, data_dir: Path, report: pack_report.LoadReport) -> PacksController:
     """Add the data-pack menu entries and the status-bar notice to ``window`` (a MainWindow)."""
     controller = PacksController(window, data_dir, report)
     window.packs = controller
