@@ -59,13 +59,18 @@ def test_a_plain_start_leaves_these_modules_until_after_the_first_paint(tmp_path
     assert isinstance(marks["epoch_paint"], float)
 
 
-def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                              catalog: Catalog) -> None:
+def _window_and_finisher(qtbot, tmp_path: Path, catalog: Catalog) -> tuple[MainWindow, StartupFinisher]:  # type: ignore[no-untyped-def]
+    """A window as run_gui builds it, not yet shown, with its StartupFinisher."""
     window = MainWindow(catalog, Settings.at(tmp_path / "GuideCode.ini"))
     qtbot.addWidget(window)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    finisher = StartupFinisher(app, window, tmp_path / "user-data", report_and_quit=False)
+    return window, StartupFinisher(app, window, tmp_path / "user-data", report_and_quit=False)
+
+
+def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              catalog: Catalog) -> None:
+    window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
     assert not hasattr(window, "descriptors") and finisher.painted_at is None
     with qtbot.waitSignal(window.proc_view.first_painted, timeout=5000):
         window.show()
@@ -79,11 +84,7 @@ def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: P
 
 def test_a_window_that_is_never_painted_still_gets_its_descriptors(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                    catalog: Catalog) -> None:
-    window = MainWindow(catalog, Settings.at(tmp_path / "GuideCode.ini"))
-    qtbot.addWidget(window)
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    finisher = StartupFinisher(app, window, tmp_path / "user-data", report_and_quit=False)
+    window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
     qtbot.waitUntil(lambda: finisher.done, timeout=5000)  # the one-second fallback
     assert finisher.painted_at is None
     assert window.descriptors is not None

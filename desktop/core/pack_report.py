@@ -67,7 +67,8 @@ def _display(problem: Problem, prefixes: Mapping[str, str]) -> Problem:
 
 
 def pack_folders(data_dir: Path) -> list[tuple[Path, str]]:
-    """(pack folder, display prefix) for every pack in a data folder; see the module docstring."""
+    """(pack folder, display prefix) for every pack in a data folder; where packs live: the docstring of
+    :mod:`desktop.core.packs`."""
     if (data_dir / PACK_MANIFEST).is_file():
         return [(data_dir, "")]
     root = data_dir / PACKS_SUBDIR

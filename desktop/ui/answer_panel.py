@@ -131,8 +131,6 @@ class AnswerCard(QFrame):
 class MessageRow(QFrame):
     """A warning, error or note from the engine, with its icon and sources; never collapsed."""
 
-    ICONS = {"error": "SP_MessageBoxCritical", "warning": "SP_MessageBoxWarning", "info": "SP_MessageBoxInformation"}
-
     def __init__(self, catalog: Catalog, message: Message, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message = message
@@ -145,8 +143,11 @@ class MessageRow(QFrame):
         # window shown at start-up has no message to draw.
         from PySide6.QtWidgets import QStyle
 
+        standard = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+                    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+                    "info": QStyle.StandardPixmap.SP_MessageBoxInformation}[message.severity]
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        qicon = self.style().standardIcon(getattr(QStyle.StandardPixmap, self.ICONS[message.severity]))
+        qicon = self.style().standardIcon(standard)
         icon.setPixmap(qicon.pixmap(QSize(size, size), self.devicePixelRatioF()))
         icon.setAccessibleName(SEVERITY_LABELS[message.severity])
         row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)

@@ -105,11 +105,11 @@ class StartupFinisher(QObject):
     """What start-up leaves until the procedure list has painted for the first time, so the window shows
     sooner (packaging/bench_startup.py measures launch -> that paint):
 
+    - closing the onefile build's splash screen (PyInstaller's bootloader shows it while it unpacks;
+      packaging/guidecode.spec), first;
     - the search's word indexes (``MainWindow.finish_startup``): listing every code does not need them;
     - the licensed-descriptor feature (File → Load CPT descriptors…, and the office's saved CSV shown with
       the AMA notice): its import and set-up are not needed to paint;
-    - closing the onefile build's splash screen (PyInstaller's bootloader shows it while it unpacks;
-      packaging/guidecode.spec);
     - with ``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py, tests): printing ``STARTUP {json}``
       with ``time.time()`` as that paint began and the modules loaded by then, then quitting. It is the
       moment ../shared/baseline/app.py stamps (the first Paint of its list view's viewport), so launch ->
@@ -138,14 +138,14 @@ class StartupFinisher(QObject):
         if self.done:
             return
         self.done = True
-        self.window.finish_startup()
-        from desktop.ui import descriptors_dialog
-
-        descriptors_dialog.attach(self.window, self.folder)
         if "_PYI_SPLASH_IPC" in os.environ:  # set by the bootloader only when a splash screen is up
             import pyi_splash  # type: ignore[import-untyped]  # only inside a --splash build
 
             pyi_splash.close()
+        self.window.finish_startup()
+        from desktop.ui import descriptors_dialog
+
+        descriptors_dialog.attach(self.window, self.folder)
 
     def _after_first_paint(self) -> None:
         self.finish()

@@ -126,6 +126,16 @@ def _select_data(box: QComboBox, data: object) -> None:
     box.setCurrentIndex(n)
 
 
+def _mime(text: str, tsv: str) -> QMimeData:
+    """Clipboard data: ``text`` as text/plain and ``tsv`` as text/tab-separated-values."""
+    from PySide6.QtCore import QMimeData  # when first copied, not at start-up
+
+    mime = QMimeData()
+    mime.setText(text)
+    mime.setData(TSV_MIME, QByteArray(tsv.encode("utf-8")))
+    return mime
+
+
 class ProcedureListView(QListView):
     """The list of procedures; ``first_painted`` is emitted once, as its first paint begins. Start-up leaves
     what the window does not need to appear until then (``StartupFinisher`` in desktop/ui/main.py), and
@@ -843,13 +853,8 @@ class MainWindow(QMainWindow):
     # Copy, print, about ---------------------------------------------------------------------------
     def clipboard_mime(self) -> QMimeData:
         """text/plain: the display lines; text/tab-separated-values: code, 4 modifiers, units."""
-        from PySide6.QtCore import QMimeData
-
         res = self.resolution()
-        mime = QMimeData()
-        mime.setText(lines_text(res))
-        mime.setData(TSV_MIME, QByteArray(lines_tsv(res).encode("utf-8")))
-        return mime
+        return _mime(lines_text(res), lines_tsv(res))
 
     @Slot()
     def copy_lines(self) -> None:
@@ -868,13 +873,8 @@ class MainWindow(QMainWindow):
         if not res.guidance_lines:
             self.statusBar().showMessage("Nothing to copy: no imaging-guidance line to bill.", 4000)
             return
-        from PySide6.QtCore import QMimeData
-
-        mime = QMimeData()
         tsv = lines_tsv(res)
-        mime.setText(tsv)
-        mime.setData(TSV_MIME, QByteArray(tsv.encode("utf-8")))
-        QGuiApplication.clipboard().setMimeData(mime)
+        QGuiApplication.clipboard().setMimeData(_mime(tsv, tsv))
         self.statusBar().showMessage("Copied the lines tab-separated (code, 4 modifiers, units).", 4000)
 
     def summary_document(self, printer: QPrinter) -> QTextDocument:
