@@ -57,7 +57,7 @@ class LoadReport:
         return tuple(p for p in self.packs if p.enabled and not p.applied)
 
 
-def _display(problem: Problem, prefixes: Mapping[str, str]) -> Problem:
+def display_problem(problem: Problem, prefixes: Mapping[str, str]) -> Problem:
     """Turn an internal label into the file name a person can find: ``<display prefix><file>``; files of
     the built-in data are shown as ``built-in/<file>``."""
     for tag, shown in prefixes.items():
@@ -123,7 +123,9 @@ def set_enabled(data_dir: Path, folder: str, enabled: bool) -> None:
     _write_json(data_dir / STATE_FILE, {"disabled": sorted(keep)})
 
 
-def _scan(data_dir: Path) -> tuple[list[tuple[Path, str, str]], frozenset[str], list[Problem]]:
+def scan_packs(data_dir: Path) -> tuple[list[tuple[Path, str, str]], frozenset[str], list[Problem]]:
+    """Every pack folder of ``data_dir`` as (folder, internal tag, display prefix), the disabled folder
+    names, and any problem reading the on/off settings."""
     disabled, state_problems = read_state(data_dir)
     found = [(path, f"packs/{path.name}", shown) for path, shown in pack_folders(data_dir)]
     return found, disabled, state_problems
@@ -149,7 +151,7 @@ def load_report(data_dir: Path | None, base: Catalog | None = None, *, missing_o
     if data_dir is not None and not missing_ok and not data_dir.is_dir():
         return LoadReport(base, (), (Problem(str(data_dir), 1, "", "the data folder does not exist; "
                                              "no data pack was applied"),))
-    found, disabled, state_problems = _scan(folder)
+    found, disabled, state_problems = scan_packs(folder)
     if not found and not state_problems:  # nothing installed: the usual start, without reading or merging code
         return LoadReport(base, (), ())
     from desktop.core.packs import apply_packs, read_pack
@@ -172,7 +174,7 @@ def load_report(data_dir: Path | None, base: Catalog | None = None, *, missing_o
         if pack is None and not enabled:
             pack, _ = read_pack(path, tag)  # only for the name and version shown in the dialog
         problems = problems + skipped.get(tag, [])
-        shown = [_display(p, prefixes) for p in problems]
+        shown = [display_problem(p, prefixes) for p in problems]
         all_problems.extend(shown)
         statuses.append(PackStatus(path.name, path, pack.manifest if pack else None, enabled,
                                    enabled and not problems, tuple(shown)))

@@ -65,8 +65,8 @@ from desktop.core.pack_report import (  # loading with packs; re-exported here, 
 )
 from desktop.core.pack_report import (
     PACK_MANIFEST,
-    _display,
-    _scan,
+    display_problem,
+    scan_packs,
 )
 from desktop.core.pack_report import (
     PACKS_SUBDIR as PACKS_SUBDIR,
@@ -596,10 +596,10 @@ def validate_pack(folder: Path, *, data_dir: Path | None = None, base: Catalog |
     pack, problems = read_pack(folder, _CANDIDATE_TAG)
     prefixes: dict[str, str] = {_CANDIDATE_TAG: ""}
     if pack is None:
-        return None, [_display(p, prefixes) for p in problems]
+        return None, [display_problem(p, prefixes) for p in problems]
     others: list[Pack] = []
     if data_dir is not None:
-        found, disabled, state_problems = _scan(data_dir)
+        found, disabled, state_problems = scan_packs(data_dir)
         if not state_problems:
             for path, tag, shown in found:
                 if path.name in disabled:
@@ -619,7 +619,7 @@ def validate_pack(folder: Path, *, data_dir: Path | None = None, base: Catalog |
             name = other.manifest.name
             out.extend(replace(p, message=f"{p.message} (installing this pack would make the installed pack "
                                           f"{name!r} fail)") for p in after[other.tag])
-    return pack.manifest, [_display(p, prefixes) for p in out]
+    return pack.manifest, [display_problem(p, prefixes) for p in out]
 
 
 class PackRefused(Exception):
@@ -679,7 +679,7 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
             shutil.copyfile(source / rel, dest)
         copied, copy_problems = read_pack(staging, _CANDIDATE_TAG)
         if copied is None or copied.manifest != manifest:
-            raise PackRefused([_display(p, {_CANDIDATE_TAG: ""}) for p in copy_problems] or [
+            raise PackRefused([display_problem(p, {_CANDIDATE_TAG: ""}) for p in copy_problems] or [
                 Problem(PACK_MANIFEST, 1, "", "the pack changed while it was being copied; try again")])
         target = root / target_name
         if target.exists():
