@@ -198,6 +198,8 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
         result("included", policy.reason, policy.sources, policy.confidence)
     elif policy.state == "none_used":
         result("none_used", policy.reason, policy.sources, policy.confidence)
+    elif policy.state == "not_applicable":
+        result("not_applicable", policy.reason, policy.sources, policy.confidence)
     elif policy.state == "redirect":
         target = policy.redirect_to or ""
         work.msg("warning", f"{mod_label} with {rec.code} \u2192 report {target} instead. {policy.reason}",

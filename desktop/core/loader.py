@@ -255,7 +255,7 @@ def _close_match(key: str, allowed: set[str]) -> str | None:
 # Files
 
 MANIFEST_KEYS = ("data_version", "code_set_year", "covers_from", "title", "notes")
-SOURCE_KEYS = ("id", "title", "kind", "reliability")
+SOURCE_KEYS = ("id", "title", "kind", "reliability", "url")
 RECORD_KEYS = (
     "code", "kind", "name", "terms", "area", "spinal", "regions", "add_on", "bilateral", "valid_from",
     "valid_to", "replaced_by", "dates_sources", "dates_confidence", "guidance", "cautions", "guidance_code",
@@ -361,7 +361,7 @@ def read_sources(data: Any, rel: str, problems: list[Problem]) -> dict[str, Sour
         if source_id and not SOURCE_ID_RE.match(source_id):
             r.problem("id", f"source id {source_id!r} must start with a capital letter, no spaces")
         src = Source(source_id, r.string("title"), r.string("kind", required=False),
-                     r.string("reliability", required=False))
+                     r.string("reliability", required=False), r.string("url", required=False))
         if source_id in out:
             r.problem("id", f"source {source_id} is defined twice")
         elif source_id:
@@ -399,7 +399,7 @@ def _read_policy(sink: list[Problem], rel: str, entry: str, item: LineMap) -> Po
         r.problem(None, "state 'redirect' needs 'redirect_to': the code to report instead")
     if state != "redirect" and redirect_to is not None:
         r.problem("redirect_to", "'redirect_to' is only for state 'redirect'")
-    if state in ("included", "none_used", "redirect") and code is not None:
+    if state in ("included", "none_used", "redirect", "not_applicable") and code is not None:
         r.problem("code", f"'code' does not go with state {state!r}")
     if alternatives and state not in ("separate", "unconfirmed"):
         r.problem("alternatives", "'alternatives' are only for state 'separate' or 'unconfirmed'")

@@ -19,8 +19,8 @@ Region = Literal["cervical", "thoracic", "lumbar", "sacral"]
 Setting = Literal["office", "hospital_outpatient", "asc"]
 Payer = Literal["medicare", "other"]
 Confidence = Literal["high", "medium", "low"]
-State = Literal["separate", "included", "none_used", "redirect", "unconfirmed", "invalid"]
-PolicyState = Literal["separate", "included", "redirect", "unconfirmed", "none_used"]
+State = Literal["separate", "included", "none_used", "redirect", "unconfirmed", "not_applicable", "invalid"]
+PolicyState = Literal["separate", "included", "redirect", "unconfirmed", "none_used", "not_applicable"]
 Kind = Literal["procedure", "guidance", "imaging"]
 Laterality = Literal["left", "right", "bilateral"]
 BilateralRule = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "unconfirmed"]
@@ -74,6 +74,7 @@ class Source:
     title: str
     kind: str
     reliability: str
+    url: str = ""
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ def procedure_headline(catalog: Catalog, result: ProcedureResult, when: date) ->
         return f"{code} with {modality.lower()}: UNCONFIRMED \u2014 no guidance line given{cand}"
     if result.state == "invalid":
         return f"{code} cannot be billed on this date"
+    if result.state == "not_applicable":
+        return f"{modality} does not apply to {code}: no guidance code to bill"
     return f"{code}: no guidance code to bill"
 
 
