@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from desktop.core.model import (
@@ -259,7 +259,7 @@ SOURCE_KEYS = ("id", "title", "kind", "reliability", "url")
 RECORD_KEYS = (
     "code", "kind", "name", "terms", "area", "spinal", "regions", "add_on", "bilateral", "valid_from",
     "valid_to", "replaced_by", "dates_sources", "dates_confidence", "guidance", "cautions", "guidance_code",
-    "covers_guidance", "notes",
+    "covers_guidance", "notes", "family",
 )
 POLICY_KEYS = (
     "modality", "from", "until", "state", "code", "redirect_to", "reason", "sources", "confidence",
@@ -451,6 +451,7 @@ def read_record(sink: list[Problem], rel: str, item: LineMap, origin: str) -> Co
     dates_sources = r.strings("dates_sources")
     dates_confidence: Confidence = r.choice("dates_confidence", CONFIDENCES, default="medium")
     r.string("notes", required=False)
+    family = r.string("family", required=False) or PurePosixPath(rel).stem
     policies: list[Policy] = []
     for i, p in enumerate(r.mappings("guidance"), 1):
         policy = _read_policy(sink, rel, f"{entry} guidance rule {i}", p)
@@ -497,7 +498,7 @@ def read_record(sink: list[Problem], rel: str, item: LineMap, origin: str) -> Co
         add_on=add_on, bilateral=bilateral, valid_from=valid_from, valid_to=valid_to,
         replaced_by=replaced_by, policies=tuple(policies), cautions=tuple(cautions), guidance=ginfo,
         covers_guidance=si, location=Location(rel, item.line), origin=origin,
-        dates_sources=dates_sources, dates_confidence=dates_confidence,
+        dates_sources=dates_sources, dates_confidence=dates_confidence, family=family,
     )
 
 

@@ -169,6 +169,7 @@ class CodeRecord:
     origin: str = "built-in"
     dates_sources: tuple[str, ...] = ()
     dates_confidence: Confidence = "medium"
+    family: str = ""
 
     def valid_on(self, when: date) -> bool:
         return (self.valid_from is None or self.valid_from <= when) and (

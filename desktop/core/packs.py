@@ -113,7 +113,7 @@ OVERRIDE_FIELDS: dict[str, str] = {
     "kind": "kind", "name": "name", "terms": "terms", "area": "area", "spinal": "spinal",
     "regions": "regions", "add_on": "add_on", "bilateral": "bilateral", "valid_from": "valid_from",
     "valid_to": "valid_to", "replaced_by": "replaced_by", "cautions": "cautions",
-    "guidance_code": "guidance", "covers_guidance": "covers_guidance",
+    "guidance_code": "guidance", "covers_guidance": "covers_guidance", "family": "family",
 }
 
 _MIN, _MAX = date.min, date.max
