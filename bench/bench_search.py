@@ -166,14 +166,14 @@ class WindowSteps:
         self.app.processEvents()
 
     def __call__(self, prev: str, q: str) -> int:
-        edit = self.window.search_edit
+        edit = self.window.search.search_edit
         if q:
             assert q.startswith(prev) and len(q) == len(prev) + 1
             QTest.keyClick(edit, q[-1])
         else:
             edit.clear()
         self.app.processEvents()
-        return self.window.proc_model.match_count
+        return self.window.search.proc_model.match_count
 
 
 class ProxySteps:

@@ -59,12 +59,12 @@ def main() -> int:
         # Drive it as a coder would: type, Enter, tick.
         for query, region in (("occipital", None), ("62281", "cervical"), ("62282", "lumbar")):
             window.focus_search()
-            QTest.keyClicks(window.search_edit, query)
-            QTest.keyClick(window.search_edit, Qt.Key.Key_Return)
+            QTest.keyClicks(window.search.search_edit, query)
+            QTest.keyClick(window.search.search_edit, Qt.Key.Key_Return)
             if region is not None:
                 window.set_region(region, True)
         window.focus_search()
-        QTest.keyClicks(window.search_edit, "644")
+        QTest.keyClicks(window.search.search_edit, "644")
         window.select_procedure(2)
         for _ in range(10):
             app.processEvents()

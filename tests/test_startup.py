@@ -71,12 +71,13 @@ def _window_and_finisher(qtbot, tmp_path: Path, catalog: Catalog) -> tuple[MainW
 def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                               catalog: Catalog) -> None:
     window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
-    assert not hasattr(window, "descriptors") and finisher.painted_at is None
-    with qtbot.waitSignal(window.proc_view.first_painted, timeout=5000):
+    assert finisher.descriptors is None and finisher.painted_at is None
+    with qtbot.waitSignal(window.search.proc_view.first_painted, timeout=5000):
         window.show()
     assert finisher.painted_at is not None and not finisher.done  # finishing waits for the event loop
     qtbot.waitUntil(lambda: finisher.done, timeout=5000)
-    assert window.descriptors.descriptors is None  # attached; no licensed file loaded in this folder
+    assert finisher.descriptors is not None  # attached
+    assert finisher.descriptors.descriptors is None  # no licensed file loaded in this folder
     assert window._index._text_index is not None  # the search's word indexes are built (finish_startup)
     texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
     assert "Load CPT descriptors\u2026" in texts, texts
@@ -87,6 +88,6 @@ def test_a_window_that_is_never_painted_still_gets_its_descriptors(qtbot, tmp_pa
     window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
     qtbot.waitUntil(lambda: finisher.done, timeout=5000)  # the one-second fallback
     assert finisher.painted_at is None
-    assert window.descriptors is not None
+    assert finisher.descriptors is not None
     finisher.finish()  # once only: a second call changes nothing
     assert [a.text().replace("&", "") for a in window.file_menu.actions()].count("Load CPT descriptors\u2026") == 1

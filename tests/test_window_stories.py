@@ -27,9 +27,9 @@ DOS = date(2026, 3, 16)
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+L, type ``text``, Enter: what a coder does to add a procedure."""
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    assert window.search_edit.hasFocus()
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    assert window.search.search_edit.hasFocus()
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def per_procedure_texts(window) -> list[str]:  # type: ignore[no-untyped-def]
@@ -48,10 +48,10 @@ def test_occipital_block_fluoroscopy_then_asc_then_epidural_then_two_spinal_regi
     w.set_modality("ct")
 
     type_and_add(qtbot, w, "occipital")
-    assert [r.code for r in w.enc_model.rows()] == ["64405"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["64405"]
     assert w.displayed_lines() == ["77012 \u00d71"]  # CT first: the answer follows the modality
 
-    w.modality_combo.setCurrentIndex(w.modality_combo.findText(MODALITY_LABELS["fluoroscopy"]))
+    w.editor.modality_combo.setCurrentIndex(w.editor.modality_combo.findText(MODALITY_LABELS["fluoroscopy"]))
     assert w.displayed_lines() == ["77002 \u00d71"]
     assert "77002 \u00d71" in w.answer_text()
 
@@ -69,7 +69,7 @@ def test_occipital_block_fluoroscopy_then_asc_then_epidural_then_two_spinal_regi
     qtbot.keyClick(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # Ctrl+1: cervical
     type_and_add(qtbot, w, "62282")
     qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # Ctrl+3: lumbar
-    assert [r.regions for r in w.enc_model.rows()][2:] == [("cervical",), ("lumbar",)]
+    assert [r.regions for r in w.editor.enc_model.rows()][2:] == [("cervical",), ("lumbar",)]
     lines = w.displayed_lines()
     spinal = [line for line in lines if line.startswith("77003")]
     assert spinal == ["77003-26 \u00d71", "77003-26-59 \u00d71"], lines
@@ -84,10 +84,11 @@ def test_si_joint_injection_in_2011_bills_77003_but_not_since_2012(qtbot, main_w
     w.set_setting("office")
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "si joint")
-    assert [r.code for r in w.enc_model.rows()] == ["27096"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["27096"]
 
-    w.date_edit.setFocus()
-    w.date_edit.setDate(w.date_edit.date().fromString("06/15/2011", "MM/dd/yyyy"))
+    w.editor.date_edit.setFocus()
+    w.editor.date_edit.selectAll()
+    qtbot.keyClicks(w.editor.date_edit, "06/15/2011")
     assert w.date_of_service() == date(2011, 6, 15)
     assert w.displayed_lines() == ["77003 \u00d71"]
 
@@ -122,23 +123,23 @@ def test_per_procedure_modality_override(qtbot, main_window) -> None:
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "64405")
     assert w.displayed_lines() == ["77002 \u00d71"]
-    w.override_combo.setCurrentIndex(w.override_combo.findData("ultrasound"))
+    w.editor.override_combo.setCurrentIndex(w.editor.override_combo.findData("ultrasound"))
     assert w.displayed_lines() == ["76942 \u00d71"]
-    assert "Ultrasound (this procedure)" in w.enc_model.data(w.enc_model.index(0))
-    w.override_combo.setCurrentIndex(0)  # back to "Same as encounter"
+    assert "Ultrasound (this procedure)" in w.editor.enc_model.data(w.editor.enc_model.index(0))
+    w.editor.override_combo.setCurrentIndex(0)  # back to "Same as encounter"
     assert w.displayed_lines() == ["77002 \u00d71"]
-    assert w.override_combo.currentText() == "Same as encounter (Fluoroscopy)"
+    assert w.editor.override_combo.currentText() == "Same as encounter (Fluoroscopy)"
     w.set_modality("ct")
-    assert w.override_combo.currentText() == "Same as encounter (CT)"
+    assert w.editor.override_combo.currentText() == "Same as encounter (CT)"
     assert w.displayed_lines() == ["77012 \u00d71"]
 
 
 def test_deleted_code_is_listed_greyed_with_its_replacement_not_hidden(qtbot, main_window) -> None:
     w = main_window
     w.set_date(DOS)
-    qtbot.keyClicks(w.search_edit, "62311")
-    assert w.proc_model.rowCount() == 1
-    idx = w.proc_model.index(0)
+    qtbot.keyClicks(w.search.search_edit, "62311")
+    assert w.search.proc_model.rowCount() == 1
+    idx = w.search.proc_model.index(0)
     text = idx.data(Qt.ItemDataRole.DisplayRole)
     assert text.startswith("62311") and "deleted 2017 \u2192 use 62322 / 62323" in text
     assert idx.data(NoteRole) == "deleted 2017 \u2192 use 62322 / 62323"
@@ -146,13 +147,13 @@ def test_deleted_code_is_listed_greyed_with_its_replacement_not_hidden(qtbot, ma
     assert idx.data(Qt.ItemDataRole.ForegroundRole).color() == grey
     # Before its deletion it is an ordinary row again.
     w.set_date(date(2015, 5, 1))
-    idx = w.proc_model.index(w.proc_model.row_of("62311"))
+    idx = w.search.proc_model.index(w.search.proc_model.row_of("62311"))
     assert "\u2192 use" not in idx.data(Qt.ItemDataRole.DisplayRole)
     assert idx.data(NoteRole) == ""
     assert idx.data(Qt.ItemDataRole.ForegroundRole) is None
     # Adding it on a date after deletion says so in the answer, as an error.
     w.set_date(DOS)
-    qtbot.keyClick(w.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(w.search.search_edit, Qt.Key.Key_Return)
     assert w.displayed_lines() == []
     assert any(t.startswith("Error: 62311 was deleted") and "62322" in t for t in message_texts(w))
 
@@ -162,14 +163,14 @@ def test_search_shows_ranked_matches_and_the_preview_of_the_highlighted_code(qtb
     w.set_date(DOS)
     w.set_setting("office")
     w.set_modality("fluoroscopy")
-    qtbot.keyClicks(w.search_edit, "644")
-    codes = [w.proc_model.index(r).data(RecordRole).code for r in range(w.proc_model.rowCount())]
+    qtbot.keyClicks(w.search.search_edit, "644")
+    codes = [w.search.proc_model.index(r).data(RecordRole).code for r in range(w.search.proc_model.rowCount())]
     assert codes and all(c.startswith("644") for c in codes)
-    assert w.count_label.text() == f"{len(codes)} of {len(w.catalog.records)} codes"
-    w.search_edit.clear()
-    qtbot.keyClicks(w.search_edit, "gon")
+    assert w.search.count_label.text() == f"{len(codes)} of {len(w.catalog.records)} codes"
+    w.search.search_edit.clear()
+    qtbot.keyClicks(w.search.search_edit, "gon")
     assert w.highlighted_record().code == "64405"
-    assert w.preview_label.text() == "Enter adds 64405 \u2014 with fluoroscopy \u2192 77002 \u00d71"
+    assert w.search.preview_label.text() == "Enter adds 64405 \u2014 with fluoroscopy \u2192 77002 \u00d71"
 
 
 def type_text(qtbot, widget, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -191,21 +192,21 @@ def type_text(qtbot, widget, text: str) -> None:  # type: ignore[no-untyped-def]
                                   "\u0645\u0641\u0635\u0644 \u043a\u043e\u043b\u0435\u043d\u043e \U0001F489"])
 def test_any_text_typed_or_pasted_never_crashes_and_says_when_nothing_matches(qtbot, main_window, text: str) -> None:
     w = main_window
-    type_text(qtbot, w.search_edit, text)
-    assert w.search_edit.text() == "".join(ch for ch in text if ch.isprintable())[:200]
-    assert w.proc_model.rowCount() == len(w._index.search(w.search_edit.text(), w.date_of_service()))
-    if w.proc_model.rowCount() == 0:
-        assert w.preview_label.text().startswith("No match")
-        assert not w.add_button.isEnabled()
-        qtbot.keyClick(w.search_edit, Qt.Key.Key_Return)  # Enter with nothing highlighted adds nothing
-        assert w.enc_model.rowCount() == 0
+    type_text(qtbot, w.search.search_edit, text)
+    assert w.search.search_edit.text() == "".join(ch for ch in text if ch.isprintable())[:200]
+    assert w.search.proc_model.rowCount() == len(w._index.search(w.search.search_edit.text(), w.date_of_service()))
+    if w.search.proc_model.rowCount() == 0:
+        assert w.search.preview_label.text().startswith("No match")
+        assert not w.search.add_button.isEnabled()
+        qtbot.keyClick(w.search.search_edit, Qt.Key.Key_Return)  # Enter with nothing highlighted adds nothing
+        assert w.editor.enc_model.rowCount() == 0
     # Pasted (e.g. from a claim file) instead of typed.
-    w.search_edit.clear()
+    w.search.search_edit.clear()
     QGuiApplication.clipboard().setText(text + "\x00\u202e" + text)
-    qtbot.keyClick(w.search_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
-    pasted = w.search_edit.text()
+    qtbot.keyClick(w.search.search_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    pasted = w.search.search_edit.text()
     assert pasted
-    assert w.proc_model.rowCount() == len(w._index.search(pasted, w.date_of_service()))
+    assert w.search.proc_model.rowCount() == len(w._index.search(pasted, w.date_of_service()))
 
 
 def test_messages_are_shown_as_warnings_with_sources(qtbot, main_window) -> None:
@@ -213,13 +214,13 @@ def test_messages_are_shown_as_warnings_with_sources(qtbot, main_window) -> None
     w.set_date(DOS)
     w.set_payer("medicare")
     type_and_add(qtbot, w, "64405")
-    w.side_combo.setCurrentIndex(w.side_combo.findData("bilateral"))
+    w.editor.side_combo.setCurrentIndex(w.editor.side_combo.findData("bilateral"))
     texts = message_texts(w)
     assert any("64405 bilateral" in t and "modifier 50" in t for t in texts), texts
     assert w.answer.findChild(type(w.answer.messages[0]), "message_info") is not None
-    assert "Warnings and notes" in w.answer_text()
+    assert "Notes (" in w.answer_text()
     w.set_date(date(2006, 6, 1))  # before the data's range: an error, and no lines
-    assert any(t.startswith("Error: Date of service 2006-06-01") for t in message_texts(w))
+    assert any(t.startswith("Error: Date of service 06/01/2006") for t in message_texts(w))  # as the field shows
     assert w.displayed_lines() == []
 
 

@@ -171,6 +171,10 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.records)
 
+    def position_of(self, code: str) -> int | None:
+        """The position of ``code`` in :attr:`records`, or None."""
+        return self._position.get(code.casefold())
+
     def _code_range(self, prefix: str) -> range:
         lo = bisect_left(self._codes, prefix)
         hi = bisect_left(self._codes, prefix + _MAX_CHAR, lo)

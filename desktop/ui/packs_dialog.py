@@ -1,13 +1,15 @@
 """The data-pack dialogs: File → Data packs… (:class:`PacksDialog`) and a refused pack's problems
 (:class:`PackProblemsDialog`). :mod:`desktop.ui.packs_control` opens them; this module is imported when the
-first one opens, not at start-up.
+first one opens, not at start-up, and does not import packs_control: the dialog takes any
+:class:`PackSource`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, SignalInstance, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,12 +28,29 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.core import packs
-from desktop.core.loader import Problem
-from desktop.ui.packs_control import problems_text
+from desktop.core import pack_report, packs
+from desktop.core.problems import Problem, problems_text
 
-if TYPE_CHECKING:
-    from desktop.ui.packs_control import PacksController
+
+class PackSource(Protocol):
+    """What the Data packs dialog needs: the packs as loaded, where they are kept, and the changes it asks
+    for (desktop.ui.packs_control.PacksController)."""
+
+    @property
+    def report(self) -> pack_report.LoadReport: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def changed(self) -> SignalInstance:
+        """Emitted after the packs changed."""
+
+    def import_pack_dialog(self) -> None: ...
+
+    def set_enabled(self, folder: str, enabled: bool) -> None: ...
+
+    def remove(self, folder: str) -> None: ...
 
 
 class PackProblemsDialog(QDialog):
@@ -66,7 +85,7 @@ class PacksDialog(QDialog):
 
     COLUMNS = ("On", "Pack", "Version", "Code set", "Effective", "State")
 
-    def __init__(self, controller: PacksController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: PackSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("packsDialog")
