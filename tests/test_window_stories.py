@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication, QInputMethodEvent, QKeyEvent, QPalett
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.model import MODALITY_LABELS
-from desktop.ui.models import NoteRole, RecordRole
+from desktop.ui.models import NoteRole, ProblemRole, RecordRole
 
 # WORKAROUND: the offscreen platform plugin warns on every show() of a window with size constraints;
 # it is not a problem of the window (https://bugreports.qt.io/browse/QTBUG-70479).
@@ -248,3 +248,259 @@ def test_data_version_and_code_set_year_are_visible(main_window) -> None:
 
 def test_date_of_service_defaults_to_today(main_window) -> None:
     assert main_window.date_of_service() == date.today()
+
+
+# The nine stories of issue 15 ("a window a coder trusts all day"): each drives the window as a coder does
+# and asserts on what is displayed or copied.
+def codes_in(window) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r.code for r in window.editor.enc_model.rows()]
+
+
+def test_story_ctrl_backspace_in_search_keeps_the_encounter(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_setting("asc")
+    for text in ("64405", "62281", "62282"):
+        type_and_add(qtbot, w, text)
+    lines = w.displayed_lines()
+    assert lines and codes_in(w) == ["64405", "62281", "62282"]
+    w.focus_search()
+    qtbot.keyClicks(w.search.search_edit, "knee inj")
+    qtbot.keyClick(w.search.search_edit, Qt.Key.Key_Backspace, Qt.KeyboardModifier.ControlModifier)
+    assert w.search.search_edit.text() == "knee "  # the word before the cursor, as in every text field
+    assert codes_in(w) == ["64405", "62281", "62282"]
+    assert w.displayed_lines() == lines
+
+
+def test_story_clear_then_ctrl_z_restores_it(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_payer("medicare")
+    w.set_setting("asc")
+    type_and_add(qtbot, w, "62281")
+    qtbot.keyClick(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    type_and_add(qtbot, w, "62282")
+    qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    type_and_add(qtbot, w, "64405")
+    before = (w.displayed_lines(), w.answer_text())
+    assert before[0] == ["77003-26 \u00d71", "77003-26-XS \u00d71", "77002-26 \u00d71"]
+    qtbot.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # Encounter → New encounter
+    assert codes_in(w) == [] and w.displayed_lines() == []
+    assert "Ctrl+Z brings them back" in w.statusBar().currentMessage()
+    w.editor.enc_view.setFocus()
+    qtbot.keyClick(w.editor.enc_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert codes_in(w) == ["62281", "62282", "64405"]
+    assert [r.regions for r in w.editor.enc_model.rows()] == [("cervical",), ("lumbar",), ()]
+    assert (w.displayed_lines(), w.answer_text()) == before
+
+
+def test_story_a_deleted_code_gives_the_banner_first_and_a_warned_copy(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_setting("asc")
+    w.set_payer("medicare")
+    for text in ("64405", "62311", "64483"):
+        type_and_add(qtbot, w, text)
+    banner = w.answer.banner
+    assert banner.isVisible()
+    assert banner.text.text() == ("Check before billing \u2014 1 error. 62311 was deleted: valid until 12/31/2016; "
+                                  "use 62322 / 62323 instead.")
+    assert banner.geometry().bottom() < w.answer.scroll_area.geometry().top()  # above the answer, never scrolled
+    top = w.answer.first_widget_texts()
+    assert top[0] == banner.text.text() and top[2].startswith("Error: 62311 was deleted")
+    assert top.index("Bill these lines") > 2  # the error comes before the lines to bill
+    # The row is marked: icon, colour, tooltip.
+    row = w.editor.enc_model.index(1)
+    assert row.data(ProblemRole) == "error"
+    assert not row.data(Qt.ItemDataRole.DecorationRole).isNull()
+    assert "Error: 62311 was deleted" in row.data(Qt.ItemDataRole.ToolTipRole)
+    assert w.editor.enc_model.index(0).data(ProblemRole) == ""
+    # Copy carries a warning line first, and the status bar says so.
+    w.editor.enc_view.setFocus()
+    qtbot.keyClick(w.editor.enc_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QGuiApplication.clipboard().text().splitlines()
+    assert copied[0] == ("WARNING: this answer has 1 error: 62311 was deleted: valid until 12/31/2016; use 62322 / "
+                         "62323 instead. Check before billing.")
+    assert copied[1:] == ["64405 1", "64483 1", "77002 26 1",
+                          "64483: imaging guidance included, do not bill 77003 (source S5, S6)"]
+    assert w.statusBar().currentMessage().startswith("WARNING: the answer has an error")
+    from desktop.ui.present import summary_html
+
+    assert summary_html(w.catalog, w.encounter(), w.resolution(), app_version="x", printed_on=DOS).index(
+        "WARNING: this answer has 1 error") < 400  # Print: the warning heads the page
+
+
+def test_story_a_date_typed_over_the_selected_date_gives_that_dates_answer(qtbot, main_window) -> None:
+    w = main_window
+    w.set_setting("office")
+    w.set_modality("fluoroscopy")
+    type_and_add(qtbot, w, "62311")
+    assert w.displayed_lines() == []  # deleted in 2017: today it is an error
+    field = w.editor.date_edit
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton, pos=field.rect().center())  # focus: all selected
+    qtbot.waitUntil(lambda: field.selectedText() == field.text())
+    qtbot.keyClicks(field, "3/10/2016")
+    assert field.text() == "3/10/2016"
+    assert w.date_of_service() == date(2016, 3, 10)
+    assert w.displayed_lines() == ["77003 \u00d71"]  # that day's answer
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert field.text() == "03/10/2016"  # shown as the field writes dates
+    # Other forms; focus from the keyboard selects all too; "t" is today.
+    w.editor.enc_view.setFocus()
+    qtbot.keyClick(w, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)  # Alt+D: the date field
+    qtbot.waitUntil(lambda: field.hasFocus() and field.selectedText() == field.text())
+    qtbot.keyClicks(field, "2016-03-11")
+    assert w.date_of_service() == date(2016, 3, 11)
+    field.selectAll()
+    qtbot.keyClicks(field, "03122016")
+    assert w.date_of_service() == date(2016, 3, 12)
+    # An invalid date is shown as such, and no answer is given for it.
+    field.selectAll()
+    qtbot.keyClicks(field, "13/45/2016")
+    assert w.displayed_lines() == []
+    assert w.editor.date_problem.isVisible() and "not a real date" in w.editor.date_problem.text()
+    assert w.answer.banner.text.text().startswith("Check before billing \u2014 1 error. The date of service is not "
+                                                  "valid")
+    assert not w.answer.copy_button.isEnabled()
+    field.selectAll()
+    qtbot.keyClicks(field, "t")
+    assert w.date_of_service() == date.today() and not w.editor.date_problem.isVisible()
+
+
+def test_story_copy_of_bilateral_64483_and_64484_in_an_asc_for_medicare_gives_ascii_claim_lines(
+        qtbot, main_window) -> None:  # type: ignore[no-untyped-def]
+    w = main_window
+    w.set_date(DOS)
+    w.set_setting("asc")
+    w.set_payer("medicare")
+    w.set_modality("fluoroscopy")
+    for text in ("64483", "64484"):
+        type_and_add(qtbot, w, text)
+        w.editor.side_combo.setCurrentIndex(w.editor.side_combo.findData("bilateral"))
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    text = QGuiApplication.clipboard().text()
+    assert text.isascii()
+    assert text.splitlines() == [
+        "64483 50 1",
+        "64484 50 1",
+        "64483: imaging guidance included, do not bill 77003 (source S5, S6)",
+        "64484: imaging guidance included, do not bill 77003 (source S5, S6)",
+    ]
+    mime = QGuiApplication.clipboard().mimeData()
+    assert bytes(mime.data("text/tab-separated-values").data()) == b"64483\t50\t\t\t\t1\r\n64484\t50\t\t\t\t1\r\n"
+    assert "<td>64483</td><td>50</td><td>1</td>" in mime.html()
+    assert w.answer.claim_label is not None and w.answer.claim_label.text() == "64483 50 1\n64484 50 1"
+    w.set_copy_form("display")
+    w.copy_lines()
+    assert QGuiApplication.clipboard().text().splitlines()[:2] == ["64483-50 x1", "64484-50 x1"]
+
+
+def test_story_an_included_verdict_copies_as_a_note(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_setting("office")
+    w.set_modality("fluoroscopy")
+    type_and_add(qtbot, w, "si joint")
+    assert codes_in(w) == ["27096"] and w.displayed_lines() == []
+    assert w.answer.copy_button.isEnabled()
+    qtbot.mouseClick(w.answer.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text().splitlines() == [
+        "27096 1",
+        "27096: imaging guidance included, do not bill 77003 (source S1, S52)",
+    ]
+    assert w.statusBar().currentMessage() == "Copied 1 claim line and 1 note."
+
+
+def test_story_the_20610_ultrasound_replace_button_gives_20611(qtbot, main_window) -> None:
+    w = main_window
+    w.set_date(DOS)
+    w.set_modality("ultrasound")
+    type_and_add(qtbot, w, "20610")
+    card = next(c for c in w.answer.cards if c.item.code == "20610")
+    assert card.replace_button is not None and card.replace_button.text() == "Replace 20610 with 20611"
+    qtbot.mouseClick(card.replace_button, Qt.MouseButton.LeftButton)
+    assert codes_in(w) == ["20611"]
+    assert per_procedure_texts(w) == ["Guidance included in 20611 \u2014 do not bill 76942"]
+    assert QGuiApplication.clipboard() is not None
+    w.copy_lines()
+    assert QGuiApplication.clipboard().text().splitlines()[0] == "20611 1"
+    w.undo_action.trigger()  # undoable
+    assert codes_in(w) == ["20610"]
+    assert "Ultrasound with 20610 \u2192 report 20611 instead" in per_procedure_texts(w)
+
+
+def test_story_an_encounter_survives_a_restart(qtbot, catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from desktop.core.saved_work import WorkStore
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.settings import Settings
+
+    folder = tmp_path / "user-data"
+
+    def start() -> MainWindow:
+        window = MainWindow(catalog, Settings.at(tmp_path / "GuideCode.ini"), store=WorkStore(folder))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(window.isActiveWindow)
+        window.finish_startup()  # as run_gui's StartupFinisher does after the first paint
+        return window
+
+    first = start()
+    first.set_date(date(2016, 3, 10))
+    first.set_setting("asc")
+    first.set_payer("medicare")
+    type_and_add(qtbot, first, "62281")
+    qtbot.keyClick(first, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    type_and_add(qtbot, first, "64405")
+    first.set_laterality("left")
+    shown = (first.displayed_lines(), first.answer_text())
+    autosave = folder / "encounters" / "autosave.json"
+    qtbot.waitUntil(lambda: autosave.is_file() and "64405" in autosave.read_text(encoding="utf-8"), timeout=3000)
+    # A crash: the first window is never closed, nothing else is written.
+    second = start()
+    assert codes_in(second) == ["62281", "64405"]
+    assert second.editor.date_edit.text() == "03/10/2016"
+    assert (second.setting(), second.payer()) == ("asc", "medicare")
+    assert [r.regions for r in second.editor.enc_model.rows()] == [("cervical",), ()]
+    assert second.editor.enc_model.row(1).laterality == "left"
+    assert (second.displayed_lines(), second.answer_text()) == shown
+    assert second.statusBar().currentMessage().startswith("Restored the encounter you were working on (03/10/2016")
+    saved = autosave.read_text(encoding="utf-8")
+    assert set(__import__("json").loads(saved)) == {"date_of_service", "setting", "payer", "modality",
+                                                    "procedures"}  # codes, dates, settings only
+
+
+def test_story_the_source_panel_opens_on_click(qtbot, catalog, ui_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from PySide6.QtGui import QDesktopServices
+
+    from desktop.ui.main_window import MainWindow
+
+    s10 = replace(catalog.sources["S10"], url="https://example.org/guidance/s10")
+    with_url = replace(catalog, sources={**catalog.sources, "S10": s10})
+    w = MainWindow(with_url, ui_settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(w.isActiveWindow)
+    w.set_date(DOS)
+    w.set_modality("fluoroscopy")
+    type_and_add(qtbot, w, "64405")
+    card = next(c for c in w.answer.cards if c.item.kind == "line")
+    chip = card.sources.chip("S10")
+    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    dialog = w._source_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.heading.text() == "S10"
+    assert dialog.title_label.text() == s10.title
+    assert (dialog.kind_label.text(), dialog.reliability_label.text()) == (s10.kind, s10.reliability)
+    assert "https://example.org/guidance/s10" in dialog.address.text()
+    assert dialog.address.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+    assert card.item.reason in dialog.cited.toPlainText()  # the rule text that cites it
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toString()) or True))
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    assert opened == ["https://example.org/guidance/s10"]
+    dialog.reject()
