@@ -384,15 +384,16 @@ class AnswerPanel(QWidget):
                 for msg in (*errors, *warnings):
                     self._message(layout, msg)
             claims = claim_lines(self.catalog, encounter, resolution)
-            self._section(layout, "Bill these lines" if lines else "No imaging-guidance line to bill",
-                          "linesHeading")
             if claims:
+                self._section(layout, "Claim lines (what Copy gives)", "claimsHeading")
                 text = "\n".join(c.text(self.copy_form) for c in claims)
                 self.claim_label = _label(text, name="claimLines", fixed=True)
                 self.claim_label.setToolTip("The claim lines Copy (Ctrl+C) gives: the procedures as entered and "
                                             "the guidance lines. Edit \u2192 Copy format picks the form.")
                 self.claim_label.setAccessibleName("Claim lines: " + text.replace("\n", "; "))
                 layout.addWidget(self.claim_label)
+            self._section(layout, "Bill these lines" if lines else "No imaging-guidance line to bill",
+                          "linesHeading")
             for item in lines:
                 self._card(layout, item)
             if procs:

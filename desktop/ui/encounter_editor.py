@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import cast
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -170,6 +170,8 @@ class EncounterEditor(QWidget):
         self.enc_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.enc_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.enc_view.setMinimumHeight(self.enc_view.fontMetrics().height() * 3 + 8)
+        mark = self.enc_view.fontMetrics().height()  # the error / warning mark of a row: as tall as its text
+        self.enc_view.setIconSize(QSize(mark, mark))
         self.enc_label.setBuddy(self.enc_view)
         outer.addWidget(self.enc_label)
         outer.addWidget(self.enc_view, 2)
