@@ -77,12 +77,10 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True, qt_args: S
         return 1
     catalog = report.catalog
 
-    from desktop.core.saved_work import WorkStore
     from desktop.ui.main_window import MainWindow
     from desktop.ui.settings import Settings
 
-    # Saved work (autosave, recent, favourites) goes to the user data folder, beside the data packs.
-    window = MainWindow(catalog, Settings.user(), store=WorkStore(folder))
+    window = MainWindow(catalog, Settings.user())
     _packs = packs_control.attach(window, folder, report)  # File → Import data pack…, Data packs…, the notice
     StartupFinisher(app, window, folder, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
@@ -151,7 +149,11 @@ class StartupFinisher(QObject):
             import pyi_splash  # type: ignore[import-untyped]  # only inside a --splash build
 
             pyi_splash.close()
-        self.window.finish_startup()
+        # Saved work (autosave, recent encounters, favourites) is kept in the user data folder, beside the
+        # data packs; it is read, and the last encounter restored, a moment after the window has painted.
+        from desktop.core.saved_work import WorkStore
+
+        self.window.finish_startup(WorkStore(self.folder))
         from desktop.ui import descriptors_dialog
 
         self.descriptors = descriptors_dialog.attach(self.window, self.folder)

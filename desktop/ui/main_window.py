@@ -174,11 +174,13 @@ class MainWindow(QMainWindow):
         self._update_preview()
         self.refresh()
 
-    def finish_startup(self) -> None:
+    def finish_startup(self, store: WorkStore | None = None) -> None:
         """What waits until the window has painted once (desktop/ui/main.py): the search's word indexes, so
         the first keystroke does not build them, and the saved work (favourites, recent encounters, the
-        encounter autosaved last time)."""
+        encounter autosaved last time) of ``store`` (or of the store given to the constructor)."""
         self._index.prepare()
+        if store is not None:
+            self.store = store
         if self.store is not None:
             self._load_saved_work()
 
