@@ -36,7 +36,8 @@ def _menu_rows(menu: QMenu, path: str) -> Iterable[tuple[str, str]]:
         if hint:
             keys.append(hint)
         if keys:
-            yield ", ".join(keys), f"{path} \u2192 {_plain(action.text())}"
+            name = action.property("helpText") or _plain(action.text())  # Undo's text names the last edit
+            yield ", ".join(keys), f"{path} \u2192 {name}"
 
 
 def shortcut_rows(menu_bar: QMenuBar, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:

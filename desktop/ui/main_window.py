@@ -244,6 +244,8 @@ class MainWindow(QMainWindow):
         redo_keys = [QKeySequence("Ctrl+Shift+Z")]
         redo_keys += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo) if k not in redo_keys]
         self.redo_action.setShortcuts(redo_keys)
+        self.undo_action.setProperty("helpText", "Undo the last encounter edit")
+        self.redo_action.setProperty("helpText", "Redo the encounter edit undone")
         for action in (self.undo_action, self.redo_action):
             edit.addAction(action)
             self.addAction(action)
