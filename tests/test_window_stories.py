@@ -75,8 +75,8 @@ def test_occipital_block_fluoroscopy_then_asc_then_epidural_then_two_spinal_regi
     assert spinal == ["77003-26 \u00d71", "77003-26-59 \u00d71"], lines
     assert lines[0] == "77002-26 \u00d71"
 
-    w.set_payer("medicare")
-    assert [x for x in w.displayed_lines() if x.startswith("77003")] == ["77003-26 \u00d71", "77003-26-XS \u00d71"]
+    w.set_payer("medicare")  # Medicare: one 77003 per encounter, whatever the regions (NCCI ch. IX; MUE 1)
+    assert [x for x in w.displayed_lines() if x.startswith("77003")] == ["77003-26 \u00d71"]
 
 
 def test_si_joint_injection_in_2011_bills_77003_but_not_since_2012(qtbot, main_window) -> None:
