@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from desktop.cli import dispatch
-from desktop.core import packs
+from desktop.core.packs import install as pack_install
 from desktop.core.coverage import (
     DOC_END,
     DOC_START,
@@ -230,7 +230,7 @@ def test_command_formats_match_the_core(capsys: pytest.CaptureFixture[str], cata
 
 def test_command_honours_data_dir(capsys: pytest.CaptureFixture[str], catalog: Catalog, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    packs.import_pack(SAMPLE_PACK, data, base=catalog)
+    pack_install.import_pack(SAMPLE_PACK, data, base=catalog)
 
     def nerve_block_sources(*args: str) -> list[str]:
         status, out, _ = run_cli(capsys, "--format", "json", *args)
@@ -239,7 +239,8 @@ def test_command_honours_data_dir(capsys: pytest.CaptureFixture[str], catalog: C
         return list(fam["nerve-blocks"]["sources"])
 
     assert "L-EXAMPLE-1" not in nerve_block_sources()
-    assert "L-EXAMPLE-1" in nerve_block_sources("--data-dir", str(data))
+    assert "L-EXAMPLE-1" in nerve_block_sources("--data-dir", str(data))  # an installed pack
+    assert "L-EXAMPLE-1" in nerve_block_sources("--data-dir", str(SAMPLE_PACK))  # a pack folder itself
     status, out, err = run_cli(capsys, "--data-dir", str(tmp_path / "missing"))
     assert status == 2 and out == "" and "is not a folder" in err
 

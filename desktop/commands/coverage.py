@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from desktop.commands.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load_catalog
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,22 +43,8 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    import os
-    import uuid
-
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def run(ns: argparse.Namespace) -> int:
-    from desktop.cli import load_catalog
+    from desktop.core.atomicfile import write_text_atomic
     from desktop.core.coverage import (
         DocTableError,
         build_coverage,
@@ -103,7 +89,7 @@ def run(ns: argparse.Namespace) -> int:
             print(f"{doc}: the coverage table is already current")
             return EXIT_OK
         try:
-            _write_atomic(doc, updated)
+            write_text_atomic(doc, updated)
         except OSError as exc:
             return _fail(f"cannot write {doc}: {exc.strerror or exc}")
         print(f"{doc}: coverage table updated ({len(report.families)} families, {len(report.total.codes)} codes)")
