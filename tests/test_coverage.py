@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from desktop.cli import dispatch
-from desktop.core.packs import install as pack_install
 from desktop.core.coverage import (
     DOC_END,
     DOC_START,
@@ -31,6 +30,7 @@ from desktop.core.coverage import (
 )
 from desktop.core.loader import load_folder
 from desktop.core.model import Catalog
+from desktop.core.packs import install as pack_install
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "data-sources.md"
