@@ -33,7 +33,7 @@ def procedure_cards(window):  # type: ignore[no-untyped-def]
 def test_ultrasound_fna_before_2019_bills_76942_and_since_2019_is_10005_alone(catalog: Catalog) -> None:
     old = resolve(catalog, Encounter(date(2018, 6, 1), modality="ultrasound", procedures=(ProcedureEntry("10022"),)))
     assert [(ln.code, ln.units) for ln in old.guidance_lines] == [("76942", 1)]
-    assert old.guidance_lines[0].sources == ("S104", "S105")
+    assert old.guidance_lines[0].sources == ("S104", "S105", "S108")
     assert old.procedures[0].confidence == "high"
 
     new = resolve(catalog, Encounter(DOS, modality="ultrasound", procedures=(ProcedureEntry("10021"),)))
@@ -79,7 +79,7 @@ def test_window_ultrasound_fna_story(qtbot, main_window) -> None:  # type: ignor
     type_and_add(qtbot, w, "10022")
     assert w.displayed_lines() == ["76942 \u00d71"]
     line = next(c for c in w.answer.cards if c.item.kind == "line")
-    assert [chip.text() for chip in line.sources.chips] == ["S104", "S105"]
+    assert [chip.text() for chip in line.sources.chips] == ["S104", "S105", "S108"]
     assert "10022 did not include the imaging" in w.answer_text()
 
 
