@@ -39,7 +39,8 @@ def test_prp_includes_imaging_and_starts_in_2011(catalog: Catalog) -> None:
     res = resolve(catalog, Encounter(DOS, modality="ultrasound", procedures=(ProcedureEntry("0232T"),)))
     (prp,) = res.procedures
     assert (prp.state, prp.sources, prp.confidence) == ("included", ("S120",), "high")
-    early = resolve(catalog, Encounter(date(2010, 12, 31), modality="ultrasound", procedures=(ProcedureEntry("0232T"),)))
+    early = resolve(catalog, Encounter(date(2010, 12, 31), modality="ultrasound",
+                                       procedures=(ProcedureEntry("0232T"),)))
     assert early.procedures[0].state == "invalid"
 
 

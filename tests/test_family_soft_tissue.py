@@ -33,7 +33,8 @@ def test_dry_needling_and_trigger_points_under_ultrasound(catalog: Catalog) -> N
     assert (needling.state, needling.guidance_code) == ("unconfirmed", "76942")
     assert needling.sources == ("X-GC-NOSOURCE",)
     assert (tpi.state, tpi.guidance_code, tpi.confidence) == ("separate", "76942", "high")
-    assert [(ln.code, ln.for_codes, ln.sources) for ln in res.guidance_lines] == [("76942", ("20552",), ("S14", "S111"))]
+    lines = [(ln.code, ln.for_codes, ln.sources) for ln in res.guidance_lines]
+    assert lines == [("76942", ("20552",), ("S14", "S111"))]
     # Dry needling did not exist before 2020.
     old = resolve(catalog, Encounter(date(2019, 12, 31), modality="ultrasound", procedures=(ProcedureEntry("20560"),)))
     assert old.procedures[0].state == "invalid"
