@@ -372,6 +372,13 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work) -> tuple[Guidanc
             lines.extend(_per_region_lines(gcode, uses, seen, base, unit, distinct, reason, sources, confidence,
                                            work))
             continue
+        if unit.basis == "per_procedure_unit":
+            count = sum(enc.procedures[u.index].units for u in uses)
+            lines.append(GuidanceLine(gcode, count, base, for_codes, None, reason, sources, confidence))
+            if count > 1:
+                work.msg("info", f"{gcode}: {count} units, one per unit of {', '.join(for_codes)}. {unit.note}",
+                         gcode, unit.sources)
+            continue
         lines.append(GuidanceLine(gcode, 1, base, for_codes, None, reason, sources, confidence))
         several_regions = len(seen) > 1
         several = several_regions or len(uses) > 1 or any(u.multi_site for u in uses)

@@ -29,7 +29,7 @@ Kind = Literal["procedure", "guidance", "imaging"]
 Laterality = Literal["left", "right", "bilateral"]
 BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "unconfirmed"]
 BilateralReport = Literal["one_line_50", "two_units", "rt_lt", "no_sides", "unconfirmed"]
-UnitBasis = Literal["per_encounter", "per_region"]
+UnitBasis = Literal["per_encounter", "per_region", "per_procedure_unit"]
 Severity = Literal["error", "warning", "info"]
 ModifierIndicator = Literal[0, 1, 9]
 Mai = Literal[1, 2, 3]
@@ -384,7 +384,8 @@ class UnitRule(Rule):
     payers: tuple[Payer, ...] = key("payers", "choices", "the payers", default=(), shown="any")
     basis: UnitBasis = key("basis", "choice", "`per_region`: one unit per spinal region, each further region "
                            "on its own line with the distinct modifier; `per_encounter`: one line of one unit "
-                           "for the encounter, whatever the sites", required=True)
+                           "for the encounter, whatever the sites; `per_procedure_unit`: one line with as many "
+                           "units as the procedures it guides (one per vertebral body)", required=True)
     confirmed: bool = key("confirmed", "bool", "false: no source settles the units for several sites, and the "
                           "answer says so", default=False, shown="false")
     note: str = key("note", "text", "what the answer says when several sites or regions are guided (e.g. "
