@@ -1,114 +1,82 @@
-"""desktop.core.atomicfile: the target is the old file or the new one, never half, and no temporary file
-is left behind, whatever fails."""
+"""desktop/core/atomicfile.py: a file appears whole under its final name or not at all."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
 from desktop.core import atomicfile
-from desktop.core.atomicfile import write_atomic, write_text_atomic
+from desktop.core.atomicfile import atomic_writer, is_temp_name, write_atomic, write_text_atomic
 
 
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(atomicfile.TMP_SUFFIX))
+def test_write_replaces_the_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    target.write_text("old\n")
+    write_text_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
 
 
-def test_writes_a_new_file_and_replaces_an_old_one(tmp_path: Path) -> None:
-    target = tmp_path / "a.json"
-    assert write_atomic(target, b"one") == target
-    assert target.read_bytes() == b"one"
-    write_atomic(target, b"two, longer than one")
-    assert target.read_bytes() == b"two, longer than one"
-    write_text_atomic(str(target), "tr\u00e8s\n")
-    assert target.read_bytes() == "tr\u00e8s\n".encode()
-    assert leftovers(tmp_path) == []
+def test_an_exception_in_the_block_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    target.write_text("old\n")
+    def half_a_report() -> None:
+        with atomic_writer(target) as fh:
+            fh.write("half of a report")
+            raise RuntimeError("killed half way")
+
+    with pytest.raises(RuntimeError):
+        half_a_report()
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
 
 
-@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
-def test_a_failure_leaves_the_old_file_and_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                              failing: str) -> None:
-    target = tmp_path / "autosave.json"
-    target.write_bytes(b"old")
+def test_a_failing_rename_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "state.json"
+    target.write_bytes(b"{}")
 
-    def boom(*_a: object, **_k: object) -> None:
-        raise OSError(28, "No space left on device")
+    def full_disk(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    if failing == "write":
-        class Broken:
-            def __init__(self, fd: int, _mode: str) -> None:
-                self.fd = fd
-
-            def __enter__(self) -> Broken:
-                return self
-
-            def __exit__(self, *_: object) -> None:
-                os.close(self.fd)
-
-            def write(self, _data: bytes) -> int:
-                raise OSError(28, "No space left on device")
-
-        monkeypatch.setattr(atomicfile.os, "fdopen", Broken)
-    elif failing == "fsync":
-        monkeypatch.setattr(atomicfile.os, "fsync", boom)
-    else:
-        monkeypatch.setattr(atomicfile.os, "replace", boom)
-    with pytest.raises(OSError, match="No space left"):
-        write_atomic(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert leftovers(tmp_path) == []
+    monkeypatch.setattr(atomicfile.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(target, b'{"disabled": []}')
+    assert target.read_bytes() == b"{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
-def test_an_interrupt_while_writing_also_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "recent.json"
+def test_a_failing_write_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "I/O error")
 
-    def interrupted(*_a: object) -> None:
-        raise KeyboardInterrupt
+    monkeypatch.setattr(atomicfile.os, "fsync", no_fsync)
+    with pytest.raises(OSError, match="I/O error"):
+        write_atomic(tmp_path / "x.bin", b"data")
+    assert list(tmp_path.iterdir()) == []
 
-    monkeypatch.setattr(atomicfile.os, "fsync", interrupted)
+
+def test_creates_the_folder_and_uses_normal_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "enc.json"
+    write_atomic(target, b"{}")
+    assert target.read_bytes() == b"{}"
+    if os.name == "posix":
+        assert target.stat().st_mode & 0o777 == 0o666 & ~atomicfile._UMASK
+
+
+def test_temp_names_are_recognisable(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def interrupted() -> None:
+        with atomic_writer(tmp_path / "r.csv") as fh:
+            fh.write("x")
+            seen.extend(p.name for p in tmp_path.iterdir())
+            raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
-        write_atomic(target, b"x")
-    assert not target.exists()
-    assert leftovers(tmp_path) == []
-
-
-def test_the_file_and_on_posix_its_folder_are_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    synced: list[int] = []
-    real = os.fsync
-    monkeypatch.setattr(atomicfile.os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
-    dir_syncs: list[Path] = []
-    real_dir = atomicfile._fsync_dir
-    monkeypatch.setattr(atomicfile, "_fsync_dir", lambda folder: (dir_syncs.append(folder), real_dir(folder))[1])
-    write_atomic(tmp_path / "f.bin", b"data")
-    assert dir_syncs == [tmp_path]
-    assert len(synced) == (2 if os.name == "posix" else 1)  # the file, then the folder (POSIX)
-
-
-def test_a_folder_that_cannot_be_synced_does_not_fail_the_write(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(_folder: Path) -> None:
-        raise OSError(22, "Invalid argument")
-
-    monkeypatch.setattr(atomicfile, "_fsync_dir", refuse)
-    write_atomic(tmp_path / "f.bin", b"data")
-    assert (tmp_path / "f.bin").read_bytes() == b"data"
-
-
-def test_bad_targets_and_data_are_refused_cleanly(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        write_atomic(tmp_path / "missing-folder" / "f.json", b"x")
-    (tmp_path / "dir").mkdir()
-    with pytest.raises(IsADirectoryError):
-        write_atomic(tmp_path / "dir", b"x")
-    with pytest.raises(TypeError, match="needs bytes"):
-        write_atomic(tmp_path / "f.json", "text")  # type: ignore[arg-type]
-    assert leftovers(tmp_path) == []
-
-
-@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
-def test_mode_sets_the_permissions_of_the_new_file(tmp_path: Path) -> None:
-    target = tmp_path / "private.json"
-    write_atomic(target, b"{}", mode=0o600)
-    assert target.stat().st_mode & 0o777 == 0o600
+        interrupted()
+    assert len(seen) == 1 and is_temp_name(seen[0])
+    assert list(tmp_path.iterdir()) == []
+    assert not is_temp_name("r.csv")

@@ -34,7 +34,7 @@ def test_claim_lines_are_the_procedures_as_entered_then_the_guidance_lines(catal
     enc, res = answer(catalog, ProcedureEntry("64405", 2, laterality="right"), ProcedureEntry("62281", regions=(
         "cervical",)), ProcedureEntry("62282", modifiers=("59",), regions=("lumbar",)), setting="asc",
         payer="medicare")
-    lines = claim_lines(catalog, enc, res)
+    lines = claim_lines(res)
     assert [ln.text("claim") for ln in lines] == ["64405 RT 2", "62281 1", "62282 59 1", "77002 26 1", "77003 26 1",
                                                   "77003 26 XS 1"]
     assert [ln.text("display") for ln in lines][:3] == ["64405-RT x2", "62281 x1", "62282-59 x1"]
@@ -50,12 +50,12 @@ def test_claim_lines_are_the_procedures_as_entered_then_the_guidance_lines(catal
 ])
 def test_what_is_not_a_claim_line(catalog, entries, expected) -> None:  # type: ignore[no-untyped-def]
     enc, res = answer(catalog, *entries)
-    assert [ln.text("claim") for ln in claim_lines(catalog, enc, res)] == expected
+    assert [ln.text("claim") for ln in claim_lines(res)] == expected
 
 
 def test_a_redirect_is_a_note_not_a_claim_line(catalog) -> None:  # type: ignore[no-untyped-def]
     enc, res = answer(catalog, ProcedureEntry("20610"), modality="ultrasound")
-    assert claim_lines(catalog, enc, res) == []
+    assert claim_lines(res) == []
     assert claim_notes(catalog, enc, res) == ["20610: with ultrasound report 20611 instead; 20610 not copied "
                                               "(source S13)"]
 

@@ -1,80 +1,100 @@
-"""Atomic file writes: a reader (or a crash, or a power cut) sees the old file or the new one, never half.
+"""Atomic file writes: every file GuideCode writes appears whole under its final name, or not at all.
 
-:func:`write_atomic` writes the bytes to a temporary file in the same folder (same file system, so the
-rename is atomic), flushes and ``fsync``s it, replaces the target with :func:`os.replace` and, on POSIX,
-``fsync``s the folder so that the rename itself survives a power cut. If anything fails the temporary file
-is removed and the target is left as it was; the error is raised to the caller.
-
-Used for every file GuideCode writes in the user data folder (saved encounters, the autosave, the recent
-list, favourites, licensed descriptors) and meant for reports and packs too. Pure Python, no Qt.
+A write goes to a temporary file in the same folder (so the final rename stays on one file system), is
+flushed and fsynced, then renamed over the target with :func:`os.replace`; on POSIX the folder is fsynced
+too, so the rename survives a power cut. On any error (a full disk, a read-only folder, an exception in the
+caller's block) the temporary file is removed and the previous file, if any, is left exactly as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
-#: Temporary files are named ``.<target name>.<random>.tmp`` beside the target.
-TMP_SUFFIX = ".tmp"
+_TMP_PREFIX = ".tmp-"
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask is process-wide, so never toggle it while threads run
 
 
 def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX). Windows has no directory handles to sync: NTFS journals
-    the rename itself, and ``os.replace`` maps to ``MoveFileEx(MOVEFILE_REPLACE_EXISTING)``."""
     if os.name != "posix":
         return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
 
-def temp_path_for(path: Path) -> Path:
-    """A fresh temporary file name beside ``path`` (not created)."""
-    return path.with_name(f".{path.name}.{os.urandom(6).hex()}{TMP_SUFFIX}")
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, encoding: str = "utf-8", newline: str | None = None) -> Iterator[TextIO]:
+    """A text file to write; on a clean exit of the ``with`` block it becomes ``path`` atomically.
 
-
-def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None) -> Path:
-    """Replace ``path`` with ``data`` atomically and durably; returns the path written.
-
-    The parent folder must exist. ``mode`` (e.g. ``0o600``) sets the new file's permissions; by default
-    the process umask applies, as for an ordinary new file. Raises :class:`OSError` (the target untouched,
-    no temporary file left) if the data cannot be written.
+    ``with atomic_writer(out, newline="") as fh: csv.writer(fh)...`` — if the block raises, ``path`` is
+    untouched, the temporary file is gone, and the exception propagates.
     """
-    target = Path(path)
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"write_atomic needs bytes, got {type(data).__name__}")
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder")
-    tmp = temp_path_for(target)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666 if mode is None else mode)
+    with _replacing(path) as (fd, tmp), os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_binary_writer(path: Path) -> Iterator[BinaryIO]:
+    """:func:`atomic_writer` for bytes."""
+    with _replacing(path) as (fd, tmp), os.fdopen(fd, "wb") as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[tuple[int, Path]]:
+    """A temporary file (descriptor, path) beside ``path``, renamed over it when the block ends cleanly."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX + path.name + ".", dir=folder)
+    tmp = Path(tmp_name)
     try:
-        try:
-            fh = os.fdopen(fd, "wb")
-        except BaseException:
-            os.close(fd)
-            raise
-        with fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        yield fd, tmp
+        with contextlib.suppress(OSError):  # the target's usual permissions, not mkstemp's 0600
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
-    # The new file is in place; a folder that cannot be synced (some network file systems refuse to open
-    # a folder) only loses the guarantee that the rename survives a power cut, not the write.
-    with contextlib.suppress(OSError):
-        _fsync_dir(target.parent)
-    return target
+    _fsync_dir(folder)
 
 
-def write_text_atomic(path: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
-    """:func:`write_atomic` for text (UTF-8 by default, newlines written as given)."""
-    return write_atomic(path, text.encode(encoding))
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see the module docstring). Raises OSError, leaving ``path``
+    as it was."""
+    with atomic_binary_writer(path) as fh:
+        fh.write(data)
+
+
+def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """:func:`write_atomic` for text."""
+    write_atomic(path, text.encode(encoding))
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of this module's temporary files (left only by a killed process)."""
+    return name.startswith(_TMP_PREFIX)

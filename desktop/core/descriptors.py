@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.atomicfile import write_text_atomic
-from desktop.core.loader import CODE_RE, Problem
+from desktop.core.problems import Problem
+from desktop.core.schema import CODE_RE
 
 AMA_NOTICE = "CPT\u00ae descriptors \u00a9 American Medical Association, used under the office's licence"
 STORE_DIR = "descriptors"
@@ -160,7 +161,8 @@ def save(data_dir: Path, descriptors: Mapping[str, str], source_file: str, *, to
         "loaded_on": (today or date.today()).isoformat(),
         "descriptors": dict(sorted(descriptors.items())),
     }
-    return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    return path
 
 
 def load_saved(data_dir: Path) -> tuple[DescriptorSet | None, list[Problem]]:

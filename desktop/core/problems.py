@@ -30,8 +30,3 @@ class DataError(Exception):
         head = str(self.problems[0]) if self.problems else "invalid data"
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(head + more)
-
-
-def problems_text(problems: Sequence[Problem]) -> str:
-    """Every problem on its own line (``file:line: entry: message``), for a dialog or a tooltip."""
-    return "\n".join(str(p) for p in problems)

@@ -48,7 +48,9 @@ DAMAGED_SUFFIX = ".damaged"
 
 def save_encounter_file(path: Path | str, encounter: Encounter) -> Path:
     """Write ``encounter`` to ``path`` (Encounter → Save as), atomically, in the ``resolve`` input format."""
-    return write_text_atomic(path, encounter_to_text(encounter))
+    target = Path(path)
+    write_text_atomic(target, encounter_to_text(encounter))
+    return target
 
 
 def load_encounter_file(path: Path | str, *, today: date) -> Encounter:

@@ -120,7 +120,7 @@ class _TextIndex:
             self.name.add(name_words, pos)
             every = set(name_words)
             phrases = {_phrase(name_words)}
-            for term in rec.terms:
+            for term in (*rec.terms, *(d.name for d in rec.names)):  # a name of other years finds it too
                 words = _words(term)
                 self.term_words.add(words, len(term_owner))
                 term_owner.append(pos)

@@ -15,6 +15,8 @@ Signals:
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
@@ -136,7 +138,7 @@ class AnswerCard(QFrame):
     """One guidance line (or one procedure's verdict): headline, badge, context, reason, sources, and a
     Replace button where the answer is "report another code"."""
 
-    def __init__(self, catalog: Catalog, item: AnswerItem, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, item: AnswerItem, when: date, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.item = item
         self.setObjectName("lineCard" if item.kind == "line" else "procedureCard")
@@ -173,8 +175,8 @@ class AnswerCard(QFrame):
             self.replace_button = QPushButton(f"Replace {code} with {item.replace_with}")
             self.replace_button.setObjectName("replaceButton")
             self.replace_button.setAccessibleName(f"Replace {code} with {item.replace_with} in the encounter")
-            self.replace_button.setToolTip(f"Put {item.replace_with} ({target.name}) in place of {code} in the "
-                                           "encounter, keeping units, side and regions; Ctrl+Z undoes it.")
+            self.replace_button.setToolTip(f"Put {item.replace_with} ({target.name_on(when)}) in place of {code} "
+                                           "in the encounter, keeping units, side and regions; Ctrl+Z undoes it.")
             row.addWidget(self.replace_button, 0, Qt.AlignmentFlag.AlignRight)
             box.addLayout(row)
         else:
@@ -345,8 +347,8 @@ class AnswerPanel(QWidget):
         label.setContentsMargins(0, 8, 0, 2)
         layout.addWidget(label)
 
-    def _card(self, layout: QVBoxLayout, item: AnswerItem) -> None:
-        card = AnswerCard(self.catalog, item)
+    def _card(self, layout: QVBoxLayout, item: AnswerItem, when: date) -> None:
+        card = AnswerCard(self.catalog, item, when)
         card.sources.clicked.connect(self.source_requested)
         if card.replace_button is not None and item.replace_with:
             card.replace_button.clicked.connect(
@@ -383,7 +385,7 @@ class AnswerPanel(QWidget):
                 self._section(layout, "Errors and warnings" if errors else "Warnings", "problemsHeading")
                 for msg in (*errors, *warnings):
                     self._message(layout, msg)
-            claims = claim_lines(self.catalog, encounter, resolution)
+            claims = claim_lines(resolution)
             if claims:
                 self._section(layout, "Claim lines (what Copy gives)", "claimsHeading")
                 text = "\n".join(c.text(self.copy_form) for c in claims)
@@ -395,11 +397,11 @@ class AnswerPanel(QWidget):
             self._section(layout, "Bill these lines" if lines else "No imaging-guidance line to bill",
                           "linesHeading")
             for item in lines:
-                self._card(layout, item)
+                self._card(layout, item, encounter.date_of_service)
             if procs:
                 self._section(layout, "Per procedure", "proceduresHeading")
                 for item in procs:
-                    self._card(layout, item)
+                    self._card(layout, item, encounter.date_of_service)
             if notes:
                 self._section(layout, f"Notes ({len(notes)})", "notesHeading")
                 for msg in notes:

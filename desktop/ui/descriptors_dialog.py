@@ -178,7 +178,8 @@ class DescriptorsController(QObject):
             if text is None:
                 continue
             rec = self.window.catalog.get(entry.code)
-            own = rec.name if rec is not None else "not in GuideCode's data"
+            when = self.window.encounter().date_of_service
+            own = rec.name_on(when) if rec is not None else "not in GuideCode's data"
             rows.append(f"{entry.code}  GuideCode: {own}\n        CPT\u00ae: {text}")
         for line in self.window.resolution().guidance_lines:
             text = self.descriptor(line.code)
@@ -186,7 +187,8 @@ class DescriptorsController(QObject):
                 continue
             seen.add(line.code)
             rec = self.window.catalog.get(line.code)
-            rows.append(f"{line.code}  GuideCode: {rec.name if rec else line.code}\n        CPT\u00ae: {text}")
+            name = rec.name_on(self.window.encounter().date_of_service) if rec else line.code
+            rows.append(f"{line.code}  GuideCode: {name}\n        CPT\u00ae: {text}")
         self.strip.setVisible(bool(rows))
         self.strip_text.setText("\n".join(rows))
 

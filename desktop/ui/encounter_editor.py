@@ -230,6 +230,7 @@ class EncounterEditor(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(self.remove_selected)
 
+        self.enc_model.set_date(today)
         self.date_field.date_changed.connect(self._on_date_changed)
         self.date_field.validity_changed.connect(self._on_date_validity)
         for box in (self.setting_combo, self.payer_combo, self.modality_combo):
@@ -403,6 +404,7 @@ class EncounterEditor(QWidget):
 
     @Slot(object)
     def _on_date_changed(self, when: date) -> None:
+        self.enc_model.set_date(when)
         self.date_changed.emit(when)
         self.choices_changed.emit()
         self.changed.emit()

@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
         self._last = (enc, res)
         self.answer.show_answer(enc, res)
         self.editor.enc_model.set_marks(row_problems(enc, res, self.date_style))
-        can_copy = bool(claim_lines(self.catalog, enc, res) or claim_notes(self.catalog, enc, res))
+        can_copy = bool(claim_lines(res) or claim_notes(self.catalog, enc, res))
         self.copy_action.setEnabled(can_copy)
         self.copy_tsv_action.setEnabled(can_copy)
         self.answer.copy_button.setEnabled(can_copy)

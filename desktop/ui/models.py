@@ -113,7 +113,8 @@ class ProcedureListModel(QAbstractListModel):
         if role == _DISPLAY:  # the note first, so a narrow list elides the name, never the note
             note = self._note(pos)
             star = "\u2605 " if rec.code in self._fav_set else ""
-            return f"{star}{rec.code}   [{note}]   {rec.name}" if note else f"{star}{rec.code}   {rec.name}"
+            name = rec.name_on(self._when)  # the name that matches the rule shown on that date
+            return f"{star}{rec.code}   [{note}]   {name}" if note else f"{star}{rec.code}   {name}"
         if role == _FOREGROUND:
             if self._note(pos) is None:
                 return None
@@ -129,7 +130,7 @@ class ProcedureListModel(QAbstractListModel):
         if role == NoteRole:
             return self._note(pos) or ""
         if role == _TOOLTIP:
-            parts = [f"{rec.code}: {rec.name}"]
+            parts = [f"{rec.code}: {rec.name_on(self._when)}"]
             if rec.terms:
                 parts.append("Also searched as: " + ", ".join(rec.terms))
             note = self._note(pos)
@@ -139,7 +140,7 @@ class ProcedureListModel(QAbstractListModel):
             return "\n".join(parts)
         # AccessibleTextRole
         note = self._note(pos)
-        return f"{rec.code} {rec.name}" + (f", {note}" if note else "")
+        return f"{rec.code} {rec.name_on(self._when)}" + (f", {note}" if note else "")
 
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
         return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -292,6 +293,7 @@ class EncounterModel(QAbstractListModel):
         self._rows: list[EncounterRow] = []
         self._marks: dict[int, tuple[str, str]] = {}  # row -> (severity, what the answer says about it)
         self._icons: dict[str, QIcon] = {}
+        self._when: date | None = None  # the date of service: records are named as on that date
 
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
@@ -301,13 +303,14 @@ class EncounterModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         mark = self._marks.get(index.row())
+        name = row.record.name_on(self._when) if self._when is not None else row.record.name
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{row.code}   {row.summary()}   \u2014 {row.record.name}"
+            return f"{row.code}   {row.summary()}   \u2014 {name}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             lead = f"{mark[0].capitalize()}: " if mark else ""
-            return f"{lead}{row.code}   {row.summary()}   \u2014 {row.record.name}"
+            return f"{lead}{row.code}   {row.summary()}   \u2014 {name}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{row.code}: {row.record.name}\n{row.summary()}"
+            tip = f"{row.code}: {name}\n{row.summary()}"
             return f"{tip}\n\n{mark[1]}" if mark else tip
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icon(mark[0]) if mark else None
@@ -343,6 +346,14 @@ class EncounterModel(QAbstractListModel):
                       else QStyle.StandardPixmap.SP_MessageBoxWarning)
             icon = self._icons[severity] = QApplication.style().standardIcon(pixmap)
         return icon
+
+    def set_date(self, when: date) -> None:
+        """Name the records as on ``when`` (a code's name can change with its meaning)."""
+        if when == self._when:
+            return
+        self._when = when
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
 
     def set_marks(self, marks: dict[int, tuple[str, str]]) -> None:
         """Mark the rows an error or warning of the answer is about: row -> (severity, the messages)."""

@@ -1,7 +1,6 @@
 """The data-pack dialogs: File → Data packs… (:class:`PacksDialog`) and a refused pack's problems
 (:class:`PackProblemsDialog`). :mod:`desktop.ui.packs_control` opens them; this module is imported when the
-first one opens, not at start-up, and does not import packs_control: the dialog takes any
-:class:`PackSource`.
+first one opens, not at start-up.
 """
 
 from __future__ import annotations
@@ -28,23 +27,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.core import pack_report, packs
-from desktop.core.problems import Problem, problems_text
+from desktop.core.loader import Problem
+from desktop.core.packs import report as packs
+from desktop.ui.present import problems_text
 
 
-class PackSource(Protocol):
-    """What the Data packs dialog needs: the packs as loaded, where they are kept, and the changes it asks
-    for (desktop.ui.packs_control.PacksController)."""
+class PackStore(Protocol):
+    """What the packs dialog needs of the window's data packs (:class:`desktop.ui.packs_control.PacksController`):
+    the current load report and folder, a signal after every change, and the actions."""
 
-    @property
-    def report(self) -> pack_report.LoadReport: ...
-
-    @property
-    def data_dir(self) -> Path: ...
+    report: packs.LoadReport
+    data_dir: Path
 
     @property
-    def changed(self) -> SignalInstance:
-        """Emitted after the packs changed."""
+    def changed(self) -> SignalInstance: ...
 
     def import_pack_dialog(self) -> None: ...
 
@@ -85,7 +81,7 @@ class PacksDialog(QDialog):
 
     COLUMNS = ("On", "Pack", "Version", "Code set", "Effective", "State")
 
-    def __init__(self, controller: PackSource, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: PackStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("packsDialog")

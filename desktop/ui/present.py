@@ -3,13 +3,14 @@
 Qt-free on purpose: the panel, Copy and Print all render the same :class:`AnswerItem` list and the same
 :class:`ClaimLine` rows, and the wording is tested without a window. No billing rule lives here: every
 verdict comes from ``desktop.core.engine.resolve``; the lookups are which guidance codes a procedure's
-"included" policy covers (to name them in "do not bill ..."), and, until the engine gives the claim lines
-itself, :func:`claim_lines` (the procedures as entered plus the engine's guidance lines).
+"included" policy covers (to name them in "do not bill ..."); the claim lines are the engine's procedure
+and guidance lines (:func:`claim_lines`).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -24,11 +25,11 @@ from desktop.core.model import (
     Confidence,
     Encounter,
     GuidanceLine,
-    Laterality,
     Message,
     ProcedureResult,
     Resolution,
 )
+from desktop.core.problems import Problem
 
 DISCLAIMER = ("Not coding advice. CPT is a registered trademark of the American Medical Association. "
               "Descriptions are GuideCode's own words.")
@@ -207,8 +208,6 @@ def data_label(catalog: Catalog) -> str:
 CopyForm = Literal["claim", "display"]
 COPY_FORMS: tuple[CopyForm, ...] = ("claim", "display")
 COPY_FORM_LABELS: dict[CopyForm, str] = {"claim": "Claim fields: 64483 50 1", "display": "Display form: 64483-50 x1"}
-LATERALITY_MODIFIERS: dict[Laterality, str] = {"bilateral": "50", "right": "RT", "left": "LT"}
-_SIDE_MODIFIERS = frozenset(LATERALITY_MODIFIERS.values())
 
 
 @dataclass(frozen=True)
@@ -231,28 +230,15 @@ class ClaimLine:
         return "\t".join([self.code, *mods, str(self.units)])
 
 
-def claim_lines(catalog: Catalog, encounter: Encounter, resolution: Resolution) -> list[ClaimLine]:
-    """The claim lines of the answer: each billable procedure as entered, then the guidance lines.
+def claim_lines(resolution: Resolution) -> list[ClaimLine]:
+    """The claim lines of the answer: the engine's procedure lines, then its guidance lines.
 
-    THE one place the procedure lines are derived, until the engine gives them itself
-    (``Resolution.claim_lines``, with the payer's bilateral rule): code, the modifiers entered plus 50 / RT /
-    LT from the side (unless a side modifier was entered), units as entered. Not copied: a procedure that
-    cannot be billed on the date (the warning line says so), one the engine redirects to another code (the
-    note names it), and a guidance code entered as a procedure (the engine's guidance lines are the ones to
-    bill). Guidance lines come from the engine unchanged.
+    The procedure lines are ``Resolution.procedure_lines``: the code entered (or the code a redirect names),
+    its modifiers, and both sides of a bilateral procedure as the payer's bilateral rule wants them (one line
+    with 50, RT and LT lines, or two units). A code that cannot be billed on the date and a guidance code
+    entered as a procedure have none. This function only puts them in one list with the guidance lines.
     """
-    lines: list[ClaimLine] = []
-    for result in resolution.procedures:
-        if not 0 <= result.index < len(encounter.procedures) or result.state in ("invalid", "redirect"):
-            continue
-        entry = encounter.procedures[result.index]
-        rec = catalog.get(entry.code)
-        if rec is None or rec.kind == "guidance":
-            continue
-        mods = list(entry.modifiers)
-        if entry.laterality is not None and not _SIDE_MODIFIERS & set(mods):
-            mods.insert(0, LATERALITY_MODIFIERS[entry.laterality])
-        lines.append(ClaimLine(entry.code, tuple(mods), entry.units, "procedure"))
+    lines = [ClaimLine(p.code, p.modifiers, p.units, "procedure") for p in resolution.procedure_lines]
     lines += [ClaimLine(g.code, g.modifiers, g.units, "guidance") for g in resolution.guidance_lines]
     return lines
 
@@ -287,8 +273,8 @@ def claim_notes(catalog: Catalog, encounter: Encounter, resolution: Resolution) 
             what = f"do not bill {'/'.join(codes)}" if codes else "do not bill a guidance code"
             notes.append(f"{code}: imaging guidance included, {what} {_sources_note(result.sources)}")
         elif result.state == "redirect" and result.redirect_to:
-            notes.append(f"{code}: with {modality} report {result.redirect_to} instead; {code} not copied "
-                         f"{_sources_note(result.sources)}")
+            notes.append(f"{code}: with {modality} report {result.redirect_to} instead, copied as "
+                         f"{result.redirect_to} {_sources_note(result.sources)}")
         elif result.state == "unconfirmed":
             notes.append(f"{code}: guidance with {modality} is unconfirmed, no guidance line copied "
                          f"{_sources_note(result.sources)}")
@@ -337,7 +323,7 @@ def copy_for(catalog: Catalog, encounter: Encounter, resolution: Resolution, for
     """What Copy puts on the clipboard (formats: docs/window.md)."""
     import html  # only when copying: html imports its 2,200-entry entity table (~1.5 ms of every start)
 
-    lines = claim_lines(catalog, encounter, resolution)
+    lines = claim_lines(resolution)
     notes = claim_notes(catalog, encounter, resolution)
     warning = warning_line(resolution, style)
     rows = ([warning] if warning else []) + [line.text(form) for line in lines] + notes
@@ -391,7 +377,7 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
                    "<th align='left'>Regions</th><th align='left'>Modality</th></tr>")
         for entry in encounter.procedures:
             rec = catalog.get(entry.code)
-            name = f" {rec.name}" if rec else ""
+            name = f" {rec.name_on(encounter.date_of_service)}" if rec else ""
             out.append(
                 f"<tr><td><b>{e(entry.code)}</b>{e(name)}</td><td>{entry.units}</td>"
                 f"<td>{e(entry.laterality or '')}</td><td>{e(', '.join(entry.regions))}</td>"
@@ -399,7 +385,7 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
         out.append("</table>")
     else:
         out.append("<p>No procedure entered.</p>")
-    claims = claim_lines(catalog, encounter, resolution)
+    claims = claim_lines(resolution)
     if claims:
         out.append("<h3>Claim lines</h3><p>" + "<br/>".join(f"<b>{e(c.text(form))}</b>" for c in claims) + "</p>")
     out.append("<h3>Guidance lines to bill</h3>")
@@ -443,3 +429,8 @@ def _source_sort_key(source_id: str) -> tuple[int, int, str]:
     if source_id[:1] == "S" and source_id[1:].isdigit():
         return (0, int(source_id[1:]), "")
     return (1, 0, source_id)
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    """Data problems one per line, as ``file:line: entry: message``."""
+    return "\n".join(str(p) for p in problems)
