@@ -33,10 +33,10 @@ def answer(catalog, *entries: ProcedureEntry, **choices):  # type: ignore[no-unt
 def test_claim_lines_are_the_procedures_as_entered_then_the_guidance_lines(catalog) -> None:  # type: ignore[no-untyped-def]
     enc, res = answer(catalog, ProcedureEntry("64405", 2, laterality="right"), ProcedureEntry("62281", regions=(
         "cervical",)), ProcedureEntry("62282", modifiers=("59",), regions=("lumbar",)), setting="asc",
-        payer="medicare")
+        payer="other")
     lines = claim_lines(res)
     assert [ln.text("claim") for ln in lines] == ["64405 RT 2", "62281 1", "62282 59 1", "77002 26 1", "77003 26 1",
-                                                  "77003 26 XS 1"]
+                                                  "77003 26 59 1"]
     assert [ln.text("display") for ln in lines][:3] == ["64405-RT x2", "62281 x1", "62282-59 x1"]
     assert [ln.kind for ln in lines] == ["procedure"] * 3 + ["guidance"] * 3
     assert lines[0].tsv() == "64405\tRT\t\t\t\t2"
@@ -53,21 +53,22 @@ def test_what_is_not_a_claim_line(catalog, entries, expected) -> None:  # type: 
     assert [ln.text("claim") for ln in claim_lines(res)] == expected
 
 
-def test_a_redirect_is_a_note_not_a_claim_line(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_a_redirect_copies_the_code_it_names_with_a_note(catalog) -> None:  # type: ignore[no-untyped-def]
     enc, res = answer(catalog, ProcedureEntry("20610"), modality="ultrasound")
-    assert claim_lines(res) == []
-    assert claim_notes(catalog, enc, res) == ["20610: with ultrasound report 20611 instead; 20610 not copied "
+    assert [ln.text("claim") for ln in claim_lines(res)] == ["20611 1"]  # the engine's procedure line
+    assert claim_notes(catalog, enc, res) == ["20610: with ultrasound report 20611 instead, copied as 20611 "
                                               "(source S13)"]
 
 
 def test_the_warning_line_and_the_banner_name_the_first_error(catalog) -> None:  # type: ignore[no-untyped-def]
     enc, res = answer(catalog, ProcedureEntry("62311"), ProcedureEntry("99999"))
-    assert warning_line(res) == ("WARNING: this answer has 2 errors: 62311 was deleted: valid until 12/31/2016; use "
-                                 "62322 / 62323 instead. (and 1 more error) Check before billing.")
+    assert warning_line(res) == ("WARNING: this answer has 2 errors: 62311 was deleted: valid until 12/31/2016; with "
+                                 "fluoroscopy report 62323 (the others: 62322). (and 1 more error) Check before "
+                                 "billing.")
     uk = DateStyle("DMY", "/")
     assert "31/12/2016" in (warning_line(res, uk) or "")
     assert banner_text(res, uk) == ("Check before billing \u2014 2 errors. 62311 was deleted: valid until "
-                                    "31/12/2016; use 62322 / 62323 instead.")
+                                    "31/12/2016; with fluoroscopy report 62323 (the others: 62322).")
     marks = row_problems(enc, res)
     assert sorted(marks) == [0, 1] and all(sev == "error" for sev, _ in marks.values())
     enc, res = answer(catalog, ProcedureEntry("64405"))

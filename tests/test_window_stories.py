@@ -284,7 +284,7 @@ def test_story_clear_then_ctrl_z_restores_it(qtbot, main_window) -> None:
     qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     type_and_add(qtbot, w, "64405")
     before = (w.displayed_lines(), w.answer_text())
-    assert before[0] == ["77003-26 \u00d71", "77003-26-XS \u00d71", "77002-26 \u00d71"]
+    assert before[0] == ["77003-26 \u00d71", "77002-26 \u00d71"]  # Medicare: 77003 once per encounter
     qtbot.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # Encounter → New encounter
     assert codes_in(w) == [] and w.displayed_lines() == []
     assert "Ctrl+Z brings them back" in w.statusBar().currentMessage()
@@ -305,7 +305,7 @@ def test_story_a_deleted_code_gives_the_banner_first_and_a_warned_copy(qtbot, ma
     banner = w.answer.banner
     assert banner.isVisible()
     assert banner.text.text() == ("Check before billing \u2014 1 error. 62311 was deleted: valid until 12/31/2016; "
-                                  "use 62322 / 62323 instead.")
+                                  "with fluoroscopy report 62323 (the others: 62322).")
     assert banner.geometry().bottom() < w.answer.scroll_area.geometry().top()  # above the answer, never scrolled
     top = w.answer.first_widget_texts()
     assert top[0] == banner.text.text() and top[2].startswith("Error: 62311 was deleted")
@@ -320,8 +320,8 @@ def test_story_a_deleted_code_gives_the_banner_first_and_a_warned_copy(qtbot, ma
     w.editor.enc_view.setFocus()
     qtbot.keyClick(w.editor.enc_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     copied = QGuiApplication.clipboard().text().splitlines()
-    assert copied[0] == ("WARNING: this answer has 1 error: 62311 was deleted: valid until 12/31/2016; use 62322 / "
-                         "62323 instead. Check before billing.")
+    assert copied[0] == ("WARNING: this answer has 1 error: 62311 was deleted: valid until 12/31/2016; with "
+                         "fluoroscopy report 62323 (the others: 62322). Check before billing.")
     assert copied[1:] == ["64405 1", "64483 1", "77002 26 1",
                           "64483: imaging guidance included, do not bill 77003 (source S5, S6)"]
     assert w.statusBar().currentMessage().startswith("WARNING: the answer has an error")
@@ -329,6 +329,12 @@ def test_story_a_deleted_code_gives_the_banner_first_and_a_warned_copy(qtbot, ma
 
     assert summary_html(w.catalog, w.encounter(), w.resolution(), app_version="x", printed_on=DOS).index(
         "WARNING: this answer has 1 error") < 400  # Print: the warning heads the page
+    # The deleted code's card names the exact replacement with the modality used, and Replace puts it in.
+    card = next(c for c in w.answer.cards if c.item.code == "62311")
+    assert card.badge is None  # an error card: no confidence badge
+    assert card.replace_button is not None and card.replace_button.text() == "Replace 62311 with 62323"
+    qtbot.mouseClick(card.replace_button, Qt.MouseButton.LeftButton)
+    assert codes_in(w) == ["64405", "62323", "64483"] and not w.answer.banner.isVisible()
 
 
 def test_story_a_date_typed_over_the_selected_date_gives_that_dates_answer(qtbot, main_window) -> None:
