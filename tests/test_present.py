@@ -94,3 +94,12 @@ def test_badges_error_cards_have_none_and_a_rule_without_a_source_is_never_high(
     items = answer_items(catalog, enc, res)
     assert all(i.badge != "high" for i in items if not i.sources)
     assert next(i for i in items if i.code == "62311").badge is None
+
+
+def test_the_banner_names_the_first_problem_in_one_sentence(catalog) -> None:  # type: ignore[no-untyped-def]
+    enc, res = answer(catalog, ProcedureEntry("62281", regions=("cervical",)),
+                      ProcedureEntry("62282", regions=("lumbar",)), setting="asc", payer="medicare")
+    first = next(m for m in res.messages if m.severity == "warning")
+    assert len(first.text) > 150  # the whole message is shown below the banner
+    assert banner_text(res) == ("Read before billing \u2014 1 warning. 77003: one line of 1 unit for 2 spinal "
+                                "regions (cervical, lumbar).")

@@ -170,9 +170,23 @@ def banner_text(resolution: Resolution, style: DateStyle = US_STYLE) -> str | No
     if not errors and not warnings:
         return None
     counts = ", ".join(_count(n, w) for n, w in ((len(errors), "error"), (len(warnings), "warning")) if n)
-    first = (errors or warnings)[0]
+    first = _first_sentence(localize_dates((errors or warnings)[0].text, style))
     lead = "Check before billing" if errors else "Read before billing"
-    return f"{lead} — {counts}. {localize_dates(first.text, style)}"
+    return f"{lead} — {counts}. {first}"
+
+
+BANNER_CHARS = 220
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a message (the banner names the problem; the message below says it all)."""
+    depth = 0
+    for n, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "." and depth == 0 and n + 1 < len(text) and text[n + 1] == " " and n >= 20:
+            text = text[:n + 1]
+            break
+    return text if len(text) <= BANNER_CHARS else text[:BANNER_CHARS - 1].rstrip() + "…"
 
 
 def row_problems(encounter: Encounter, resolution: Resolution,
