@@ -34,11 +34,13 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 from xml.etree import ElementTree
 
 from desktop.core.ncci.model import CODE_RE, MAIS, MODIFIER_INDICATORS, Mai, ModifierIndicator, TableContent, TableKind
+from desktop.core.ncci.reader import size_text
 from desktop.core.problems import Problem
 
 MAX_INPUT_BYTES = 1024 * 1024 * 1024  # a file or an uncompressed archive member (a PTP part is ~0.1 GB)
@@ -152,7 +154,7 @@ class _Bounded(io.RawIOBase):
         data = self.raw.read(len(view))
         self.seen += len(data)
         if self.seen > self.limit:
-            raise _Stop(1, f"more than {self.limit // (1024 * 1024)} MB of data; refused")
+            raise _Stop(1, f"more than {size_text(self.limit)} of data; refused")
         view[:len(data)] = data
         return len(data)
 
@@ -191,7 +193,7 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
             yield start, row  # a quoted cell may span lines (CMS's disclaimer does): the record's first line
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise _Stop(max(reader.line_num, 1), f"not valid CSV: {exc}") from exc
+        raise _Stop(start, f"not valid CSV (in the record that starts here): {exc}") from exc
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -210,11 +212,11 @@ def _local(tag: str) -> str:
 def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
     info = zf.getinfo(name)
     if info.file_size > limit:
-        raise _Stop(1, f"{name} is larger than {limit // (1024 * 1024)} MB; refused")
+        raise _Stop(1, f"{name} is larger than {size_text(limit)}; refused")
     with zf.open(info) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise _Stop(1, f"{name} unpacks to more than {limit // (1024 * 1024)} MB; refused")
+        raise _Stop(1, f"{name} unpacks to more than {size_text(limit)}; refused")
     return data
 
 
@@ -311,7 +313,7 @@ def _xlsx_rows(zf: zipfile.ZipFile, limit: int) -> Iterator[tuple[int, list[str]
     sheet = _first_sheet(zf)
     info = zf.getinfo(sheet)
     if info.file_size > limit:
-        raise _Stop(1, f"the worksheet is larger than {limit // (1024 * 1024)} MB; refused")
+        raise _Stop(1, f"the worksheet is larger than {size_text(limit)}; refused")
     row_number = 0
     with zf.open(info) as raw:
         stream = _Bounded(raw, limit)
@@ -409,6 +411,7 @@ def _code(text: str, xlsx: bool) -> str:
     return code
 
 
+@lru_cache(maxsize=8192)  # a table has a few thousand distinct dates and hundreds of thousands of rows
 def _yyyymmdd(text: str) -> date | None:
     if len(text) != 8 or not text.isdigit():
         return None
@@ -419,6 +422,24 @@ def _yyyymmdd(text: str) -> date | None:
 
 
 def _ptp_row(table: CmsTable, line: int, row: list[str], xlsx: bool, keep: KeepCode) -> None:
+    if len(row) == 7:  # the usual well-formed row, checked without building anything
+        c1, c2, before_1996, eff, dele, mod, rationale = row
+        if (CODE_RE.match(c1) and CODE_RE.match(c2) and c1 != c2 and before_1996 in ("", "*")
+                and mod in ("0", "1", "9")):
+            effective = _yyyymmdd(eff)
+            deletion = None if dele in ("*", "") else _yyyymmdd(dele)
+            if effective is not None and (deletion is not None or dele in ("*", "")) and (
+                    deletion is None or deletion >= effective):
+                table.rows_read += 1
+                if keep(c1) and keep(c2):
+                    indicator: ModifierIndicator = MODIFIER_INDICATORS[("0", "1", "9").index(mod)]
+                    table.ptp.append(CmsPtpRow(c1, c2, effective, deletion, indicator, rationale.strip(), line))
+                return
+    _ptp_row_checked(table, line, row, xlsx, keep)
+
+
+def _ptp_row_checked(table: CmsTable, line: int, row: list[str], xlsx: bool, keep: KeepCode) -> None:
+    """A row that is not plainly well formed: each field checked and every problem named."""
     cells = [c.strip() for c in row] + [""] * (7 - len(row))
     if len(row) < 6 or (len(row) == 6 and cells[5] == ""):
         table.problem(line, "", f"the row has {len(row)} fields; a PTP row has 7 (the line is cut short?)")
@@ -453,8 +474,8 @@ def _ptp_row(table: CmsTable, line: int, row: list[str], xlsx: bool, keep: KeepC
         return
     table.rows_read += 1
     if keep(c1) and keep(c2):
-        indicator: ModifierIndicator = MODIFIER_INDICATORS[("0", "1", "9").index(cells[5])]
-        table.ptp.append(CmsPtpRow(c1, c2, effective, deletion, indicator, cells[6], line))
+        mod: ModifierIndicator = MODIFIER_INDICATORS[("0", "1", "9").index(cells[5])]
+        table.ptp.append(CmsPtpRow(c1, c2, effective, deletion, mod, cells[6], line))
 
 
 def _mue_row(table: CmsTable, line: int, row: list[str], xlsx: bool, keep: KeepCode) -> None:
@@ -521,6 +542,12 @@ def _read_table(table: CmsTable, rows: Iterable[tuple[int, list[str]]], xlsx: bo
         table.last_line = line
         if table.full:
             return
+        if data_started and row[0][:1].isalnum():  # a data row: the row checks cover it
+            if table.table == "ptp":
+                _ptp_row(table, line, row, xlsx, keep)
+            else:
+                _mue_row(table, line, row, xlsx, keep)
+            continue
         if _is_blank(row):
             continue
         cells = [c.strip() for c in row]
@@ -597,8 +624,8 @@ def _regular_file(path: Path, label: str, read: CmsRead) -> bool:
         read.problems.append(Problem(label, 1, "", f"is {what}, not a regular file; refused"))
         return False
     if st.st_size > MAX_INPUT_BYTES:
-        read.problems.append(Problem(label, 1, "", f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; "
-                                     "refused"))
+        read.problems.append(Problem(label, 1, "", f"file is larger than {size_text(MAX_INPUT_BYTES)} "
+                                     f"({size_text(st.st_size)}); refused"))
         return False
     return True
 
@@ -656,8 +683,9 @@ def _read_zip(zf: zipfile.ZipFile, label: str, keep: KeepCode, read: CmsRead, de
             read.problems.append(Problem(member_label, 1, "", "the archive member is encrypted; refused"))
             continue
         if info.file_size > MAX_INPUT_BYTES:
-            read.problems.append(Problem(member_label, 1, "", f"the archive member is larger than "
-                                         f"{MAX_INPUT_BYTES // (1024 * 1024)} MB; refused"))
+            read.problems.append(Problem(member_label, 1, "", f"the archive member unpacks to "
+                                         f"{size_text(info.file_size)}, more than {size_text(MAX_INPUT_BYTES)}; "
+                                         "refused"))
             continue
         try:
             if _suffix(info.filename) in (".zip", ".xlsx"):

@@ -87,7 +87,8 @@ def read_bounded(path: Path, label: str, limit: int, problems: list[Problem], *,
         problems.append(Problem(label, 1, "", f"is {what}, not a regular file; refused"))
         return None
     if st.st_size > limit:
-        problems.append(Problem(label, 1, "", f"file is larger than {_size(limit)} ({_size(st.st_size)}); refused"))
+        problems.append(Problem(label, 1, "", f"file is larger than {size_text(limit)} ({size_text(st.st_size)}); "
+                                "refused"))
         return None
     try:
         with open(path, "rb") as fh:
@@ -96,12 +97,15 @@ def read_bounded(path: Path, label: str, limit: int, problems: list[Problem], *,
         problems.append(Problem(label, 1, "", f"cannot read the file: {exc.strerror or exc}"))
         return None
     if len(data) > limit:
-        problems.append(Problem(label, 1, "", f"file is larger than {_size(limit)}; refused"))
+        problems.append(Problem(label, 1, "", f"file is larger than {size_text(limit)}; refused"))
         return None
     return data
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """A size for a message: ``200 bytes``, ``256 KB``, ``8 MB``."""
+    if n < 1024:
+        return f"{n} bytes"
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.0f} MB"
     return f"{n / 1024:.0f} KB"
@@ -284,17 +288,18 @@ class _CsvRows:
 
     def __init__(self, text: str) -> None:
         self.reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        self.start = 1
         self.rows = self._rows()
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
-        start = 1
         for row in self.reader:
-            yield start, row
-            start = self.reader.line_num + 1
+            yield self.start, row
+            self.start = self.reader.line_num + 1
 
     @property
     def line(self) -> int:
-        return max(self.reader.line_num, 1)
+        """The first line of the record being read (where a CSV syntax error is reported)."""
+        return self.start
 
 
 def _check_header(rows: Iterator[tuple[int, list[str]]], columns: Sequence[str], sink: _Sink) -> bool:
@@ -325,7 +330,7 @@ def parse_ptp_csv(text: str, version: NcciVersion, label: str, problems: list[Pr
             if edit is not None:
                 edits.append(edit)
     except csv.Error as exc:
-        sink.add(reader.line, "", f"not valid CSV: {exc}")
+        sink.add(reader.line, "", f"not valid CSV (in the record that starts here): {exc}")
     _check_ptp_duplicates(edits, sink)
     return edits if sink.count == 0 else None
 
@@ -411,7 +416,7 @@ def parse_mue_csv(text: str, version: NcciVersion, label: str, problems: list[Pr
             seen[mue.code] = line
             mues.append(mue)
     except csv.Error as exc:
-        sink.add(reader.line, "", f"not valid CSV: {exc}")
+        sink.add(reader.line, "", f"not valid CSV (in the record that starts here): {exc}")
     return mues if sink.count == 0 else None
 
 
@@ -472,7 +477,7 @@ def parse_ncci(files: Mapping[str, bytes], *, label: Callable[[str], str] | None
         if version.file in seen_files:
             problems.append(Problem(tables_label, line, "", f"{version.file} is listed twice"))
         seen_files.setdefault(version.file, line)
-    for rel in files:
+    for rel in files if not problems else ():  # a broken tables.yaml is reported, not every file it misses
         if rel != TABLES_FILE and rel not in seen_files:
             problems.append(Problem(name(rel), 1, "", "file is not listed in tables.yaml"))
     ptp_tables: list[PtpTable] = []
