@@ -390,13 +390,15 @@ def test_version_quarter_and_kind_come_from_the_names_or_the_options(codes: set[
     assert problems(plain, codes) == [
         "part1.txt:1: cannot tell the table kind (practitioner or outpatient hospital) from the file name; give "
         "--kind",
-        "part1.txt:1: cannot tell the quarter from the file name; give --quarter",
         "part1.txt:1: cannot tell the CMS version of the PTP table from the file name; give --version",
+        "part1.txt:1: cannot tell the quarter from the file name; give --quarter",
     ]
     from datetime import date
 
     imp = read_release(plain, codes, ImportOptions(kind="practitioner", version="30.2", quarter=date(2024, 7, 1)))
     assert imp.tables[0].text == read_release(PARTS, codes).tables[0].text
+    imp = read_release(plain, codes, ImportOptions(kind="practitioner", version="30.3"))  # the quarter from it
+    assert imp.quarter_start == date(2024, 10, 1)
     assert problems(PARTS, codes, kind="outpatient_hospital") == [
         "ccipra-v302r0-f1.TXT:1: the file says the table kind (practitioner or outpatient hospital) is practitioner, "
         "but --kind says outpatient hospital"]
@@ -412,9 +414,9 @@ def test_version_quarter_and_kind_come_from_the_names_or_the_options(codes: set[
 def test_files_of_different_releases_are_refused(codes: set[str], tmp_path: Path) -> None:
     v303 = write(tmp_path / "ccipra-v303r0-f4.TXT", part_text(4))
     assert problems([*PARTS[:3], v303], codes) == [
-        "ccipra-v303r0-f4.TXT:1: the quarter is 2024Q4 here but 2024Q3 in ccipra-v302r0-f1.TXT: import the files of "
-        "one CMS release at a time",
         "ccipra-v303r0-f4.TXT:1: the PTP version is 30.3 here but 30.2 in ccipra-v302r0-f1.TXT: import the files of "
+        "one CMS release at a time",
+        "ccipra-v303r0-f4.TXT:1: the quarter is 2024Q4 here but 2024Q3 in ccipra-v302r0-f1.TXT: import the files of "
         "one CMS release at a time",
     ]
     later_mue = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"

@@ -165,8 +165,8 @@ def _facts(table: CmsTable) -> _Facts:
             major, minor, revision = int(p.group(2)), int(p.group(3)), int(p.group(4))
             facts.version = f"{major}.{minor}" + (f" r{revision}" if revision else "")
             facts.part = int(p.group(5)) if p.group(5) else None
-            if minor <= 3 and facts.quarter is None:
-                facts.quarter = date(1994 + major, 3 * minor + 1, 1)
+            if facts.quarter is None:
+                facts.quarter = version_quarter(facts.version)
         elif "practitioner" in flat:
             facts.kind = "practitioner"
         elif "hospital" in flat:
@@ -182,6 +182,15 @@ def _facts(table: CmsTable) -> _Facts:
                 else:
                     facts.notes.append(f"the date {d.group(0)} in the file name is not the first day of a quarter")
     return facts
+
+
+def version_quarter(version: str) -> date | None:
+    """The quarter of a CMS PTP version: 30.2 is the quarter from 2024-07-01 (CMS numbers versions by year,
+    30 = 2024, and quarter, .0 to .3); None for a version not written that way."""
+    m = re.match(r"^([0-9]{2})\.([0-3])(?: r[0-9]+)?$", version.strip())
+    if m is None:
+        return None
+    return date(1994 + int(m.group(1)), 3 * int(m.group(2)) + 1, 1)
 
 
 def _agree(values: Iterable[tuple[str, T | None]], what: str, problems: list[Problem]) -> tuple[T | None, str]:
@@ -327,8 +336,6 @@ def read_release(paths: Iterable[Path], codes: Collection[str],
     kind_found, kind_where = _agree(((f.label, f.kind) for f in facts), "table kind", problems)
     kind: TableKind | None = _settle(cast("TableKind | None", kind_found), kind_where, options.kind,
                    "table kind (practitioner or outpatient hospital)", "--kind", problems, first)
-    quarter_found, quarter_where = _agree(((f.label, f.quarter) for f in facts), "quarter", problems)
-    start = _settle(quarter_found, quarter_where, options.quarter, "quarter", "--quarter", problems, first)
     ptp_facts = [f for f in facts if f.table == "ptp"]
     ptp_tables = [t for t in tables if t.table == "ptp"]
     mue_tables = [t for t in tables if t.table == "mue"]
@@ -340,6 +347,10 @@ def read_release(paths: Iterable[Path], codes: Collection[str],
         _check_parts(ptp_facts, options, problems)
     elif options.version is not None:
         problems.append(Problem(first, 1, "", "--version names the PTP table's version, but no PTP file was given"))
+    quarter_found, quarter_where = _agree(((f.label, f.quarter) for f in facts), "quarter", problems)
+    if quarter_found is None and options.quarter is None and version is not None:
+        quarter_found, quarter_where = version_quarter(version), first  # --version 30.2: the quarter from 2024-07-01
+    start = _settle(quarter_found, quarter_where, options.quarter, "quarter", "--quarter", problems, first)
     if problems or kind is None or start is None:
         raise ImportProblems(problems)
     out: list[ImportedTable] = []
