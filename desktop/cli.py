@@ -14,14 +14,9 @@ import sys
 from collections.abc import Collection, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from desktop.core.model import Catalog
 
 from desktop import __version__
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from desktop.commands.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load_catalog
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,16 +62,6 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "audit": ("desktop.commands.audit", "check a claims CSV file for imaging-guidance errors"),
     "import-ncci": ("desktop.commands.import_ncci", "import CMS's quarterly NCCI PTP and MUE files as a data pack"),
 }
-
-
-def load_catalog(data_dir: Path | None) -> Catalog:
-    """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
-    from desktop.core.packs import load_with_packs
-
-    catalog, problems = load_with_packs(data_dir)
-    for problem in problems:
-        print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
-    return catalog
 
 
 def cmd_resolve(ns: argparse.Namespace) -> int:

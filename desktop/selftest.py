@@ -82,7 +82,7 @@ def check_resources() -> Path:
 
 def load_data(data_dir: Path | None) -> tuple[Any, Any]:
     """(built-in catalog, catalog with the data packs in ``data_dir``); raises SelfTestFailure."""
-    from desktop.cli import load_catalog
+    from desktop.commands.common import load_catalog
     from desktop.core.data import load_builtin
     from desktop.core.loader import DataError
 

@@ -17,7 +17,8 @@ from pathlib import Path
 NOT_BEFORE_FIRST_PAINT = (
     "yaml",                           # the bundled catalog cache is used (desktop/core/catalog_cache.py),
     "desktop.core.loader",            # so neither the YAML loader
-    "desktop.core.packs",             # nor pack reading is imported when no pack is installed
+    "desktop.core.packs.reading",     # nor pack reading is imported when no pack is installed
+    "desktop.core.packs.merge", "desktop.core.packs.install",
     "pickle",                         # read with the C unpickler alone
     "hashlib",                        # desktop/core/sha.py
     "logging.handlers", "socket",     # desktop/app_logging.py SizeRotatingFileHandler

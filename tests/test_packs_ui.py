@@ -14,8 +14,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from desktop.core import packs
 from desktop.core.model import Catalog
+from desktop.core.packs import folders as pack_folders
+from desktop.core.packs import install as pack_install
 from desktop.ui import packs_control, packs_dialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.settings import Settings
@@ -109,7 +110,7 @@ def test_packs_dialog_turns_a_pack_off_and_on_and_removes_it(qtbot, tmp_path: Pa
     dialog.set_checked("example-payer-notes", False)
     assert w.displayed_lines() == ["76942 \u00d71"]
     assert table.item(0, 5).text() == "off"
-    assert json.loads((data_dir / packs.STATE_FILE).read_text()) == {"disabled": ["example-payer-notes"]}
+    assert json.loads((data_dir / pack_folders.STATE_FILE).read_text()) == {"disabled": ["example-payer-notes"]}
 
     dialog.set_checked("example-payer-notes", True)
     assert w.displayed_lines() == []
@@ -126,7 +127,7 @@ def test_packs_dialog_turns_a_pack_off_and_on_and_removes_it(qtbot, tmp_path: Pa
 
 def test_a_broken_pack_at_start_up_is_skipped_and_the_window_says_so(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                      data_dir: Path, catalog: Catalog) -> None:
-    packs.import_pack(SAMPLE, data_dir, base=catalog)
+    pack_install.import_pack(SAMPLE, data_dir, base=catalog)
     shutil.copytree(FIXTURES / "bad-checksum", data_dir / "packs" / "damaged")
     w = open_window(qtbot, tmp_path, data_dir)
     assert w.displayed_lines() == []  # the good pack still applies
@@ -144,8 +145,8 @@ def test_a_broken_pack_at_start_up_is_skipped_and_the_window_says_so(qtbot, tmp_
 
 def test_broken_on_off_file_starts_on_built_in_data_and_says_so(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                 data_dir: Path, catalog: Catalog) -> None:
-    packs.import_pack(SAMPLE, data_dir, base=catalog)
-    (data_dir / packs.STATE_FILE).write_text("{broken", encoding="utf-8")
+    pack_install.import_pack(SAMPLE, data_dir, base=catalog)
+    (data_dir / pack_folders.STATE_FILE).write_text("{broken", encoding="utf-8")
     w = open_window(qtbot, tmp_path, data_dir)
     assert w.catalog == catalog
     assert w.displayed_lines() == ["76942 \u00d71"]

@@ -24,7 +24,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.core import packs
 from desktop.core.data import load_builtin
 from desktop.core.engine import resolve
 from desktop.core.loader import Problem, check_overlaps
@@ -43,6 +42,8 @@ from desktop.core.model import (
     ProcedureEntry,
     Region,
 )
+from desktop.core.packs import merge as pack_merge
+from desktop.core.packs import report as pack_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "resources" / "samples" / "packs" / "example-payer-notes"
@@ -58,7 +59,8 @@ def builtin() -> Catalog:
 
 @cache
 def with_sample() -> Catalog:
-    catalog, problems = packs.load_report(SAMPLE, builtin()).catalog, packs.load_report(SAMPLE, builtin()).problems
+    report = pack_report.load_report(SAMPLE, builtin())
+    catalog, problems = report.catalog, report.problems
     assert problems == ()
     assert len(catalog.packs) == 2
     return catalog
@@ -185,7 +187,7 @@ def rule_sets(draw: st.DrawFn, tag: str, gaps: bool) -> list[Policy]:
 def test_splice_lets_the_pack_rule_win_exactly_where_it_applies(data: st.DataObject) -> None:
     existing = data.draw(rule_sets("old", gaps=False))
     incoming = data.draw(rule_sets("new", gaps=True))
-    merged = packs.splice_policies(existing, incoming)
+    merged = pack_merge.splice_policies(existing, incoming)
     problems: list[Problem] = []
     check_overlaps(problems, "merged", "X", merged)
     assert problems == []

@@ -29,8 +29,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import app_logging
 from desktop.core import data as core_data
-from desktop.core import packs
 from desktop.core.model import Catalog
+from desktop.core.packs import install as pack_install
+from desktop.core.packs import report as pack_report
 from desktop.core.search import MAX_TOKEN_CHARS, MAX_TOKENS, SearchIndex, tokens
 from desktop.ui.error_dialog import ErrorDialog, show_error_dialog
 from desktop.ui.main_window import MainWindow
@@ -137,7 +138,7 @@ def test_the_real_app_starts_with_a_broken_pack_and_a_corrupt_settings_file(tmp_
     """``python -m desktop`` (quits after its first paint) with a damaged pack installed next to a good
     one and an unreadable settings file: it starts, answers with the good pack, and logs both problems."""
     user = tmp_path / "user"
-    packs.import_pack(SAMPLE, user)
+    pack_install.import_pack(SAMPLE, user)
     shutil.copytree(FIXTURES / "bad-checksum", user / "packs" / "damaged")
     config = tmp_path / "config"
     (config / "GuideCode").mkdir(parents=True)
@@ -240,7 +241,7 @@ TEXT = st.one_of(
 @pytest.fixture(scope="module")
 def indexes() -> list[tuple[SearchIndex, int]]:
     base = core_data.load_builtin()
-    merged = packs.load_report(SAMPLE, base).catalog
+    merged = pack_report.load_report(SAMPLE, base).catalog
     return [(SearchIndex(c.records), len(c.records)) for c in (base, merged)]
 
 

@@ -36,7 +36,9 @@ NOT_BEFORE_FIRST_PAINT = [
     "desktop.ui.descriptors_dialog",    # attached after the first paint
     "desktop.core.descriptors",
     "desktop.ui.packs_dialog",          # opened from File → Data packs… or a refused import
-    "desktop.core.packs",               # reading and merging packs: none is installed here (pack_report)
+    "desktop.core.packs.reading",       # reading and merging packs: none is installed here
+    "desktop.core.packs.merge",
+    "desktop.core.packs.install",
     "desktop.ui.audit_dialog",
     "desktop.core.audit",
     "desktop.ui.about",

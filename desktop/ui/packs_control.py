@@ -1,7 +1,7 @@
 """Data packs in the window: File → Import data pack…, File → Data packs…, and the status-bar notice.
 
 :class:`PacksController` owns the user data folder's packs for one window. It loads the catalog
-(:func:`desktop.core.pack_report.load_report`), switches the window to a new catalog after every change
+(:func:`desktop.core.packs.report.load_report`), switches the window to a new catalog after every change
 (``MainWindow.set_catalog``), and says in the status bar which data answers and which packs were skipped.
 Importing validates the pack fully first; a refused pack opens
 :class:`~desktop.ui.packs_dialog.PackProblemsDialog` listing every problem and nothing changes. The window
@@ -20,9 +20,9 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop import APP_NAME, app_logging
-from desktop.core import pack_report
 from desktop.core.model import Catalog
-from desktop.core.problems import Problem
+from desktop.core.packs import report as pack_report
+from desktop.ui.present import problems_text
 from desktop.userdirs import ENV_USER_DIR, user_data_dir
 
 if TYPE_CHECKING:
@@ -40,10 +40,6 @@ def gui_data_dir(data_dir: Path | None = None) -> Path:
         return user_data_dir()
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(location) if location else user_data_dir()
-
-
-def problems_text(problems: list[Problem] | tuple[Problem, ...]) -> str:
-    return "\n".join(str(p) for p in problems)
 
 
 class PacksController(QObject):
@@ -110,7 +106,7 @@ class PacksController(QObject):
 
     def import_from(self, source: Path) -> bool:
         """Validate and install the pack in ``source``; refuse it with every problem listed if invalid."""
-        from desktop.core import packs
+        from desktop.core.packs import install as packs
         from desktop.ui.packs_dialog import PackProblemsDialog
 
         try:
@@ -161,11 +157,13 @@ class PacksController(QObject):
         return self.packs_dialog
 
     def set_enabled(self, folder: str, enabled: bool) -> None:
-        pack_report.set_enabled(self.data_dir, folder, enabled)
+        from desktop.core.packs.folders import set_enabled
+
+        set_enabled(self.data_dir, folder, enabled)
         self.reload()
 
     def remove(self, folder: str) -> None:
-        from desktop.core import packs
+        from desktop.core.packs import install as packs
 
         packs.remove_pack(self.data_dir, folder)
         self.reload()

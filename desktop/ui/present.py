@@ -9,6 +9,7 @@ policy covers (the catalog's guidance records for the policy's modalities), to n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,7 @@ from desktop.core.model import (
     ProcedureResult,
     Resolution,
 )
+from desktop.core.problems import Problem
 
 DISCLAIMER = ("Not coding advice. CPT is a registered trademark of the American Medical Association. "
               "Descriptions are GuideCode's own words.")
@@ -211,3 +213,8 @@ def _source_sort_key(source_id: str) -> tuple[int, int, str]:
     if source_id[:1] == "S" and source_id[1:].isdigit():
         return (0, int(source_id[1:]), "")
     return (1, 0, source_id)
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    """Data problems one per line, as ``file:line: entry: message``."""
+    return "\n".join(str(p) for p in problems)
