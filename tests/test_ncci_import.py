@@ -561,10 +561,8 @@ def test_a_refused_install_leaves_the_data_folder_byte_for_byte_unchanged(tmp_pa
         assert snapshot(data) == before
 
 
-@pytest.mark.xfail(strict=True, reason="data packs do not accept ncci/ files yet: the pack-side change is specified "
-                   "in docs/ncci.md, 'What data packs must accept'; remove this mark when it is made")
 def test_install_adds_a_pack_the_data_folder_loads(tmp_path: Path) -> None:
-    from desktop.core.pack_report import load_report
+    from desktop.core.packs.report import load_report
 
     data = tmp_path / "data"
     proc = run_cli(*PARTS, MUE, "--install", "--data-dir", data)

@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 
-from desktop.core.model import Location
 from desktop.core.ncci.model import (
     Mue,
     MueTable,
@@ -21,6 +20,7 @@ from desktop.core.ncci.model import (
     quarter_label,
     quarter_start,
 )
+from desktop.core.problems import Location
 
 HERE = Location("test", 1)
 Q3 = date(2024, 7, 1)

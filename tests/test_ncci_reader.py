@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from desktop.core.data import load_builtin
 from desktop.core.ncci import reader
-from desktop.core.ncci.data import load_builtin_ncci, merge_ncci, read_pack_ncci
+from desktop.core.ncci.data import merge_ncci, read_pack_ncci
 from desktop.core.ncci.reader import parse_ncci, read_ncci_dir
 
 TABLES = """\
@@ -107,7 +108,7 @@ def test_pack_files_are_read_under_the_pack_tag_and_merge_over_the_built_in_tabl
     pack = {f"ncci/{k}": v for k, v in files().items()} | {"pack.yaml": b"name: x"}
     data, problems = read_pack_ncci(pack, "packs/office", SOURCES, "Office NCCI")
     assert problems == [] and data is not None
-    builtin = load_builtin_ncci()
+    builtin = load_builtin().ncci
     merged = merge_ncci(builtin, [data])
     t = merged.for_date("practitioner", date(2024, 8, 1)).tables
     assert t.ptp is not None and t.ptp.version.origin == "Office NCCI"
@@ -316,8 +317,8 @@ def test_the_limits_are_the_documented_ones() -> None:
 
 
 def test_the_built_in_tables_load_and_cite_known_sources(catalog) -> None:  # type: ignore[no-untyped-def]
-    data = load_builtin_ncci()
-    assert load_builtin_ncci() is data  # cached
+    data = load_builtin().ncci
+    assert load_builtin().ncci is data  # cached
     assert [(v.kind, v.table, v.version, v.quarter, v.source) for v in data.versions] == [
         ("practitioner", "ptp", "30.2", "2024Q3", "X-NCCI-PTP-302"),
         ("practitioner", "mue", "2024Q3", "2024Q3", "X-NCCI-MUE-2024Q3")]

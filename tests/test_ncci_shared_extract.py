@@ -33,9 +33,9 @@ from pathlib import Path
 
 import pytest
 
+from desktop.core.data import load_builtin
 from desktop.core.engine import resolve
 from desktop.core.model import MODALITIES, Catalog, Encounter, GuidanceLine, Modality, ProcedureEntry, Resolution
-from desktop.core.ncci.data import load_builtin_ncci
 from desktop.core.ncci.model import NcciTables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def rows(name: str) -> list[dict[str, str]]:
 
 
 def test_the_built_in_ptp_edits_equal_the_extract(catalog: Catalog) -> None:
-    data = load_builtin_ncci()
+    data = load_builtin().ncci
     builtin = sorted((e.column_1, e.column_2, str(e.deletion or ""), e.modifier_indicator, e.rationale)
                      for t in data.ptp_tables for e in t.edits)
     assert all(e.effective is None for t in data.ptp_tables for e in t.edits)  # the extract has no start dates
@@ -93,7 +93,7 @@ def test_the_built_in_ptp_edits_equal_the_extract(catalog: Catalog) -> None:
 
 
 def test_the_built_in_mues_equal_the_extract(catalog: Catalog) -> None:
-    data = load_builtin_ncci()
+    data = load_builtin().ncci
     builtin = {m.code: (m.value, m.mai, m.rationale, m.effective) for t in data.mue_tables for m in t.by_code.values()}
     wanted = {r["hcpcs_code"]: (int(r["mue_value"]), int(r["mai"]), r["mue_rationale"], date(2024, 7, 1))
               for r in rows(MUE_FILE) if r["hcpcs_code"] in catalog.by_code}
@@ -187,7 +187,7 @@ def resolve_medicare(catalog: Catalog, entries: list[ProcedureEntry], modality: 
 
 
 def find_contradictions(catalog: Catalog) -> tuple[list[Contradiction], int]:
-    tables = load_builtin_ncci().for_date("practitioner", WHEN).tables
+    tables = load_builtin().ncci.for_date("practitioner", WHEN).tables
     found: list[Contradiction] = []
     resolved = 0
     imaging = [m for m in MODALITIES if m != "none"]
@@ -239,7 +239,7 @@ def test_the_contradiction_check_finds_what_it_looks_for(catalog: Catalog) -> No
     """The checker itself, on made-up answers: a plain 77002 line for 64449 (an open indicator-1 edit), two
     77003 lines (MUE 1), and 77002 + 77003 without a modifier are found; the same with XS on the column-two
     line and one unit is not."""
-    tables = load_builtin_ncci().for_date("practitioner", WHEN).tables
+    tables = load_builtin().ncci.for_date("practitioner", WHEN).tables
 
     def answer(*lines: GuidanceLine) -> Resolution:
         return Resolution(lines, (), (), catalog.data_version)

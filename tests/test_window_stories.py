@@ -58,8 +58,8 @@ def test_occipital_block_fluoroscopy_then_asc_then_epidural_then_two_spinal_regi
     w.set_setting("asc")
     assert w.displayed_lines() == ["77002-26 \u00d71"]
 
-    type_and_add(qtbot, w, "62323")
-    assert w.displayed_lines() == ["77002-26 \u00d71"]
+    type_and_add(qtbot, w, "62323")  # NCCI edit 62323/77002 (indicator 1): 77002 for 64405 takes 59
+    assert w.displayed_lines() == ["77002-26-59 \u00d71"]
     verdicts = per_procedure_texts(w)
     assert any(t.startswith("Guidance included in 62323") and "do not bill" in t and "77003" in t
                and "77012" in t for t in verdicts), verdicts
@@ -72,11 +72,12 @@ def test_occipital_block_fluoroscopy_then_asc_then_epidural_then_two_spinal_regi
     assert [r.regions for r in w.enc_model.rows()][2:] == [("cervical",), ("lumbar",)]
     lines = w.displayed_lines()
     spinal = [line for line in lines if line.startswith("77003")]
-    assert spinal == ["77003-26 \u00d71", "77003-26-59 \u00d71"], lines
-    assert lines[0] == "77002-26 \u00d71"
+    # per region for a payer that follows CPT; every 77003 line takes 59 (NCCI 77002/77003: column two)
+    assert spinal == ["77003-26-59 \u00d71", "77003-26-59 \u00d71"], lines
+    assert lines[0] == "77002-26-59 \u00d71"
 
     w.set_payer("medicare")  # Medicare: one 77003 per encounter, whatever the regions (NCCI ch. IX; MUE 1)
-    assert [x for x in w.displayed_lines() if x.startswith("77003")] == ["77003-26 \u00d71"]
+    assert [x for x in w.displayed_lines() if x.startswith("77003")] == ["77003-26-XS \u00d71"]
 
 
 def test_si_joint_injection_in_2011_bills_77003_but_not_since_2012(qtbot, main_window) -> None:

@@ -63,7 +63,8 @@ def run(ns: argparse.Namespace) -> int:
         read_release,
         write_pack,
     )
-    from desktop.core.pack_report import default_data_dir, load_report
+    from desktop.core.packs.folders import default_data_dir
+    from desktop.core.packs.report import load_report
     from desktop.core.problems import DataError
 
     quarter = None
@@ -105,7 +106,7 @@ def run(ns: argparse.Namespace) -> int:
             return _fail(f"cannot write the pack to {out}: {getattr(exc, 'strerror', None) or exc}", EXIT_REFUSED)
         print(f"data pack {imported.name!r} written to {out}")
     if ns.install:
-        from desktop.core.packs import PackRefused
+        from desktop.core.packs.install import PackRefused
 
         target = data_dir if data_dir is not None else default_data_dir()
         try:

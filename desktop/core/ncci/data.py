@@ -1,32 +1,12 @@
-"""The built-in NCCI tables (``resources/data/ncci/``, loaded once per process) and merging the tables that
-data packs bring (a pack's ``ncci/`` folder, the same format: ``docs/ncci.md``)."""
+"""The NCCI tables that data packs bring (a pack's ``ncci/`` folder, the same format as the built-in
+``resources/data/ncci/``, which the loader reads into ``Catalog.ncci``: ``docs/ncci.md``), and merging them."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from functools import lru_cache
 
 from desktop.core.ncci.model import NcciData
 from desktop.core.ncci.reader import NCCI_DIR, NcciResult, parse_ncci
-from desktop.core.problems import DataError
-
-
-@lru_cache(maxsize=1)
-def load_builtin_ncci() -> NcciData:
-    """The shipped NCCI tables, read and checked once per process (the source ids they cite are checked
-    against the built-in ``sources.yaml``). Raises :class:`~desktop.core.problems.DataError` if broken.
-    A data folder without ``ncci/`` has no tables (an empty :class:`NcciData`)."""
-    from desktop.core.data import load_builtin
-    from desktop.core.ncci.reader import read_ncci_dir
-    from desktop.paths import builtin_data_dir
-
-    folder = builtin_data_dir() / NCCI_DIR
-    if not folder.exists():
-        return NcciData()
-    data, problems = read_ncci_dir(folder, sources=load_builtin().sources)
-    if data is None:
-        raise DataError(problems)
-    return data
 
 
 def read_pack_ncci(files: Mapping[str, bytes], tag: str, sources: Collection[str], origin: str) -> NcciResult:

@@ -27,7 +27,6 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
-from desktop.core.model import Location
 from desktop.core.ncci.cms import CmsRead, CmsTable, read_cms_files
 from desktop.core.ncci.model import (
     KIND_LABELS,
@@ -52,7 +51,7 @@ from desktop.core.ncci.reader import (
     read_ncci_dir,
     tables_yaml,
 )
-from desktop.core.problems import Problem
+from desktop.core.problems import Location, Problem
 from desktop.core.sha import sha256
 
 T = TypeVar("T")
@@ -436,7 +435,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def _fill(folder: Path, imp: NcciImport, builtin_sources: Collection[str]) -> None:
-    from desktop.core.packs import compute_checksums
+    from desktop.core.packs.reading import compute_checksums
 
     versions = [t.version for t in imp.tables]
     ncci = folder / NCCI_DIR
@@ -478,11 +477,11 @@ def write_pack(imp: NcciImport, out: Path, builtin_sources: Collection[str] = ()
 def install_pack(imp: NcciImport, data_dir: Path) -> str:
     """Write the pack in a temporary folder and install it into ``data_dir`` with the data-pack import
     (it validates the pack on the data as installed and changes nothing on failure: raises
-    :class:`desktop.core.packs.PackRefused`). Returns the installed pack's folder name."""
+    :class:`desktop.core.packs.install.PackRefused`). Returns the installed pack's folder name."""
     import tempfile
 
     from desktop.core.data import load_builtin
-    from desktop.core.packs import import_pack
+    from desktop.core.packs.install import import_pack
 
     base = load_builtin()
     with tempfile.TemporaryDirectory(prefix="guidecode-ncci-") as tmp:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal, get_args
 
-from desktop.core.model import Location
+from desktop.core.problems import Location
 
 TableKind = Literal["practitioner", "outpatient_hospital"]
 TableContent = Literal["ptp", "mue"]

@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.core.model import Location
 from desktop.core.ncci.model import (
     CODE_RE,
     MAIS,
@@ -45,7 +44,7 @@ from desktop.core.ncci.model import (
     quarter_end,
     quarter_label,
 )
-from desktop.core.problems import Problem
+from desktop.core.problems import Location, Problem
 
 NCCI_DIR = "ncci"
 TABLES_FILE = "tables.yaml"
