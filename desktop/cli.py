@@ -62,6 +62,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "audit": ("desktop.commands.audit", "check a claims CSV file for imaging-guidance errors"),
     "coverage": ("desktop.commands.coverage",
                  "report per code family: codes, rules by confidence, unconfirmed points, sources"),
+    "import-ncci": ("desktop.commands.import_ncci", "import CMS's quarterly NCCI PTP and MUE files as a data pack"),
 }
 
 

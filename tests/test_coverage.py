@@ -17,7 +17,6 @@ from desktop.cli import dispatch
 from desktop.core.coverage import (
     DOC_END,
     DOC_START,
-    NO_SOURCE,
     TOTAL_LABEL,
     DocTableError,
     build_coverage,
@@ -49,7 +48,11 @@ FILES = {
         - {id: S7, title: seven, kind: k, reliability: r}
         - {id: S10, title: ten, kind: k, reliability: r}
         - {id: X-A, title: x, kind: k, reliability: r}
-        - {id: X-GC-NOSOURCE, title: none, kind: k, reliability: r}
+        - {id: X-GC-NOSOURCE, title: none, kind: k, reliability: r, placeholder: true}
+    """,
+    "rules.yaml": """
+        units:
+          - {id: u, codes: ["77002"], basis: per_encounter, reason: one line., sources: [X-A], confidence: low}
     """,
     "codes/guide.yaml": """
         - code: "77002"
@@ -57,8 +60,6 @@ FILES = {
           name: Fluoroscopic needle guidance
           guidance_code:
             modality: fluoroscopy
-            unit_basis: per_encounter
-            units_sources: [X-A]
     """,
     "codes/alpha.yaml": """
         - code: "90001"
@@ -147,19 +148,23 @@ def test_counts_per_family_on_a_small_catalog(small: Catalog) -> None:
     assert alpha.unconfirmed == 4
     assert alpha.sources == ("S5", "S6", "S7", "S10")  # natural order; X-GC-NOSOURCE is not a source
     assert (beta.codes, beta.rules_high, beta.rules, beta.unconfirmed, beta.sources) == (("90004",), 1, 1, 0, ("S1",))
-    assert (guide.codes, guide.rules, guide.sources) == (("77002",), 0, ("X-A",))
+    assert (guide.codes, guide.rules, guide.sources) == (("77002",), 0, ())  # its unit rule is in rules.yaml
     total = report.total
     assert total.family == TOTAL_LABEL
     assert len(total.codes) == len(small.records) == 5
     assert (total.rules_high, total.rules_medium, total.rules_low, total.unconfirmed) == (2, 1, 2, 4)
-    assert total.sources == ("S1", "S5", "S6", "S7", "S10", "X-A")
+    assert total.sources == ("S1", "S5", "S6", "S7", "S10")
     assert report.data_label == "built-in t1"
 
 
 def test_cited_sources_reads_every_place_and_drops_the_no_source_marker(small: Catalog) -> None:
-    assert cited_sources(small.by_code["90002"]) == {"S5", "S6"}  # rule and caution; dates cite no source
-    assert cited_sources(small.by_code["90003"]) == {"S7"}  # the alternative's source
-    assert NO_SOURCE not in cited_sources(small.by_code["90001"])
+    placeholders = frozenset(s.id for s in small.sources.values() if s.placeholder)
+    assert cited_sources(small.by_code["90002"], placeholders) == {"S5", "S6"}  # rule and caution
+    assert cited_sources(small.by_code["90003"], placeholders) == {"S7"}  # the alternative's source
+    placeholders = frozenset(s.id for s in small.sources.values() if s.placeholder)
+    assert placeholders == {"X-GC-NOSOURCE"}
+    assert "X-GC-NOSOURCE" in cited_sources(small.by_code["90001"])
+    assert "X-GC-NOSOURCE" not in cited_sources(small.by_code["90001"], placeholders)
 
 
 def test_renderings_carry_the_same_numbers(small: Catalog) -> None:
@@ -167,13 +172,13 @@ def test_renderings_carry_the_same_numbers(small: Catalog) -> None:
     md = render_markdown(report).splitlines()
     assert md[0].startswith("| Family | Codes |")
     assert "| `alpha` | 3 | 1 / 1 / 2 | 2 + 1 + 1 = 4 | 4: S5, S6, S7, S10 |" in md
-    assert "| `guide` | 1 | 0 / 0 / 0 | 0 + 0 + 0 = 0 | 1: X-A |" in md
-    assert md[-1] == f"| **{TOTAL_LABEL}** | 5 | 2 / 1 / 2 | 2 + 1 + 1 = 4 | 6 |"
+    assert "| `guide` | 1 | 0 / 0 / 0 | 0 + 0 + 0 = 0 | 0 |" in md
+    assert md[-1] == f"| **{TOTAL_LABEL}** | 5 | 2 / 1 / 2 | 2 + 1 + 1 = 4 | 5 |"
     text = render_text(report)
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith(("alpha", "beta"))}
     assert rows["alpha"] == ["3", "4", "1", "1", "2", "2", "1", "1", "4", "4"]
     assert rows["beta"] == ["1", "1", "1", "0", "0", "0", "0", "0", "0", "1"]
-    assert any(line.startswith(TOTAL_LABEL) and line.split()[-1] == "6" for line in text.splitlines())
+    assert any(line.startswith(TOTAL_LABEL) and line.split()[-1] == "5" for line in text.splitlines())
     data = to_json(report)
     fam = {f["family"]: f for f in data["families"]}  # type: ignore[index, union-attr]
     assert fam["alpha"] == {"family": "alpha", "code_count": 3, "codes": ["90001", "90002", "90003"],

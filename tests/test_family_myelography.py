@@ -44,10 +44,17 @@ def test_ct_myelogram_alone_bills_77003_and_before_mid_2016_shows_the_medicare_e
     assert [(ln.code, ln.units) for ln in now.guidance_lines] == [("77003", 1)]
     assert now.procedures[0].confidence == "medium" and "S39" in now.guidance_lines[0].sources
     assert now.procedures[1].state == "none_used"  # the CT study is imaging, not guidance
+    # Until 2016-06-30 Medicare's NCCI edit 62284/77003 (indicator 1) bundled 77003 into 62284: applied from
+    # the NCCI table (rules.yaml ptp_edits), the Medicare answer has no 77003 line and cites the edit.
     old = resolve(catalog, Encounter(date(2016, 6, 30), "office", "medicare", "fluoroscopy", procs))
-    assert [ln.code for ln in old.guidance_lines] == ["77003"]
-    assert old.procedures[0].confidence == "low"
-    assert any("no separate guidance code" in m.text and "X-NCCI-PTP-302" in m.sources for m in old.messages)
+    assert old.guidance_lines == ()
+    assert old.procedures[0].state == "included" and "X-NCCI-PTP-302" in old.procedures[0].sources
+    assert "62284/77003" in old.procedures[0].reason
+    # Payers that follow CPT keep the line (the data's preferred answer, low) and are warned of the edit.
+    other = resolve(catalog, Encounter(date(2016, 6, 30), "office", "other", "fluoroscopy", procs))
+    assert [ln.code for ln in other.guidance_lines] == ["77003"]
+    assert other.procedures[0].confidence == "low"
+    assert any("62284/77003" in m.text and "X-NCCI-PTP-302" in m.sources for m in other.messages)
 
 
 @pytest.mark.parametrize("code", ["62302", "62303", "62304", "62305"])

@@ -27,13 +27,13 @@ def procedure_cards(window):  # type: ignore[no-untyped-def]
     return [c for c in window.answer.cards if c.item.kind == "procedure"]
 
 
-def test_2014_two_level_kyphoplasty_in_a_facility_bills_72291_with_26_and_warns_about_levels(
+def test_2014_two_level_kyphoplasty_in_a_facility_bills_72291_with_26_once_per_level(
         catalog: Catalog) -> None:
     enc = Encounter(date(2014, 9, 2), "hospital_outpatient", "medicare", "fluoroscopy",
                     (ProcedureEntry("22524"), ProcedureEntry("22525")))
     res = resolve(catalog, enc)
     assert [(ln.code, ln.units, ln.modifiers, ln.for_codes) for ln in res.guidance_lines] == [
-        ("72291", 1, ("26",), ("22524", "22525"))]
+        ("72291", 2, ("26",), ("22524", "22525"))]  # one unit per vertebral body (rules.yaml, S203, S204)
     assert {p.code: p.state for p in res.procedures} == {"22524": "separate", "22525": "separate"}
     assert "S203" in res.guidance_lines[0].sources
     assert any("72291" in m.text and "per vertebral body" in m.text for m in res.messages)

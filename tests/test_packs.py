@@ -70,7 +70,7 @@ BROKEN: dict[str, list[str]] = {
     ],
     "unexpected-file": [
         "codes/more.yml:1: unexpected file: a pack holds pack.yaml, sources.yaml, rules.yaml, rule-sets.yaml, "
-        "codes/*.yaml and optional notes (*.md, *.txt) beside pack.yaml",
+        "codes/*.yaml, ncci/ tables and optional notes (*.md, *.txt) beside pack.yaml",
     ],
     "unknown-key": [
         "codes/notes.yaml:8: 64405: unknown key 'cautons' (did you mean 'cautions'?)",

@@ -35,9 +35,9 @@ def test_claim_lines_are_the_procedures_as_entered_then_the_guidance_lines(catal
         "cervical",)), ProcedureEntry("62282", modifiers=("59",), regions=("lumbar",)), setting="asc",
         payer="other")
     lines = claim_lines(res)
-    assert [ln.text("claim") for ln in lines] == ["64405 RT 2", "62281 1", "62282 59 1", "77002 26 1", "77003 26 1",
-                                                  "77003 26 59 1"]
-    assert [ln.text("display") for ln in lines][:3] == ["64405-RT x2", "62281 x1", "62282-59 x1"]
+    assert [ln.text("claim") for ln in lines] == ["64405 RT 2", "62281 1", "62282 59 1", "77002 26 59 1",
+                                                  "77003 26 59 1", "77003 26 59 1"]
+    assert [ln.text("display") for ln in lines][:4] == ["64405-RT x2", "62281 x1", "62282-59 x1", "77002-26-59 x1"]
     assert [ln.kind for ln in lines] == ["procedure"] * 3 + ["guidance"] * 3
     assert lines[0].tsv() == "64405\tRT\t\t\t\t2"
 
@@ -67,11 +67,11 @@ def test_the_warning_line_and_the_banner_name_the_first_error(catalog) -> None: 
                                  "billing.")
     uk = DateStyle("DMY", "/")
     assert "31/12/2016" in (warning_line(res, uk) or "")
-    assert banner_text(res, uk) == ("Check before billing \u2014 2 errors. 62311 was deleted: valid until "
+    assert banner_text(res, uk) == ("Check before billing \u2014 2 errors, 1 warning. 62311 was deleted: valid until "
                                     "31/12/2016; with fluoroscopy report 62323 (the others: 62322).")
     marks = row_problems(enc, res)
     assert sorted(marks) == [0, 1] and all(sev == "error" for sev, _ in marks.values())
-    enc, res = answer(catalog, ProcedureEntry("64405"))
+    enc, res = answer(catalog, ProcedureEntry("64405"), when=date(2024, 8, 1))
     assert warning_line(res) is None and banner_text(res) is None and row_problems(enc, res) == {}
 
 
@@ -98,7 +98,8 @@ def test_badges_error_cards_have_none_and_a_rule_without_a_source_is_never_high(
 
 def test_the_banner_names_the_first_problem_in_one_sentence(catalog) -> None:  # type: ignore[no-untyped-def]
     enc, res = answer(catalog, ProcedureEntry("62281", regions=("cervical",)),
-                      ProcedureEntry("62282", regions=("lumbar",)), setting="asc", payer="medicare")
+                      ProcedureEntry("62282", regions=("lumbar",)), setting="asc", payer="medicare",
+                      when=date(2024, 8, 1))  # inside the bundled NCCI quarter: no warning about it
     first = next(m for m in res.messages if m.severity == "warning")
     assert len(first.text) > 150  # the whole message is shown below the banner
     assert banner_text(res) == ("Read before billing \u2014 1 warning. 77003: one line of 1 unit for 2 spinal "

@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
 from desktop import __version__
+from desktop.core.dates import US_STYLE, localize_dates
 from desktop.ui.present import DISCLAIMER, TSV_MIME, summary_html
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -32,14 +33,16 @@ def worked_example(main_window):  # type: ignore[no-untyped-def]
     w.set_region("cervical", True)
     w.add_procedure("62282")
     w.set_region("lumbar", True)
-    assert w.displayed_lines() == ["77002-26 \u00d71", "77003-26 \u00d71"]
+    # Medicare: one 77003 per encounter (NCCI ch. IX); XS on 77002 (NCCI edit 62281/77002) and on 77003
+    # (77002/77003: 77003 is column two).
+    assert w.displayed_lines() == ["77002-26-XS \u00d71", "77003-26-XS \u00d71"]
     return w
 
 
-EXPECTED_TEXT = "64405 1\n62281 1\n62282 1\n77002 26 1\n77003 26 1"
-EXPECTED_DISPLAY = "64405 x1\n62281 x1\n62282 x1\n77002-26 x1\n77003-26 x1"
+EXPECTED_TEXT = "64405 1\n62281 1\n62282 1\n77002 26 XS 1\n77003 26 XS 1"
+EXPECTED_DISPLAY = "64405 x1\n62281 x1\n62282 x1\n77002-26-XS x1\n77003-26-XS x1"
 EXPECTED_TSV = ("64405\t\t\t\t\t1\r\n62281\t\t\t\t\t1\r\n62282\t\t\t\t\t1\r\n"
-                "77002\t26\t\t\t\t1\r\n77003\t26\t\t\t\t1\r\n")
+                "77002\t26\tXS\t\t\t1\r\n77003\t26\tXS\t\t\t1\r\n")
 
 
 def clipboard_formats() -> dict[str, bytes]:
@@ -60,7 +63,7 @@ def test_ctrl_c_in_the_search_box_copies_the_claim_lines_in_three_formats(qtbot,
     assert QGuiApplication.clipboard().text() == EXPECTED_TEXT
     assert formats[TSV_MIME].decode("utf-8") == EXPECTED_TSV
     html = formats["text/html"].decode("utf-8")
-    assert "<table" in html and "<td>77003</td><td>26</td><td>1</td>" in html
+    assert "<table" in html and "<td>77003</td><td>26 XS</td><td>1</td>" in html
     assert w.statusBar().currentMessage() == "Copied 5 claim lines."
 
 
@@ -182,13 +185,13 @@ def test_summary_has_encounter_lines_reasons_sources_versions_and_disclaimer(wor
     w = worked_example
     enc, res = w.encounter(), w.resolution()
     text = summary_html(w.catalog, enc, res, app_version=__version__, printed_on=DOS)
-    for needle in ["77002-26 \u00d71", "77003-26 \u00d71", "62281", "62282", "64405", "ASC (POS 24)", "Medicare",
-                   "03/16/2026", "<b>77003 26 1</b>", f"Data {w.catalog.version_label}",
+    for needle in ["77002-26-XS \u00d71", "77003-26-XS \u00d71", "62281", "62282", "64405", "ASC (POS 24)",
+                   "Medicare", "03/16/2026", "<b>77003 26 XS 1</b>", f"Data {w.catalog.version_label}",
                    f"CPT code set {w.catalog.code_set_year}",
                    __version__, DISCLAIMER.replace("'", "&#x27;")]:
         assert needle in text, needle
     for line in res.guidance_lines:
-        assert line.reason.replace("'", "&#x27;") in text
+        assert localize_dates(line.reason, US_STYLE).replace("'", "&#x27;") in text  # dates as the field shows
         for sid in line.sources:
             title = w.catalog.sources[sid].title
             assert sid in text and title[:30].replace('"', "&quot;") in text

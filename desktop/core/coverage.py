@@ -25,7 +25,6 @@ from typing import TypeAlias
 
 from desktop.core.model import Catalog, CodeRecord
 
-NO_SOURCE = "X-GC-NOSOURCE"
 TOTAL_LABEL = "All families"
 DOC_START = ("<!-- coverage-table:start (generated: python -m desktop coverage --update-doc docs/data-sources.md;"
              " do not edit by hand) -->")
@@ -78,9 +77,11 @@ def _source_key(source_id: str) -> tuple[str, int, str]:
     return ("~" + source_id, 0, source_id)
 
 
-def cited_sources(rec: CodeRecord) -> set[str]:
-    """Every source id ``rec`` cites (X-GC-NOSOURCE left out)."""
-    ids: set[str] = set(rec.dates_sources)
+def cited_sources(rec: CodeRecord, placeholders: frozenset[str] = frozenset()) -> set[str]:
+    """Every source id ``rec`` cites, less the ``placeholders`` (the id that means "no source found")."""
+    ids: set[str] = set(rec.dates_sources) | set(rec.bilateral_sources)
+    for dated in rec.names:
+        ids.update(dated.sources)
     for policy in rec.policies:
         ids.update(policy.sources)
         for alt in policy.alternatives:
@@ -90,10 +91,8 @@ def cited_sources(rec: CodeRecord) -> set[str]:
     if rec.covers_guidance is not None:
         ids.update(rec.covers_guidance.sources)
     if rec.guidance is not None:
-        ids.update(rec.guidance.units_sources)
         ids.update(rec.guidance.not_suggested_sources)
-    ids.discard(NO_SOURCE)
-    return ids
+    return ids - placeholders
 
 
 def family_of(rec: CodeRecord) -> str:
@@ -104,12 +103,12 @@ def family_of(rec: CodeRecord) -> str:
     return stem[:-5] if stem.endswith(".yaml") else stem
 
 
-def _summarise(family: str, records: Iterable[CodeRecord]) -> FamilyCoverage:
+def _summarise(family: str, records: Iterable[CodeRecord], placeholders: frozenset[str]) -> FamilyCoverage:
     recs = list(records)
     confidences = [p.confidence for r in recs for p in r.policies]
     sources: set[str] = set()
     for rec in recs:
-        sources |= cited_sources(rec)
+        sources |= cited_sources(rec, placeholders)
     return FamilyCoverage(
         family=family,
         codes=tuple(sorted(r.code for r in recs)),
@@ -128,8 +127,9 @@ def build_coverage(catalog: Catalog) -> CoverageReport:
     by_family: dict[str, list[CodeRecord]] = {}
     for rec in catalog.records:
         by_family.setdefault(family_of(rec), []).append(rec)
-    families = tuple(_summarise(name, by_family[name]) for name in sorted(by_family))
-    return CoverageReport(families=families, total=_summarise(TOTAL_LABEL, catalog.records),
+    placeholders = frozenset(s.id for s in catalog.sources.values() if s.placeholder)
+    families = tuple(_summarise(name, by_family[name], placeholders) for name in sorted(by_family))
+    return CoverageReport(families=families, total=_summarise(TOTAL_LABEL, catalog.records, placeholders),
                           data_label=catalog.version_label)
 
 

@@ -10,7 +10,7 @@ units by code and payer, how both sides are reported). This module only knows ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from desktop.core.model import (
@@ -30,16 +30,22 @@ from desktop.core.model import (
     ProcedureEntry,
     ProcedureLine,
     ProcedureResult,
+    PtpRule,
     Region,
     Resolution,
+    RuleBook,
     Severity,
     State,
     UnitRule,
 )
+from desktop.core.ncci.model import MODIFIER_INDICATOR_LABELS, ModifierIndicator, NcciTables, PtpEdit, TableKind
 
 # What the side modifiers mean (HCPCS): 50 both sides on one line, RT right, LT left.
 LATERALITY_MODIFIERS = frozenset({"50", "RT", "LT"})
 REGION_LABEL: dict[Region, str] = {r: r.capitalize() for r in REGIONS}
+# The physician's claim, in every setting (GuideCode answers the professional lines): CMS's practitioner
+# NCCI tables apply, not the outpatient-hospital ones (those are for the facility's own claim).
+NCCI_KIND: TableKind = "practitioner"
 _CONFIDENCE_ORDER: dict[Confidence, int] = {"high": 2, "medium": 1, "low": 0}
 _SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "warning": 1, "info": 2}
 
@@ -65,6 +71,8 @@ class _Work:
     uses: list[_Use] = field(default_factory=list)
     sides: dict[int, Laterality | None] = field(default_factory=dict)
     proc_lines: list[ProcedureLine] = field(default_factory=list)
+    ncci_label: str = ""
+    rules: RuleBook = field(default_factory=RuleBook)
 
     def msg(self, severity: Severity, text: str, code: str | None = None, sources: tuple[str, ...] = ()) -> None:
         self.messages.append(Message(severity, text, code, sources))
@@ -72,7 +80,7 @@ class _Work:
 
 def resolve(catalog: Catalog, encounter: Encounter) -> Resolution:
     """Resolve one encounter into claim lines, per-procedure answers and messages."""
-    work = _Work()
+    work = _Work(rules=catalog.rules)
     when = encounter.date_of_service
     if when < catalog.covers_from:
         work.msg("error", f"Date of service {when.isoformat()} is before {catalog.covers_from.isoformat()}, "
@@ -91,14 +99,21 @@ def resolve(catalog: Catalog, encounter: Encounter) -> Resolution:
     for i, entry in enumerate(encounter.procedures):
         _resolve_one(catalog, encounter, i, entry, covering, work)
     _procedure_lines(catalog, encounter, work)
-    lines = _build_lines(catalog, encounter, work)
+    ncci = catalog.ncci.for_date(NCCI_KIND, when)
+    work.ncci_label = ncci.tables.label if catalog.ncci.versions else ""
+    if catalog.ncci.versions and ncci.warning:
+        work.msg("warning", ncci.warning)
+    lines = _build_lines(catalog, encounter, work, ncci.tables)
+    lines = _apply_ptp(catalog, encounter, work, lines, ncci.tables)
+    _check_mues(catalog, encounter, work, lines, ncci.tables)
     return _finish(catalog, work, lines)
 
 
 def _finish(catalog: Catalog, work: _Work, lines: tuple[GuidanceLine, ...] = ()) -> Resolution:
-    messages = tuple(sorted(work.messages, key=lambda m: _SEVERITY_ORDER[m.severity]))
+    unique = dict.fromkeys(work.messages)  # a message said for two lines of one code is said once
+    messages = tuple(sorted(unique, key=lambda m: _SEVERITY_ORDER[m.severity]))
     return Resolution(lines, tuple(work.results), messages, catalog.data_version, catalog.packs,
-                      tuple(work.proc_lines))
+                      tuple(work.proc_lines), work.ncci_label)
 
 
 def _si_coverage(catalog: Catalog, encounter: Encounter) -> dict[str, CodeRecord]:
@@ -339,7 +354,15 @@ def _procedure_lines(catalog: Catalog, enc: Encounter, work: _Work) -> None:
 # Guidance lines
 
 
-def _build_lines(catalog: Catalog, enc: Encounter, work: _Work) -> tuple[GuidanceLine, ...]:
+def _mue_text(tables: NcciTables, code: str) -> str:
+    mue = tables.mue(code)
+    if mue is None or tables.mue_table is None:
+        return ""
+    return (f" CMS's MUE for {code}: {mue.value} (MAI {mue.mai}, {mue.mai_label}; "
+            f"{tables.mue_table.version.label}).")
+
+
+def _build_lines(catalog: Catalog, enc: Encounter, work: _Work, tables: NcciTables) -> tuple[GuidanceLine, ...]:
     when = enc.date_of_service
     rules = catalog.rules
     component = rules.component(enc.setting, when)
@@ -387,7 +410,8 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work) -> tuple[Guidanc
         what = (f"{len(seen)} spinal regions ({', '.join(seen)})" if several_regions
                 else f"guidance for {', '.join(for_codes)} at more than one site or side")
         if unit.confirmed:
-            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}", gcode, unit.sources)
+            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{_mue_text(tables, gcode)}",
+                     gcode, unit.sources)
         else:
             work.msg("warning", f"{gcode}: one line of 1 unit is given for {what}. The unit rule is UNCONFIRMED: "
                      f"{unit.note}", gcode, unit.sources)
@@ -430,3 +454,198 @@ def _merge_reasons(uses: list[_Use]) -> tuple[str, tuple[str, ...], Confidence]:
     sources = tuple(dict.fromkeys(s for u in uses for s in u.policy.sources))
     confidence = min((u.policy.confidence for u in uses), key=lambda c: _CONFIDENCE_ORDER[c])
     return first.reason, sources, confidence
+
+
+# ---------------------------------------------------------------------------------------------------------
+# NCCI: pair edits and unit limits, applied as rules.yaml's ptp_edits and mue rules say
+
+
+def _edit_label(edit: PtpEdit, tables: NcciTables, *more: PtpEdit) -> str:
+    """``NCCI PTP edit 64449/77002 (<version>, modifier indicator 1: <meaning>)``; several edits of one
+    indicator share the version and indicator."""
+    version = tables.ptp.version.label if tables.ptp is not None else "NCCI"
+    pairs = ", ".join(e.pair_label for e in (edit, *more))
+    return (f"NCCI PTP edit{'s' if more else ''} {pairs} ({version}, modifier indicator "
+            f"{edit.modifier_indicator}: {MODIFIER_INDICATOR_LABELS[edit.modifier_indicator]})")
+
+
+def _edit_sources(rule: PtpRule, tables: NcciTables) -> tuple[str, ...]:
+    extra = (tables.ptp.version.source,) if tables.ptp is not None else ()
+    return tuple(dict.fromkeys((*extra, *rule.sources)))
+
+
+def _with_distinct(line: GuidanceLine, modifier: str, why: str, sources: tuple[str, ...],
+                   distinct: frozenset[str]) -> GuidanceLine:
+    mods = line.modifiers if distinct & set(line.modifiers) else (*line.modifiers, modifier)
+    return replace(line, modifiers=mods, reason=f"{line.reason} {why}",
+                   sources=tuple(dict.fromkeys((*line.sources, *sources))))
+
+
+def _apply_ptp(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[GuidanceLine, ...],
+               tables: NcciTables) -> tuple[GuidanceLine, ...]:
+    """Every NCCI pair edit in force between the claim's codes, applied by the ptp_edits rules: a guidance
+    line bundled into the procedure it guides, a guidance line beside another procedure of the claim, two
+    guidance lines, two procedures."""
+    if tables.ptp is None:
+        return lines
+    when, payer, rules = enc.date_of_service, enc.payer, catalog.rules
+    distinct_rule = rules.distinct_for(payer, when)
+    modifier = distinct_rule.modifier if distinct_rule is not None else ""
+    distinct_mods = frozenset(r.modifier for r in rules.distinct if r.in_force(when))
+    proc_codes = list(dict.fromkeys(pl.code for pl in work.proc_lines))
+    out: list[GuidanceLine] = []
+    for line in lines:
+        kept = _guidance_with_procedures(line, proc_codes, enc, work, tables, modifier, distinct_mods)
+        if kept is not None:
+            out.append(kept)
+    out = _guidance_pairs(out, enc, work, tables, modifier, distinct_mods)
+    _procedure_pairs(proc_codes, enc, work, tables, modifier, distinct_mods)
+    return tuple(out)
+
+
+def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: Encounter, work: _Work,
+                              tables: NcciTables, modifier: str, distinct_mods: frozenset[str]) -> GuidanceLine | None:
+    when, payer, rules = enc.date_of_service, enc.payer, work.rules
+    g = line.code
+    own: list[tuple[str, PtpEdit]] = []
+    other: list[tuple[str, PtpEdit]] = []
+    for code in proc_codes:
+        edit = tables.pair(code, g, when)
+        if edit is None or edit.column_2 != g:
+            continue
+        (own if code in line.for_codes else other).append((code, edit))
+    if own and len(own) == len(line.for_codes):  # every procedure the line guides bundles it
+        code, edit = own[0]
+        rule = rules.ptp_for("guidance_into_procedure", edit.modifier_indicator, payer, when)
+        if rule is None:
+            return line
+        text = f"{_edit_label(edit, tables)}: {rule.reason}"
+        if rule.action == "withhold":
+            bundled = {c for c, _ in own}
+            for i, res in enumerate(work.results):
+                if res.code in bundled and res.state == "separate" and res.guidance_code == g:
+                    work.results[i] = replace(res, state="included", reason=text,
+                                              sources=_edit_sources(rule, tables), confidence=rule.confidence,
+                                              guidance_code=None)
+            work.msg(rule.severity, f"{g} is not billed with {', '.join(sorted(bundled))}: {text}", g,
+                     _edit_sources(rule, tables))
+            return None
+        work.msg(rule.severity if rule.action != "note" else "info", f"{g} with {code}: {text}", g,
+                 _edit_sources(rule, tables))
+        return line
+    groups: dict[ModifierIndicator, list[tuple[str, PtpEdit]]] = {}
+    for code, edit in [*own, *other]:
+        groups.setdefault(edit.modifier_indicator, []).append((code, edit))
+    for indicator, pairs in groups.items():
+        rule = rules.ptp_for("guidance_with_other_procedure", indicator, payer, when)
+        if rule is None:
+            continue
+        codes = ", ".join(c for c, _ in pairs)
+        edits = [e for _, e in pairs]
+        text = f"{_edit_label(edits[0], tables, *edits[1:])}: {rule.reason}"
+        sources = _edit_sources(rule, tables)
+        if rule.action == "withhold":
+            work.msg(rule.severity, f"{g} cannot be billed with {codes}: {text}", g, sources)
+            return None
+        if rule.action == "distinct" and modifier:
+            need = f" Bill {g}-{modifier} only if {rule.documentation}." if rule.documentation else ""
+            pairs_text = ", ".join(e.pair_label for e in edits)
+            line = _with_distinct(line, modifier, f"NCCI PTP edit{'s' if len(edits) > 1 else ''} {pairs_text} pair "
+                                  f"{g} with {codes}: {modifier} on the {g} line.{need}", sources, distinct_mods)
+            work.msg(rule.severity, f"{g} with {codes} on one claim: {text}{need}", g, sources)
+        else:
+            work.msg(rule.severity if rule.action != "note" else "info", f"{g} with {codes}: {text}", g, sources)
+    if own:
+        line = replace(line, for_codes=tuple(c for c in line.for_codes if c not in {o for o, _ in own}))
+    return line
+
+
+def _guidance_pairs(lines: list[GuidanceLine], enc: Encounter, work: _Work, tables: NcciTables, modifier: str,
+                    distinct_mods: frozenset[str]) -> list[GuidanceLine]:
+    """Two different guidance codes on the claim with an edit: the column-two code as the rule says."""
+    when, payer, rules = enc.date_of_service, enc.payer, work.rules
+    codes = list(dict.fromkeys(ln.code for ln in lines))
+    withheld: set[str] = set()
+    marked: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            edit = tables.pair(a, b, when)
+            if edit is None:
+                continue
+            rule = rules.ptp_for("two_guidance_codes", edit.modifier_indicator, payer, when)
+            if rule is None:
+                continue
+            col2 = edit.column_2
+            text = f"{_edit_label(edit, tables)}: {rule.reason}"
+            sources = _edit_sources(rule, tables)
+            if rule.action == "withhold":
+                withheld.add(col2)
+                work.msg(rule.severity, f"{col2} is not billed with {edit.column_1}: {text}", col2, sources)
+            elif rule.action == "distinct" and modifier:
+                need = f" Bill {col2}-{modifier} only if {rule.documentation}." if rule.documentation else ""
+                marked[col2] = (f"{_edit_label(edit, tables)} makes {col2} column two to {edit.column_1}: "
+                                f"{modifier} on the {col2} line.{need}", sources)
+                work.msg(rule.severity, f"{edit.column_1} and {col2} on one claim: {text}{need}", col2, sources)
+            else:
+                work.msg("info", f"{edit.column_1} and {col2}: {text}", col2, sources)
+    out: list[GuidanceLine] = []
+    for line in lines:
+        if line.code in withheld:
+            continue
+        if line.code in marked:
+            why, sources = marked[line.code]
+            line = _with_distinct(line, modifier, why, sources, distinct_mods)
+        out.append(line)
+    return out
+
+
+def _procedure_pairs(codes: list[str], enc: Encounter, work: _Work, tables: NcciTables, modifier: str,
+                     distinct_mods: frozenset[str]) -> None:
+    """Two procedures on the claim with an edit: a warning naming the column-two code and the modifier, and
+    the modifier on its claim line where the rule says so."""
+    when, payer, rules = enc.date_of_service, enc.payer, work.rules
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            edit = tables.pair(a, b, when)
+            if edit is None:
+                continue
+            rule = rules.ptp_for("two_procedures", edit.modifier_indicator, payer, when)
+            if rule is None:
+                continue
+            col2 = edit.column_2
+            text = f"{_edit_label(edit, tables)}: {rule.reason}"
+            sources = _edit_sources(rule, tables)
+            if rule.action == "distinct" and modifier:
+                need = f" Bill {col2}-{modifier} only if {rule.documentation}." if rule.documentation else ""
+                work.msg(rule.severity, f"{edit.column_1} and {col2} on one claim: {col2} is column two. {text}"
+                         f"{need}", col2, sources)
+                for n, pl in enumerate(work.proc_lines):
+                    if pl.code == col2 and not distinct_mods & set(pl.modifiers):
+                        work.proc_lines[n] = replace(pl, modifiers=(*pl.modifiers, modifier),
+                                                     reason=f"{pl.reason} {text}".strip(),
+                                                     sources=tuple(dict.fromkeys((*pl.sources, *sources))))
+            else:
+                work.msg(rule.severity if rule.action != "note" else "info",
+                         f"{edit.column_1} and {col2} on one claim: {text}", col2, sources)
+
+
+def _check_mues(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[GuidanceLine, ...],
+                tables: NcciTables) -> None:
+    """Units of a code on the claim above CMS's MUE: what the mue rule for its MAI says."""
+    if tables.mue_table is None:
+        return
+    totals: dict[str, int] = {}
+    for ln in lines:
+        totals[ln.code] = totals.get(ln.code, 0) + ln.units
+    for pl in work.proc_lines:
+        totals[pl.code] = totals.get(pl.code, 0) + pl.units
+    for code, units in totals.items():
+        mue = tables.mue(code)
+        if mue is None or units <= mue.value:
+            continue
+        rule = catalog.rules.mue_for(mue.mai, enc.payer, enc.date_of_service)
+        if rule is None:
+            continue
+        work.msg(rule.severity, f"{code}: {units} units on the claim, above CMS's MUE of {mue.value} (MAI {mue.mai}, "
+                 f"{mue.mai_label}; {tables.mue_table.version.label}): {rule.reason}", code,
+                 tuple(dict.fromkeys((tables.mue_table.version.source, *rule.sources))))

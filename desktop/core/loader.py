@@ -6,7 +6,8 @@ A data folder holds:
 - ``sources.yaml``: the source key (ids such as ``S10``) that every rule cites;
 - ``rules.yaml``: the general billing rules (modifier 26, 59/XS, units, bilateral, NCCI edits);
 - ``rule-sets.yaml``: named guidance rule sets that records use (``- use: <id>``);
-- ``codes/*.yaml``: one list of code records per file (guidance codes, procedures, imaging codes).
+- ``codes/*.yaml``: one list of code records per file (guidance codes, procedures, imaging codes);
+- ``ncci/``: CMS's NCCI pair edits and unit limits (``docs/ncci.md``; read by :mod:`desktop.core.ncci.reader`).
 
 The keys and their types come from the schema declared on the dataclasses (:mod:`desktop.core.schema`);
 the rules beyond types from :mod:`desktop.core.invariants`. Every problem is collected, not just the first,
@@ -36,6 +37,8 @@ from desktop.core.model import (
     RuleSet,
     Source,
 )
+from desktop.core.ncci.model import NcciData
+from desktop.core.ncci.reader import NCCI_DIR
 from desktop.core.problems import DataError as DataError  # defined there; also the loader's names for them
 from desktop.core.problems import Problem as Problem
 from desktop.core.schema import FAILED, SOURCE_ID_RE, Context, Cross, describe, read_object
@@ -317,6 +320,7 @@ class RawData:
     rules: RuleBook = RuleBook()
     rule_sets: dict[str, RuleSet] = field(default_factory=dict)
     broken_codes: frozenset[str] = frozenset()
+    ncci: NcciData = NcciData()
 
 
 def read_folder(folder: Path, origin: str = "built-in") -> RawData:
@@ -338,12 +342,19 @@ def read_folder(folder: Path, origin: str = "built-in") -> RawData:
     for path in files:
         rel = f"{CODES_DIR}/{path.name}"
         records.extend(read_records(parse_file(path, rel, problems), rel, problems, origin, broken, rule_sets))
-    return RawData(manifest, sources, records, problems, rules, rule_sets, frozenset(broken))
+    ncci = NcciData()
+    if (folder / NCCI_DIR).exists():
+        from desktop.core.ncci.reader import read_ncci_dir
+
+        tables, ncci_problems = read_ncci_dir(folder / NCCI_DIR, sources=sources, origin=origin)
+        problems.extend(ncci_problems)
+        ncci = tables or NcciData()
+    return RawData(manifest, sources, records, problems, rules, rule_sets, frozenset(broken), ncci)
 
 
 def build_catalog(manifest: Manifest, sources: dict[str, Source], records: Sequence[CodeRecord],
                   packs: Sequence[PackInfo] = (), rules: RuleBook | None = None,
-                  rule_sets: Mapping[str, RuleSet] | None = None) -> Catalog:
+                  rule_sets: Mapping[str, RuleSet] | None = None, ncci: NcciData | None = None) -> Catalog:
     ordered = tuple(sorted(records, key=lambda r: r.code))
     pack_list = tuple(packs) or (PackInfo("GuideCode built-in data", manifest.data_version,
                                           manifest.code_set_year, True),)
@@ -357,6 +368,7 @@ def build_catalog(manifest: Manifest, sources: dict[str, Source], records: Seque
         packs=pack_list,
         rules=rules or RuleBook(),
         rule_sets=dict(rule_sets or {}),
+        ncci=ncci or NcciData(),
     )
 
 
@@ -368,4 +380,5 @@ def load_folder(folder: Path, origin: str = "built-in") -> Catalog:
     problems.extend(invariants.catalog_problems(raw.records, raw.sources, raw.rules, covers, raw.broken_codes))
     if problems or raw.manifest is None:
         raise DataError(problems or [Problem(MANIFEST_FILE, 1, "", "manifest could not be read")])
-    return build_catalog(raw.manifest, raw.sources, raw.records, rules=raw.rules, rule_sets=raw.rule_sets)
+    return build_catalog(raw.manifest, raw.sources, raw.records, rules=raw.rules, rule_sets=raw.rule_sets,
+                         ncci=raw.ncci)

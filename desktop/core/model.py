@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Literal, TypeVar, get_args
 
+from desktop.core.ncci.model import Mai as Mai
+from desktop.core.ncci.model import ModifierIndicator as ModifierIndicator
+from desktop.core.ncci.model import NcciData
+from desktop.core.problems import Location as Location
 from desktop.core.schema import key
 
 Modality = Literal["fluoroscopy", "ct", "ultrasound", "mri", "none"]
@@ -31,8 +35,6 @@ BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "a
 BilateralReport = Literal["one_line_50", "two_units", "rt_lt", "no_sides", "unconfirmed"]
 UnitBasis = Literal["per_encounter", "per_region", "per_procedure_unit"]
 Severity = Literal["error", "warning", "info"]
-ModifierIndicator = Literal[0, 1, 9]
-Mai = Literal[1, 2, 3]
 PtpSituation = Literal["guidance_into_procedure", "guidance_with_other_procedure", "two_guidance_codes",
                        "two_procedures"]
 PtpAction = Literal["withhold", "distinct", "warn", "note"]
@@ -62,17 +64,6 @@ SETTING_LABELS: dict[Setting, str] = {
     "asc": "ASC (POS 24)",
 }
 PAYER_LABELS: dict[Payer, str] = {"medicare": "Medicare", "other": "Other payer"}
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a record came from: file name (relative to its data folder) and 1-based line."""
-
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 NOWHERE = Location("", 0)
@@ -550,6 +541,7 @@ class Catalog:
     packs: tuple[PackInfo, ...] = ()
     rules: RuleBook = RuleBook()
     rule_sets: dict[str, RuleSet] = field(default_factory=dict)
+    ncci: NcciData = NcciData()
 
     def get(self, code: str) -> CodeRecord | None:
         return self.by_code.get(code)
@@ -659,6 +651,7 @@ class Resolution:
     data_version: str
     packs: tuple[PackInfo, ...] = field(default=())
     procedure_lines: tuple[ProcedureLine, ...] = ()
+    ncci: str = ""
 
     @property
     def has_errors(self) -> bool:

@@ -170,7 +170,9 @@ def banner_text(resolution: Resolution, style: DateStyle = US_STYLE) -> str | No
     if not errors and not warnings:
         return None
     counts = ", ".join(_count(n, w) for n, w in ((len(errors), "error"), (len(warnings), "warning")) if n)
-    first = _first_sentence(localize_dates((errors or warnings)[0].text, style))
+    # The first error; else the first warning about a procedure of the encounter before general ones.
+    first = _first_sentence(localize_dates((errors or sorted(warnings, key=lambda m: m.code is None))[0].text,
+                                           style))
     lead = "Check before billing" if errors else "Read before billing"
     return f"{lead} — {counts}. {first}"
 

@@ -23,6 +23,7 @@ from desktop.core.model import (
     RuleSet,
     Source,
 )
+from desktop.core.ncci.model import NcciData
 from desktop.core.packs.folders import PACK_MANIFEST
 from desktop.core.packs.reading import Pack, PackEntry, PackLabels, PackManifest
 from desktop.core.schema import override_fields
@@ -122,6 +123,7 @@ class _State:
     source_owner: dict[str, str]
     rules: RuleBook
     rule_sets: dict[str, RuleSet]
+    ncci: NcciData
     applied: list[PackInfo] = field(default_factory=list)
 
 
@@ -172,12 +174,12 @@ def _apply_one(state: _State, pack: Pack, covers_from: date) -> tuple[_State | N
     if problems:
         return None, problems
     return _State(records, sources, owners, rules, {**state.rule_sets, **pack.rule_sets},
-                  [*state.applied, pack.manifest.info]), problems
+                  state.ncci.merged(pack.ncci), [*state.applied, pack.manifest.info]), problems
 
 
 def _start_state(base: Catalog) -> _State:
     return _State(dict(base.by_code), dict(base.sources), dict.fromkeys(base.sources, "the built-in data"),
-                  base.rules, dict(base.rule_sets))
+                  base.rules, dict(base.rule_sets), base.ncci)
 
 
 def _catalog(base: Catalog, state: _State) -> Catalog:
@@ -188,7 +190,7 @@ def _catalog(base: Catalog, state: _State) -> Catalog:
     builtin = [p for p in base.packs if p.builtin] or [PackInfo("GuideCode built-in data", base.data_version,
                                                                 base.code_set_year, True)]
     return build_catalog(manifest, state.sources, list(state.records.values()), [*builtin, *state.applied],
-                         rules=state.rules, rule_sets=state.rule_sets)
+                         rules=state.rules, rule_sets=state.rule_sets, ncci=state.ncci)
 
 
 def _order_key(pack: Pack) -> tuple[date, str, str]:

@@ -22,7 +22,9 @@ from desktop.core.loader import (
     read_sources,
     record_mappings,
 )
-from desktop.core.model import CodeRecord, PackInfo, RuleBook, RuleSet, Source
+from desktop.core.model import Catalog, CodeRecord, PackInfo, RuleBook, RuleSet, Source
+from desktop.core.ncci.model import NcciData
+from desktop.core.ncci.reader import NCCI_DIR
 from desktop.core.packs.folders import PACK_MANIFEST
 from desktop.core.schema import FAILED, Context, Cross, describe, key, read_object
 from desktop.core.sha import sha256
@@ -105,6 +107,7 @@ class Pack:
     entries: tuple[PackEntry, ...]
     rules: RuleBook = RuleBook()
     rule_sets: Mapping[str, RuleSet] = field(default_factory=dict)
+    ncci: NcciData = NcciData()
 
 
 class PackLabels:
@@ -145,6 +148,8 @@ def _pack_files(folder: Path) -> list[str]:
 def _allowed_file(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     if rel in (PACK_MANIFEST, SOURCES_FILE, RULES_FILE, RULE_SETS_FILE):
+        return True
+    if len(parts) == 2 and parts[0] == NCCI_DIR and parts[1].endswith((".yaml", ".csv")):
         return True
     if len(parts) == 2 and parts[0] == "codes" and parts[1].endswith(".yaml"):
         return True
@@ -231,14 +236,15 @@ def _effective_problems(e: PackEffective, data: LineMap, ctx: Context) -> list[P
 _MANIFEST_CROSS: Cross = {PackManifest: _manifest_problems, PackEffective: _effective_problems}
 
 
-def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base_sets: Mapping[str, RuleSet] | None = None
+def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = None
               ) -> tuple[Pack | None, list[Problem]]:
     """Read and check one pack folder on its own (manifest, checksums, schema, duplicates, dates).
 
     Problems name files as ``<tag>/<file>``; references to codes and sources outside the pack are
-    checked later, on the merged data (:func:`apply_packs`). ``base_sets``: the rule sets of the data the
-    pack goes on, which its records may use besides its own.
+    checked later, on the merged data (:func:`apply_packs`). ``base``: the data the pack goes on, whose
+    rule sets the pack's records may use and whose sources its NCCI tables may cite.
     """
+    base_sets = base.rule_sets if base is not None else {}
     labels = PackLabels(tag)
     problems: list[Problem] = []
     man_label = labels(PACK_MANIFEST)
@@ -261,8 +267,8 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base_sets: Mapping[str, Ru
             continue
         if not _allowed_file(rel):
             problems.append(Problem(labels(rel), 1, "", "unexpected file: a pack holds pack.yaml, sources.yaml, "
-                                    "rules.yaml, rule-sets.yaml, codes/*.yaml and optional notes (*.md, *.txt) "
-                                    "beside pack.yaml"))
+                                    "rules.yaml, rule-sets.yaml, codes/*.yaml, ncci/ tables and optional notes "
+                                    "(*.md, *.txt) beside pack.yaml"))
             continue
         raw = _read_bytes(folder / rel, labels(rel), problems)
         if raw is None:
@@ -315,9 +321,18 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base_sets: Mapping[str, Ru
     sets = {**(base_sets or {}), **own_sets}
     entries: list[PackEntry] = []
     code_files = [rel for rel in contents if rel.startswith("codes/")]
-    if not code_files and RULES_FILE not in contents:
-        problems.append(Problem(labels("codes/"), 1, "", "the pack changes nothing: no code files (codes/*.yaml) "
-                                "and no rules.yaml"))
+    has_ncci = any(rel.startswith(f"{NCCI_DIR}/") for rel in contents)
+    if not code_files and RULES_FILE not in contents and not has_ncci:
+        problems.append(Problem(labels("codes/"), 1, "", "the pack changes nothing: no code files (codes/*.yaml), "
+                                "no rules.yaml and no ncci/ tables"))
+    ncci = NcciData()
+    if has_ncci:
+        from desktop.core.ncci.data import read_pack_ncci
+
+        known = {*(base.sources if base is not None else ()), *sources}
+        tables, ncci_problems = read_pack_ncci(contents, tag, known, origin)
+        problems.extend(ncci_problems)
+        ncci = tables or NcciData()
     for rel in code_files:
         label = labels(rel)
         cdata = parse_bytes(contents[rel], label, problems)
@@ -339,7 +354,7 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base_sets: Mapping[str, Ru
         _check_rule_window(rules, manifest, problems)
     if problems or manifest is None:
         return None, problems
-    return Pack(folder, tag, manifest, sources, source_lines, tuple(entries), rules, own_sets), problems
+    return Pack(folder, tag, manifest, sources, source_lines, tuple(entries), rules, own_sets, ncci), problems
 
 
 def _check_rule_window(rules: RuleBook, manifest: PackManifest, problems: list[Problem]) -> None:
