@@ -69,8 +69,8 @@ BROKEN: dict[str, list[str]] = {
         "sources.yaml:1: S10: source S10 is already defined by the built-in data; give this source another id",
     ],
     "unexpected-file": [
-        "codes/more.yml:1: unexpected file: a pack holds pack.yaml, sources.yaml, codes/*.yaml and optional "
-        "notes (*.md, *.txt) beside pack.yaml",
+        "codes/more.yml:1: unexpected file: a pack holds pack.yaml, sources.yaml, codes/*.yaml, ncci/ (tables.yaml, "
+        "*.csv) and optional notes (*.md, *.txt) beside pack.yaml",
     ],
     "unknown-key": [
         "codes/notes.yaml:8: 64405: unknown key 'cautons' (did you mean 'cautions'?)",

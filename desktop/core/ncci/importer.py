@@ -11,8 +11,10 @@
    table, citing the CMS files it came from), ``README.md`` and ``ncci/`` in GuideCode's format. The folder
    is built beside the target and renamed into place only once it is complete and reads back without a
    problem, so a refused import leaves nothing behind.
-3. :func:`install_pack` installs it into a data folder with the data-pack import
-   (:func:`desktop.core.packs.import_pack`), which validates the pack again and changes nothing if it fails.
+3. ``import-ncci --install`` (desktop/commands/import_ncci.py) installs that folder with the data-pack
+   import (:func:`desktop.core.packs.install.import_pack`), which validates the pack again on the data as
+   installed and changes nothing if it fails. (The data packs read this package, so this package does not
+   import them.)
 """
 
 from __future__ import annotations
@@ -436,8 +438,6 @@ def _write(path: Path, text: str) -> None:
 
 
 def _fill(folder: Path, imp: NcciImport, builtin_sources: Collection[str]) -> None:
-    from desktop.core.packs import compute_checksums
-
     versions = [t.version for t in imp.tables]
     ncci = folder / NCCI_DIR
     for t in imp.tables:
@@ -451,9 +451,8 @@ def _fill(folder: Path, imp: NcciImport, builtin_sources: Collection[str]) -> No
     data, problems = read_ncci_dir(ncci, sources=sources, origin=imp.name)
     if data is None:  # the importer wrote what its own reader refuses: a bug, never shipped silently
         raise ImportProblems(problems)
-    files = compute_checksums(folder)
-    for rel in [f"{NCCI_DIR}/{TABLES_FILE}", *(f"{NCCI_DIR}/{v.file}" for v in versions)]:
-        files[rel] = sha256((folder / rel).read_bytes()).hexdigest()
+    written = ["README.md", "sources.yaml", f"{NCCI_DIR}/{TABLES_FILE}", *(f"{NCCI_DIR}/{v.file}" for v in versions)]
+    files = {rel: sha256((folder / rel).read_bytes()).hexdigest() for rel in written}
     _write(folder / "pack.yaml", _pack_yaml(imp, files))
 
 
@@ -473,18 +472,3 @@ def write_pack(imp: NcciImport, out: Path, builtin_sources: Collection[str] = ()
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out
-
-
-def install_pack(imp: NcciImport, data_dir: Path) -> str:
-    """Write the pack in a temporary folder and install it into ``data_dir`` with the data-pack import
-    (it validates the pack on the data as installed and changes nothing on failure: raises
-    :class:`desktop.core.packs.PackRefused`). Returns the installed pack's folder name."""
-    import tempfile
-
-    from desktop.core.data import load_builtin
-    from desktop.core.packs import import_pack
-
-    base = load_builtin()
-    with tempfile.TemporaryDirectory(prefix="guidecode-ncci-") as tmp:
-        folder = write_pack(imp, Path(tmp) / "pack", base.sources)
-        return import_pack(folder, data_dir, base=base).folder

@@ -140,6 +140,7 @@ class NcciVersion:
     file: str
     rows: int
     origin: str = "built-in"
+    source_at: Location | None = None  # where tables.yaml names the source (for a problem found later)
 
     def covers(self, when: date) -> bool:
         return self.quarter_start <= when <= self.quarter_end

@@ -275,7 +275,8 @@ def _read_table_entry(item: Any, index: int, label: str, problems: list[Problem]
         return None
     kind_v: TableKind = kind  # type: ignore[assignment]  # checked against TABLE_KINDS above
     table_v: TableContent = table  # type: ignore[assignment]  # checked against TABLE_CONTENTS above
-    return NcciVersion(kind_v, table_v, version, start, quarter_end(start), source, file, rows, origin)
+    return NcciVersion(kind_v, table_v, version, start, quarter_end(start), source, file, rows, origin,
+                       Location(label, item.line_of("source")))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.core.loader import Manifest, Problem, build_catalog, check_overlaps, check_references
 from desktop.core.model import Catalog, CodeRecord, Modality, PackInfo, Policy, Source
 from desktop.core.packs.folders import PACK_MANIFEST
 from desktop.core.packs.reading import Pack, PackEntry, PackLabels, PackManifest
+
+if TYPE_CHECKING:
+    from desktop.core.ncci.model import NcciData
 
 # Pack record key -> CodeRecord field it replaces in an override ("code" is the key itself, "notes" is
 # an editor's comment that is not stored, "guidance" is spliced, not replaced).
@@ -143,9 +146,15 @@ def _apply_one(state: _State, pack: Pack) -> tuple[_State | None, list[Problem]]
             _check_merged_record(merged, problems)
         records[merged.code] = merged
     check_references(list(records.values()), sources, problems)
+    for version in pack.ncci.versions if pack.ncci is not None else ():
+        if version.source not in sources:
+            at = version.source_at
+            problems.append(Problem(at.file if at else labels("ncci/tables.yaml"), at.line if at else 1, "",
+                                    f"source {version.source!r} is not in sources.yaml"))
     if problems:
         return None, problems
-    year = max(state.code_set_year, pack.manifest.code_set_year)
+    # A pack of NCCI tables only does not make the data checked against a later CPT code set.
+    year = max(state.code_set_year, pack.manifest.code_set_year) if pack.entries else state.code_set_year
     return _State(records, sources, owners, year, [*state.applied, pack.manifest.info]), problems
 
 
@@ -189,3 +198,11 @@ def apply_packs(base: Catalog, packs: Sequence[Pack]) -> tuple[Catalog, dict[str
     return _catalog(base, state), skipped
 
 
+def merged_ncci(base: NcciData, packs: Sequence[Pack], skipped: Collection[str]) -> NcciData:
+    """``base`` (the built-in NCCI tables) with the tables of every pack that was applied (not in
+    ``skipped``, by tag), in the order packs apply: a pack's table replaces the one of the same kind,
+    content and quarter (docs/ncci.md)."""
+    from desktop.core.ncci.data import merge_ncci
+
+    applied = [p.ncci for p in sorted(packs, key=_order_key) if p.tag not in skipped and p.ncci is not None]
+    return merge_ncci(base, applied)

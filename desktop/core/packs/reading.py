@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.core.loader import (
     UNREADABLE,
@@ -24,12 +24,16 @@ from desktop.core.packs.folders import PACK_MANIFEST
 from desktop.core.sha import sha256
 from desktop.core.yamlsrc import LineMap
 
+if TYPE_CHECKING:
+    from desktop.core.ncci.model import NcciData
+
 MANIFEST_KEYS = ("name", "version", "code_set_year", "effective", "files", "description")
 EFFECTIVE_KEYS = ("from", "until")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NOTE_SUFFIXES = (".md", ".txt")
 MAX_FILE_BYTES = 8 * 1024 * 1024
 CANDIDATE_TAG = "packs/.candidate"
+NCCI_DIR = "ncci"  # NCCI tables: ncci/tables.yaml and ncci/*.csv (docs/ncci.md)
 _KEEP_NAME = "(name kept from the data the pack overrides)"
 
 _MAX = date.max
@@ -77,6 +81,7 @@ class Pack:
     sources: Mapping[str, Source]
     source_lines: Mapping[str, int]
     entries: tuple[PackEntry, ...]
+    ncci: NcciData | None = None  # the pack's NCCI tables (ncci/, docs/ncci.md), if it has any
 
 
 class PackLabels:
@@ -119,6 +124,8 @@ def _allowed_file(rel: str) -> bool:
     if rel in (PACK_MANIFEST, "sources.yaml"):
         return True
     if len(parts) == 2 and parts[0] == "codes" and parts[1].endswith(".yaml"):
+        return True
+    if len(parts) == 2 and parts[0] == NCCI_DIR and (parts[1] == "tables.yaml" or parts[1].endswith(".csv")):
         return True
     return len(parts) == 1 and rel.endswith(NOTE_SUFFIXES)
 
@@ -225,7 +232,8 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
             continue
         if not _allowed_file(rel):
             problems.append(Problem(labels(rel), 1, "", "unexpected file: a pack holds pack.yaml, sources.yaml, "
-                                    "codes/*.yaml and optional notes (*.md, *.txt) beside pack.yaml"))
+                                    "codes/*.yaml, ncci/ (tables.yaml, *.csv) and optional notes (*.md, *.txt) "
+                                    "beside pack.yaml"))
             continue
         raw = _read_bytes(folder / rel, labels(rel), problems)
         if raw is None:
@@ -264,8 +272,15 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
 
     entries: list[PackEntry] = []
     code_files = [rel for rel in contents if rel.startswith("codes/")]
-    if not code_files:
+    ncci_files = {rel: raw for rel, raw in contents.items() if rel.startswith(f"{NCCI_DIR}/")}
+    if not code_files and not ncci_files:
         problems.append(Problem(labels("codes/"), 1, "", "no code files (codes/*.yaml) found"))
+    ncci: NcciData | None = None
+    if ncci_files:  # sources are checked on the merged data (desktop.core.packs.merge)
+        from desktop.core.ncci.data import read_pack_ncci
+
+        ncci, ncci_problems = read_pack_ncci(ncci_files, tag, None, origin)
+        problems.extend(ncci_problems)
     for rel in code_files:
         label = labels(rel)
         cdata = parse_bytes(contents[rel], label, problems)
@@ -286,7 +301,7 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
             _check_window(entry.record, manifest, problems)
     if problems or manifest is None:
         return None, problems
-    return Pack(folder, tag, manifest, sources, source_lines, tuple(entries)), problems
+    return Pack(folder, tag, manifest, sources, source_lines, tuple(entries), ncci), problems
 
 
 def _read_entries(data: Any, label: str, problems: list[Problem], origin: str) -> list[PackEntry]:
