@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
+from desktop.core.atomicfile import write_text_atomic
 from desktop.core.model import Location
 from desktop.core.ncci.cms import CmsRead, CmsTable, read_cms_files
 from desktop.core.ncci.model import (
@@ -432,9 +433,7 @@ def _pack_yaml(imp: NcciImport, files: dict[str, str]) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    write_text_atomic(path, text)  # whole and fsynced; the folder is renamed into place only when complete
 
 
 def _fill(folder: Path, imp: NcciImport, builtin_sources: Collection[str]) -> None:
