@@ -229,9 +229,12 @@ def test_the_pack_is_written_and_reads_back(codes: set[str], tmp_path: Path) -> 
     manifest = (out / "pack.yaml").read_text(encoding="utf-8")
     assert 'name: "CMS NCCI practitioner 2024Q3 PTP + MUE"' in manifest
     assert "code_set_year: 2024\neffective:\n  from: 2024-07-01\n" in manifest
+    from desktop.core.packs.reading import compute_checksums
+
     for rel, data in snapshot(out).items():
         if rel != "pack.yaml":
             assert f"  {rel}: {sha256(data).hexdigest()}\n" in manifest
+    assert manifest.endswith("files:\n" + "".join(f"  {k}: {v}\n" for k, v in sorted(compute_checksums(out).items())))
     sources = (out / "sources.yaml").read_text(encoding="utf-8")
     data, found = read_ncci_dir(out / "ncci", sources={line.split(": ")[1] for line in sources.splitlines()
                                                         if line.startswith("- id: ")}, origin=imp.name)
