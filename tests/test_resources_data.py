@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from desktop.core.model import MODALITIES, Catalog, CodeRecord
+from desktop.core.model import MODALITIES, PAYERS, Catalog, CodeRecord
 
 GUIDED = [m for m in MODALITIES if m != "none"]
 
@@ -47,7 +47,22 @@ def test_every_guidance_code_of_the_issue_exists(catalog: Catalog) -> None:
         assert rec is not None and rec.kind == "guidance" and rec.guidance is not None, code
     assert catalog.by_code["77001"].guidance.suggest is False  # type: ignore[union-attr]
     assert catalog.by_code["76000"].guidance.suggest is False  # type: ignore[union-attr]
-    assert catalog.by_code["77003"].guidance.unit_basis == "per_region"  # type: ignore[union-attr]
+    when = date(2025, 6, 1)
+    other = catalog.rules.units_for("77003", "other", when)
+    medicare = catalog.rules.units_for("77003", "medicare", when)
+    assert other is not None and other.basis == "per_region"
+    assert medicare is not None and medicare.basis == "per_encounter" and medicare.confirmed
+
+
+def test_every_guidance_code_has_a_unit_rule_for_every_payer_on_every_day(catalog: Catalog) -> None:
+    """rules.yaml units: no guidance code and payer is left without a rule (the engine would warn)."""
+    days = [date(y, m, 1) for y in range(2007, catalog.code_set_year + 1) for m in (1, 7)]
+    for rec in catalog.records:
+        if rec.kind != "guidance":
+            continue
+        for payer in PAYERS:
+            missing = [d for d in days if rec.valid_on(d) and catalog.rules.units_for(rec.code, payer, d) is None]
+            assert missing == [], f"{rec.code} {payer}: no unit rule on {missing[:3]}"
 
 
 def test_every_rule_cites_a_known_source_and_a_confidence(catalog: Catalog) -> None:
