@@ -243,6 +243,9 @@ def test_the_pack_is_written_and_reads_back(codes: set[str], tmp_path: Path) -> 
         "NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30)",
         "NCCI MUE practitioner 2024Q3 (2024-07-01 to 2024-09-30)"]
     assert all(v.source.startswith("L-NCCI-PRA-2024Q3-") and v.source in sources for v in data.versions)
+    assert all(v.scope_codes == frozenset(codes) and v.scope_paired_with is None for v in data.versions)
+    t = data.for_date("practitioner", imp.quarter_start).tables
+    assert t.knows_pair("62321", "62323") and not t.knows_pair("11042", "97597")  # a code GuideCode lacks
     assert "imported from ccipra-v302r0-f1.TXT, ccipra-v302r0-f2.TXT" in sources
     with pytest.raises(FileExistsError):
         write_pack(imp, out)

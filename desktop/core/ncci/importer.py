@@ -256,7 +256,7 @@ def _source_id(kind: TableKind, start: date, table: TableContent, text: str) -> 
     return f"L-NCCI-{_KIND_TAG[kind]}-{quarter_label(start)}-{table.upper()}-{sha256(text.encode()).hexdigest()[:8]}"
 
 
-def _ptp_table(tables: Sequence[CmsTable], kind: TableKind, version: str, start: date,
+def _ptp_table(tables: Sequence[CmsTable], kind: TableKind, version: str, start: date, known: frozenset[str],
                problems: list[Problem]) -> ImportedTable | None:
     end = quarter_end(start)
     by_key: dict[tuple[str, str, date | None], PtpEdit] = {}
@@ -293,11 +293,11 @@ def _ptp_table(tables: Sequence[CmsTable], kind: TableKind, version: str, start:
     edits = list(by_key.values())
     text = ptp_csv(edits)
     v = NcciVersion(kind, "ptp", version, start, end, _source_id(kind, start, "ptp", text),
-                    ptp_file_name(kind, version), len(edits))
+                    ptp_file_name(kind, version), len(edits), scope_codes=known)
     return ImportedTable(v, text, sum(t.rows_read for t in tables), tuple(t.label for t in tables), repeated)
 
 
-def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date,
+def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date, known: frozenset[str],
                problems: list[Problem]) -> ImportedTable | None:
     by_code: dict[str, Mue] = {}
     repeated = 0
@@ -315,7 +315,7 @@ def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date,
     text = mue_csv(by_code.values())
     version = quarter_label(start)
     v = NcciVersion(kind, "mue", version, start, quarter_end(start), _source_id(kind, start, "mue", text),
-                    mue_file_name(kind, start), len(by_code))
+                    mue_file_name(kind, start), len(by_code), scope_codes=known)
     return ImportedTable(v, text, sum(t.rows_read for t in tables), tuple(t.label for t in tables), repeated)
 
 
@@ -359,11 +359,11 @@ def read_release(paths: Iterable[Path], codes: Collection[str],
     out: list[ImportedTable] = []
     if ptp_tables:
         assert version is not None
-        ptp = _ptp_table(ptp_tables, kind, version, start, problems)
+        ptp = _ptp_table(ptp_tables, kind, version, start, known, problems)
         if ptp is not None:
             out.append(ptp)
     if mue_tables:
-        mue = _mue_table(mue_tables, kind, start, problems)
+        mue = _mue_table(mue_tables, kind, start, known, problems)
         if mue is not None:
             out.append(mue)
     if problems:
