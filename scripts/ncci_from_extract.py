@@ -17,7 +17,10 @@ The conversion (docs/ncci.md, "The built-in tables"):
    ("in force in the table's quarter, start not known");
 2. every MUE row of a code that has a record in GuideCode's built-in data is kept: value, MAI, rationale,
    with ``effective`` 2024-07-01 (the table's quarter: CMS's MUE files carry no per-code dates);
-3. the extract's columns and values are checked on the way (an unexpected header, value or flag stops the
+3. each table's ``scope`` (tables.yaml) names the codes it answers for: the extract's filter (its
+   ``ncci_ptp_codes_covered.csv``) cut to GuideCode's codes, and for PTP the imaging codes one side of each
+   pair is; a pair or code outside the scope is "not checked", never "no edit";
+4. the extract's columns and values are checked on the way (an unexpected header, value or flag stops the
    script); the written folder is read back with GuideCode's own reader and compared row by row.
 
 ``--check`` writes nothing: it exits 1 if the folder differs from what the extract gives.
@@ -49,6 +52,8 @@ from desktop.core.ncci.reader import (  # noqa: E402
 )
 
 PTP_FILE = "ncci_ptp_practitioner_guidance_pairs_2024q3.csv"
+COVERED_FILE = "ncci_ptp_codes_covered.csv"
+COVERED_COLUMNS = ["code", "role", "guidecode_kind"]
 MUE_FILE = "ncci_mue_practitioner_2024q3.csv"
 PTP_COLUMNS = ["column_1", "column_2", "guidance_code", "other_code", "other_kind", "guidance_is_column",
                "deletion_date", "modifier_indicator", "ptp_edit_rationale", "in_2024q3_v30_2", "in_2024q2_v30_1"]
@@ -63,9 +68,10 @@ COMMENT = """\
 GuideCode's built-in NCCI tables (format: docs/ncci.md). Written by scripts/ncci_from_extract.py from a
 public-domain extract of CMS's practitioner tables for the quarter from 2024-07-01, and checked against it
 by tests/test_ncci_shared_extract.py. Do not edit by hand: re-run the script.
-PTP: every edit between an imaging code and another code GuideCode has a record for (CMS NCCI PTP
-practitioner v30.2). MUE: every code GuideCode has a record for that CMS's practitioner MUE table lists.
-No outpatient-hospital table is built in; import CMS's files (python -m desktop import-ncci)."""
+PTP (CMS NCCI PTP practitioner v30.2): every edit between two codes of scope/codes of which one is an imaging
+code of scope/paired_with. MUE: the MUE of every code of scope/codes that CMS lists. A pair or a code outside
+a table's scope was not checked (not "no edit"). scope/codes: the codes of the extract's filter that GuideCode
+had records for. No outpatient-hospital table is built in; import CMS's files (python -m desktop import-ncci)."""
 
 
 def fail(message: str) -> None:
@@ -78,6 +84,17 @@ def read_rows(path: Path, columns: list[str]) -> list[dict[str, str]]:
         if reader.fieldnames != columns:
             fail(f"{path.name}: unexpected header {reader.fieldnames}")
         return list(reader)
+
+
+def scope(extract: Path, codes: set[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The codes the built-in tables answer for (the extract's filter, cut to GuideCode's codes) and the
+    imaging codes one side of every kept pair is."""
+    covered = read_rows(extract / COVERED_FILE, COVERED_COLUMNS)
+    if {r["role"] for r in covered} != {"guidance", "other"}:
+        fail(f"{COVERED_FILE}: unexpected roles")
+    known = frozenset(r["code"] for r in covered) & codes
+    imaging = frozenset(r["code"] for r in covered if r["role"] == "guidance") & known
+    return known, imaging
 
 
 def convert(extract: Path, codes: set[str]) -> tuple[list[PtpEdit], list[Mue]]:
@@ -106,14 +123,15 @@ def convert(extract: Path, codes: set[str]) -> tuple[list[PtpEdit], list[Mue]]:
     return edits, mues
 
 
-def write(folder: Path, edits: list[PtpEdit], mues: list[Mue]) -> None:
+def write(folder: Path, edits: list[PtpEdit], mues: list[Mue], known: frozenset[str],
+          imaging: frozenset[str]) -> None:
     ptp_name = ptp_file_name("practitioner", PTP_VERSION)
     mue_name = mue_file_name("practitioner", QUARTER)
     versions = [
         NcciVersion("practitioner", "ptp", PTP_VERSION, QUARTER, quarter_end(QUARTER), PTP_SOURCE, ptp_name,
-                    len(edits)),
+                    len(edits), scope_codes=known, scope_paired_with=imaging),
         NcciVersion("practitioner", "mue", MUE_VERSION, QUARTER, quarter_end(QUARTER), MUE_SOURCE, mue_name,
-                    len(mues)),
+                    len(mues), scope_codes=known),
     ]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ptp_name).write_text(ptp_csv(edits), encoding="utf-8", newline="")
@@ -126,7 +144,8 @@ def ptp_key(e: PtpEdit) -> tuple[str, str, str, str, int, str]:
             e.rationale)
 
 
-def same(folder: Path, edits: list[PtpEdit], mues: list[Mue], sources: set[str]) -> list[str]:
+def same(folder: Path, edits: list[PtpEdit], mues: list[Mue], sources: set[str], known: frozenset[str],
+         imaging: frozenset[str]) -> list[str]:
     data, problems = read_ncci_dir(folder, sources=sources)
     if data is None:
         return [str(p) for p in problems]
@@ -135,6 +154,10 @@ def same(folder: Path, edits: list[PtpEdit], mues: list[Mue], sources: set[str])
     want_ptp = sorted(map(ptp_key, edits))
     if got_ptp != want_ptp:
         out.append(f"PTP rows differ: {len(got_ptp)} in the folder, {len(want_ptp)} from the extract")
+    for v in data.versions:
+        want_scope = (known, imaging if v.table == "ptp" else None)
+        if (v.scope_codes, v.scope_paired_with) != want_scope:
+            out.append(f"the scope of the {v.table} table differs from the extract's filter")
     got_mue = sorted((m.code, m.value, m.mai, m.rationale, m.effective) for t in data.mue_tables
                      for m in t.by_code.values())
     want_mue = sorted((m.code, m.value, m.mai, m.rationale, m.effective) for m in mues)
@@ -151,19 +174,21 @@ def main() -> int:
     ns = parser.parse_args()
     catalog = load_builtin()
     edits, mues = convert(ns.extract, set(catalog.by_code))
+    known, imaging = scope(ns.extract, set(catalog.by_code))
     sources = set(catalog.sources)
     if ns.check:
-        diff = same(ns.out, edits, mues, sources)
+        diff = same(ns.out, edits, mues, sources, known, imaging)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            write(Path(tmp), edits, mues)
-            diff = same(Path(tmp), edits, mues, sources)
+            write(Path(tmp), edits, mues, known, imaging)
+            diff = same(Path(tmp), edits, mues, sources, known, imaging)
         if not diff:
-            write(ns.out, edits, mues)
-            diff = same(ns.out, edits, mues, sources)
+            write(ns.out, edits, mues, known, imaging)
+            diff = same(ns.out, edits, mues, sources, known, imaging)
     for line in diff:
         print(line, file=sys.stderr)
-    print(f"{ns.out}: {len(edits)} PTP edits, {len(mues)} MUEs" + (" DIFFER" if diff else " ok"))
+    print(f"{ns.out}: {len(edits)} PTP edits, {len(mues)} MUEs, scope {len(known)} codes ({len(imaging)} imaging)"
+          + (" DIFFER" if diff else " ok"))
     return 1 if diff else 0
 
 

@@ -186,7 +186,8 @@ def test_the_spreadsheets_give_the_same_tables(codes: set[str], tmp_path: Path) 
     xlsx = []
     for part in PARTS:
         xlsx.append(tmp_path / f"{part.stem}.xlsx")
-        xlsx[-1].write_bytes(make_xlsx(txt_rows(part)))
+        rows = txt_rows(part)
+        xlsx[-1].write_bytes(make_xlsx([*rows[:7], [""] * 7, *rows[7:], [""]]))  # empty rows are skipped
     mue = tmp_path / f"{MUE.stem}.xlsx"
     mue.write_bytes(make_xlsx(csv_rows(MUE)))
     from_text = read_release([*PARTS, MUE], codes)
@@ -228,9 +229,12 @@ def test_the_pack_is_written_and_reads_back(codes: set[str], tmp_path: Path) -> 
     manifest = (out / "pack.yaml").read_text(encoding="utf-8")
     assert 'name: "CMS NCCI practitioner 2024Q3 PTP + MUE"' in manifest
     assert "code_set_year: 2024\neffective:\n  from: 2024-07-01\n" in manifest
+    from desktop.core.packs.reading import compute_checksums
+
     for rel, data in snapshot(out).items():
         if rel != "pack.yaml":
             assert f"  {rel}: {sha256(data).hexdigest()}\n" in manifest
+    assert manifest.endswith("files:\n" + "".join(f"  {k}: {v}\n" for k, v in sorted(compute_checksums(out).items())))
     sources = (out / "sources.yaml").read_text(encoding="utf-8")
     data, found = read_ncci_dir(out / "ncci", sources={line.split(": ")[1] for line in sources.splitlines()
                                                         if line.startswith("- id: ")}, origin=imp.name)
@@ -239,6 +243,9 @@ def test_the_pack_is_written_and_reads_back(codes: set[str], tmp_path: Path) -> 
         "NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30)",
         "NCCI MUE practitioner 2024Q3 (2024-07-01 to 2024-09-30)"]
     assert all(v.source.startswith("L-NCCI-PRA-2024Q3-") and v.source in sources for v in data.versions)
+    assert all(v.scope_codes == frozenset(codes) and v.scope_paired_with is None for v in data.versions)
+    t = data.for_date("practitioner", imp.quarter_start).tables
+    assert t.knows_pair("62321", "62323") and not t.knows_pair("11042", "97597")  # a code GuideCode lacks
     assert "imported from ccipra-v302r0-f1.TXT, ccipra-v302r0-f2.TXT" in sources
     with pytest.raises(FileExistsError):
         write_pack(imp, out)
@@ -542,8 +549,9 @@ def test_usage_errors(tmp_path: Path) -> None:
 
 
 def test_a_refused_install_leaves_the_data_folder_byte_for_byte_unchanged(tmp_path: Path) -> None:
-    """The data folder holds an installed pack and its on/off state; a refused import-ncci --install (a cut
-    file, or a pack the data-pack import refuses) changes no byte of it."""
+    """The data folder holds installed packs and their on/off state; a refused import-ncci --install changes
+    no byte of it: a cut file (refused before any pack is made), and a pack the data-pack import refuses (its
+    source ids are already taken by an installed pack of another name)."""
     import shutil
 
     data = tmp_path / "data"
@@ -553,22 +561,115 @@ def test_a_refused_install_leaves_the_data_folder_byte_for_byte_unchanged(tmp_pa
     cut = write(tmp_path / "ccipra-v302r0-f4.TXT", part_text(4)[:part_text(4).index("\t20150101")])
     proc = run_cli(*PARTS[:3], cut, MUE, "--install", "--data-dir", data)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("ccipra-v302r0-f4.TXT:10: ")
+    assert proc.stdout.startswith("ccipra-v302r0-f4.TXT:10: the row has 3 fields")
+    assert "nothing was written or installed" in proc.stderr
     assert snapshot(data) == before
+
+    assert run_cli(*PARTS, MUE, "--install", "--data-dir", data).returncode == 0
+    installed = data / "packs" / "cms-ncci-practitioner-2024q3-ptp-mue" / "pack.yaml"
+    installed.write_text(installed.read_text(encoding="utf-8").replace(
+        'name: "CMS NCCI practitioner 2024Q3 PTP + MUE"', 'name: "Office copy of the NCCI tables"'), encoding="utf-8")
+    before = snapshot(data)
     proc = run_cli(*PARTS, MUE, "--install", "--data-dir", data)
-    if proc.returncode != 0:  # today: the data-pack import does not take ncci/ files yet (docs/ncci.md)
-        assert "nothing was installed" in proc.stderr
-        assert snapshot(data) == before
+    assert proc.returncode == 1
+    assert ("is already defined by data pack 'CMS NCCI practitioner 2024Q3 PTP + MUE'; give this source another id "
+            "(installing this pack would make the installed pack 'Office copy of the NCCI tables' fail)") in proc.stdout
+    assert "nothing was installed" in proc.stderr
+    assert snapshot(data) == before
 
 
-def test_install_adds_a_pack_the_data_folder_loads(tmp_path: Path) -> None:
+def test_install_adds_a_pack_that_the_next_resolve_names(tmp_path: Path) -> None:
+    import json
+
     from desktop.core.packs.report import load_report
 
     data = tmp_path / "data"
     proc = run_cli(*PARTS, MUE, "--install", "--data-dir", data)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "installed in" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == (f"data pack 'CMS NCCI practitioner 2024Q3 PTP + MUE' installed in {data} "
+                                            "(folder packs/cms-ncci-practitioner-2024q3-ptp-mue)")
     report = load_report(data)
     assert report.problems == ()
     assert [p.title for p in report.packs] == ["CMS NCCI practitioner 2024Q3 PTP + MUE PTP 30.2, MUE 2024Q3"]
-    assert (data / "packs" / "cms-ncci-practitioner-2024q3-ptp-mue" / "ncci" / "tables.yaml").is_file()
+    assert report.catalog.code_set_year == load_report(None).catalog.code_set_year
+    encounter = json.dumps({"date_of_service": "2024-08-01", "payer": "medicare", "setting": "asc",
+                            "procedures": [{"code": "62321"}, {"code": "62323"}]})
+    done = subprocess.run([sys.executable, "-m", "desktop", "resolve", "-", "--data-dir", str(data)], input=encounter,
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    answer = json.loads(done.stdout)
+    assert {"name": "CMS NCCI practitioner 2024Q3 PTP + MUE", "version": "PTP 30.2, MUE 2024Q3"}.items() <= \
+        answer["data_packs"][-1].items()
+    proc = subprocess.run([sys.executable, "-m", "desktop", "validate-pack",
+                           str(data / "packs" / "cms-ncci-practitioner-2024q3-ptp-mue")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert "valid data pack 'CMS NCCI practitioner 2024Q3 PTP + MUE' version PTP 30.2, MUE 2024Q3" in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The pack side: a pack's ncci/ folder is read, checked and merged
+
+
+def test_a_pack_s_ncci_tables_are_checked_and_merged(codes: set[str], tmp_path: Path) -> None:
+    from datetime import date
+
+    from desktop.core.data import load_builtin
+    from desktop.core.packs.install import validate_pack
+    from desktop.core.packs.merge import apply_packs
+    from desktop.core.packs.reading import read_pack
+
+    base = load_builtin()
+    pack = write_pack(read_release([*PARTS, MUE], codes), tmp_path / "pack", base.sources)
+    read, found = read_pack(pack, "packs/nc", base)
+    assert found == [] and read is not None and read.ncci.versions and read.entries == ()
+    catalog, skipped = apply_packs(base, [read])
+    assert skipped == {}
+    t = catalog.ncci.for_date("practitioner", date(2024, 8, 1)).tables
+    assert t.ptp is not None and t.ptp.version.origin == "CMS NCCI practitioner 2024Q3 PTP + MUE"
+    assert t.pair("62323", "62321", date(2024, 8, 1)) is not None  # from the pack
+    assert t.pair("64530", "77002", date(2024, 8, 1)) is None  # the built-in table of that quarter is replaced
+    assert base.ncci.for_date("practitioner", date(2024, 8, 1)).tables.pair("64530", "77002", date(2024, 8, 1))
+
+    def with_file(rel: str, text: str) -> Path:
+        from desktop.core.packs.reading import compute_checksums
+
+        folder = tmp_path / f"copy{len(list(tmp_path.iterdir()))}"
+        import shutil
+
+        shutil.copytree(pack, folder)
+        (folder / rel).write_text(text, encoding="utf-8", newline="")
+        manifest = (folder / "pack.yaml").read_text(encoding="utf-8").split("files:")[0] + "files:\n" + "".join(
+            f"  {k}: {v}\n" for k, v in compute_checksums(folder).items())
+        (folder / "pack.yaml").write_text(manifest, encoding="utf-8")
+        return folder
+
+    ptp = (pack / "ncci" / "ptp-practitioner-v30.2.csv").read_text(encoding="utf-8")
+    bad = with_file("ncci/ptp-practitioner-v30.2.csv",
+                    ptp.replace("62323,62321,2017-01-01,,1", "62323,62321,2017-01-01,,4"))
+    line = ptp.splitlines().index(next(x for x in ptp.splitlines() if x.startswith("62323,62321"))) + 1
+    assert [str(p) for p in validate_pack(bad, base=base)[1]] == [
+        f"ncci/ptp-practitioner-v30.2.csv:{line}: 62323/62321: modifier_indicator must be 0, 1 or 9; got '4'"]
+    tables = (pack / "ncci" / "tables.yaml").read_text(encoding="utf-8")
+    unknown = with_file("ncci/tables.yaml", tables.replace('source: "L-NCCI-PRA-2024Q3-MUE', 'source: "L-ELSEWHERE'))
+    problems_found = [str(p) for p in validate_pack(unknown, base=base)[1]]
+    line = 1 + next(i for i, x in enumerate(tables.splitlines()) if 'source: "L-NCCI-PRA-2024Q3-MUE' in x)
+    assert len(problems_found) == 1
+    assert problems_found[0].startswith(f"ncci/tables.yaml:{line}: source 'L-ELSEWHERE")
+    assert problems_found[0].endswith("is not in sources.yaml")
+
+
+def test_an_ncci_only_pack_does_not_raise_the_code_set_year(codes: set[str], tmp_path: Path) -> None:
+    from desktop.core.data import load_builtin
+    from desktop.core.packs.merge import apply_packs
+    from desktop.core.packs.reading import read_pack
+
+    base = load_builtin()
+    later = [write(tmp_path / f"ccipra-v330r0-f{n}.TXT", part_text(n)) for n in (1, 2, 3, 4)]  # 2027Q1
+    imp = read_release(later, codes)
+    assert imp.quarter_start.year == 2027 > base.code_set_year
+    read, found = read_pack(write_pack(imp, tmp_path / "pack", base.sources), "packs/nc")
+    assert found == [] and read is not None and read.manifest.code_set_year == 2027
+    catalog, skipped = apply_packs(base, [read])
+    assert skipped == {}
+    assert catalog.code_set_year == base.code_set_year
+    assert catalog.packs[-1].name == "CMS NCCI practitioner 2027Q1 PTP"

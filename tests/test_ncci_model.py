@@ -186,3 +186,24 @@ def test_labels_name_kind_version_and_quarter() -> None:
     t = tables(edit("77002", "77003")).for_date("practitioner", Q3).tables
     assert t.label == ("NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30); "
                        "NCCI MUE practitioner 2024Q3 (2024-07-01 to 2024-09-30)")
+
+
+def test_a_filtered_table_tells_no_edit_from_not_checked() -> None:
+    """The built-in extract holds only pairs with an imaging code among the codes it was cut to: outside that
+    scope, finding no edit must not read as "CMS has none"."""
+    ptp_v = NcciVersion("practitioner", "ptp", "30.2", Q3, quarter_end(Q3), "X-TEST", "f.csv", 1,
+                        scope_codes=frozenset({"64449", "62321", "62323", "77002"}),
+                        scope_paired_with=frozenset({"77002"}))
+    mue_v = NcciVersion("practitioner", "mue", "2024Q3", Q3, quarter_end(Q3), "X-TEST", "m.csv", 0,
+                        scope_codes=frozenset({"77002", "27370"}))
+    t = NcciData((PtpTable.build(ptp_v, (edit("64449", "77002"),)),), (MueTable.build(mue_v, ()),)).for_date(
+        "practitioner", Q3).tables
+    assert t.knows_pair("77002", "64449") and t.pair("77002", "64449", Q3) is not None
+    assert t.knows_pair("62321", "77002") and t.pair("62321", "77002", Q3) is None  # checked: no edit
+    assert not t.knows_pair("62321", "62323")  # neither is an imaging code of the extract: not checked
+    assert not t.knows_pair("10160", "77002")  # a code the table was not cut to
+    assert t.knows_code("27370") and t.mue("27370") is None  # checked: CMS lists no MUE
+    assert not t.knows_code("10160")
+    whole = tables(edit("77002", "77003")).for_date("practitioner", Q3).tables  # no scope: the whole table
+    assert whole.knows_pair("10160", "62323") and whole.knows_code("10160")
+    assert not tables().for_date("outpatient_hospital", Q3).tables.knows_pair("77002", "77003")

@@ -164,6 +164,26 @@ def test_tables_yaml_must_exist_and_be_yaml_and_list_each_table_once() -> None:
     ]
 
 
+def test_scope_is_checked_and_every_row_must_be_inside_it() -> None:
+    scoped = TABLES.format(ptp_rows=3, mue_rows=2).replace(
+        "    rows: 3\n",
+        '    rows: 3\n    scope:\n      codes: ["64449", "64405", "77002"]\n      paired_with: ["77002"]\n'
+    ).replace("    rows: 2\n", '    rows: 2\n    scope:\n      codes: ["77003"]\n')
+    assert problems_of(files(tables=scoped)) == [
+        "ncci/ptp.csv:4: 77002/77003: the pair is outside the table's 'scope' in tables.yaml",
+        "ncci/mue.csv:3: 64483: the code is outside the table's 'scope' in tables.yaml",
+    ]
+    bad = TABLES.format(ptp_rows=3, mue_rows=2).replace(
+        "    rows: 3\n",
+        '    rows: 3\n    scope:\n      codes: [64449]\n      paired_with: ["77002"]\n      other: 1\n'
+    ).replace("    rows: 2\n", '    rows: 2\n    scope:\n      codes: ["77003"]\n      paired_with: ["77003"]\n')
+    assert problems_of(files(tables=bad)) == [
+        "ncci/tables.yaml:9: table 1: unknown key 'other' in 'scope'",
+        "ncci/tables.yaml:9: table 1: 'scope: codes' holds the number 64449, not a quoted CPT/HCPCS code",
+        "ncci/tables.yaml:20: table 2: 'scope: paired_with' is only for a PTP table",
+    ]
+
+
 def test_a_cut_file_is_caught_by_its_row_count() -> None:
     cut = PTP.rsplit("\n", 2)[0] + "\n"  # the last row lost at a line end
     assert problems_of(files(ptp=cut, tables=TABLES.format(ptp_rows=3, mue_rows=2))) == [
@@ -337,6 +357,12 @@ def test_the_built_in_tables_load_and_cite_known_sources(catalog) -> None:  # ty
         assert mue is not None and (mue.value, mue.mai) == (1, 3)
     every = {c for tbl in data.ptp_tables for e in tbl.edits for c in (e.column_1, e.column_2)}
     assert every <= set(catalog.by_code)
+    # what the extract covers: pairs with an imaging code; not procedure pairs, nor codes added after it
+    assert t.knows_pair("64449", "77002") and t.knows_pair("62321", "77003")
+    assert not t.knows_pair("62321", "62323")
+    assert t.knows_code("27370") and t.mue("27370") is None  # CMS's 2024 table lists no MUE for it
+    new_codes = set(catalog.by_code) - set(t.ptp.version.scope_codes or ())  # type: ignore[union-attr]
+    assert all(not t.knows_pair(c, "77002") and not t.knows_code(c) for c in new_codes)
 
 
 def test_nothing_outside_the_test_names_the_shared_folder() -> None:

@@ -92,6 +92,18 @@ def test_the_built_in_ptp_edits_equal_the_extract(catalog: Catalog) -> None:
     assert [(v.version, v.quarter) for t in data.ptp_tables for v in [t.version]] == [("30.2", "2024Q3")]
 
 
+def test_the_scope_of_the_built_in_tables_is_the_extract_s_filter(catalog: Catalog) -> None:
+    """A pair or code outside the scope reads as "not checked": the scope must be exactly what the extract
+    covers (its filter) among GuideCode's codes, so that inside it "no edit" is CMS's answer."""
+    covered = rows("ncci_ptp_codes_covered.csv")
+    known = {r["code"] for r in covered} & set(catalog.by_code)
+    imaging = {r["code"] for r in covered if r["role"] == "guidance"} & known
+    data = load_builtin().ncci
+    assert [(v.table, v.scope_codes, v.scope_paired_with) for v in data.versions] == [
+        ("ptp", known, imaging), ("mue", known, None)]
+    assert {"77002", "77003", "76942", "77012", "77021", "76000", "77001"} <= imaging
+
+
 def test_the_built_in_mues_equal_the_extract(catalog: Catalog) -> None:
     data = load_builtin().ncci
     builtin = {m.code: (m.value, m.mai, m.rationale, m.effective) for t in data.mue_tables for m in t.by_code.values()}

@@ -19,8 +19,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from desktop.core.ncci.importer import NcciImport
+
+from desktop.commands.common import EXIT_ERRORS as EXIT_REFUSED
+from desktop.commands.common import EXIT_OK, EXIT_USAGE
+
 HELP = "import CMS's quarterly NCCI PTP and MUE files as a data pack"
 
 
@@ -49,20 +55,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(run=run)
 
 
+def install_pack(imported: NcciImport, data_dir: Path) -> str:
+    """Write the pack in a temporary folder and install it into ``data_dir`` with the data-pack import, which
+    validates it on the data as installed and changes nothing if it fails (raises PackRefused). Returns the
+    installed pack's folder name."""
+    import tempfile
+
+    from desktop.core.data import load_builtin
+    from desktop.core.ncci.importer import write_pack
+    from desktop.core.packs.install import import_pack
+
+    base = load_builtin()
+    with tempfile.TemporaryDirectory(prefix="guidecode-ncci-") as tmp:
+        folder = write_pack(imported, Path(tmp) / "pack", base.sources)
+        return import_pack(folder, data_dir, base=base).folder
+
+
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
     print(f"guidecode import-ncci: {message}", file=sys.stderr)
     return status
 
 
 def run(ns: argparse.Namespace) -> int:
-    from desktop.core.ncci.importer import (
-        ImportOptions,
-        ImportProblems,
-        install_pack,
-        parse_quarter_option,
-        read_release,
-        write_pack,
-    )
+    from desktop.core.ncci.importer import ImportOptions, ImportProblems, parse_quarter_option, read_release, write_pack
     from desktop.core.packs.folders import default_data_dir
     from desktop.core.packs.report import load_report
     from desktop.core.problems import DataError

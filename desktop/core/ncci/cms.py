@@ -542,7 +542,7 @@ def _read_table(table: CmsTable, rows: Iterable[tuple[int, list[str]]], xlsx: bo
         table.last_line = line
         if table.full:
             return
-        if data_started and row[0][:1].isalnum():  # a data row: the row checks cover it
+        if data_started and row and row[0][:1].isalnum():  # a data row: the row checks cover it
             if table.table == "ptp":
                 _ptp_row(table, line, row, xlsx, keep)
             else:

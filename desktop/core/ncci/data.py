@@ -9,10 +9,13 @@ from desktop.core.ncci.model import NcciData
 from desktop.core.ncci.reader import NCCI_DIR, NcciResult, parse_ncci
 
 
-def read_pack_ncci(files: Mapping[str, bytes], tag: str, sources: Collection[str], origin: str) -> NcciResult:
+def read_pack_ncci(files: Mapping[str, bytes], tag: str, sources: Collection[str] | None,
+                   origin: str) -> NcciResult:
     """The NCCI tables of one data pack, from the pack's ``ncci/...`` files as ``{path inside the pack:
     bytes}`` (other paths are ignored), problems named ``<tag>/ncci/<file>``; ``sources``: the source ids
-    the pack may cite (built-in and its own); ``origin``: the pack's name, kept on every table version."""
+    the pack may cite (built-in and its own), or None when they are checked later on the merged data
+    (each version's ``source_at`` says where its source is named); ``origin``: the pack's name, kept on
+    every table version."""
     prefix = f"{NCCI_DIR}/"
     inside = {rel[len(prefix):]: raw for rel, raw in files.items() if rel.startswith(prefix)}
     return parse_ncci(inside, label=lambda rel: f"{tag}/{NCCI_DIR}/{rel}", sources=sources, origin=origin)

@@ -11,8 +11,10 @@
    table, citing the CMS files it came from), ``README.md`` and ``ncci/`` in GuideCode's format. The folder
    is built beside the target and renamed into place only once it is complete and reads back without a
    problem, so a refused import leaves nothing behind.
-3. :func:`install_pack` installs it into a data folder with the data-pack import
-   (:func:`desktop.core.packs.import_pack`), which validates the pack again and changes nothing if it fails.
+3. ``import-ncci --install`` (desktop/commands/import_ncci.py) installs that folder with the data-pack
+   import (:func:`desktop.core.packs.install.import_pack`), which validates the pack again on the data as
+   installed and changes nothing if it fails. (The data packs read this package, so this package does not
+   import them.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
+from desktop.core.atomicfile import write_text_atomic
 from desktop.core.ncci.cms import CmsRead, CmsTable, read_cms_files
 from desktop.core.ncci.model import (
     KIND_LABELS,
@@ -252,7 +255,7 @@ def _source_id(kind: TableKind, start: date, table: TableContent, text: str) -> 
     return f"L-NCCI-{_KIND_TAG[kind]}-{quarter_label(start)}-{table.upper()}-{sha256(text.encode()).hexdigest()[:8]}"
 
 
-def _ptp_table(tables: Sequence[CmsTable], kind: TableKind, version: str, start: date,
+def _ptp_table(tables: Sequence[CmsTable], kind: TableKind, version: str, start: date, known: frozenset[str],
                problems: list[Problem]) -> ImportedTable | None:
     end = quarter_end(start)
     by_key: dict[tuple[str, str, date | None], PtpEdit] = {}
@@ -289,11 +292,11 @@ def _ptp_table(tables: Sequence[CmsTable], kind: TableKind, version: str, start:
     edits = list(by_key.values())
     text = ptp_csv(edits)
     v = NcciVersion(kind, "ptp", version, start, end, _source_id(kind, start, "ptp", text),
-                    ptp_file_name(kind, version), len(edits))
+                    ptp_file_name(kind, version), len(edits), scope_codes=known)
     return ImportedTable(v, text, sum(t.rows_read for t in tables), tuple(t.label for t in tables), repeated)
 
 
-def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date,
+def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date, known: frozenset[str],
                problems: list[Problem]) -> ImportedTable | None:
     by_code: dict[str, Mue] = {}
     repeated = 0
@@ -311,7 +314,7 @@ def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date,
     text = mue_csv(by_code.values())
     version = quarter_label(start)
     v = NcciVersion(kind, "mue", version, start, quarter_end(start), _source_id(kind, start, "mue", text),
-                    mue_file_name(kind, start), len(by_code))
+                    mue_file_name(kind, start), len(by_code), scope_codes=known)
     return ImportedTable(v, text, sum(t.rows_read for t in tables), tuple(t.label for t in tables), repeated)
 
 
@@ -355,11 +358,11 @@ def read_release(paths: Iterable[Path], codes: Collection[str],
     out: list[ImportedTable] = []
     if ptp_tables:
         assert version is not None
-        ptp = _ptp_table(ptp_tables, kind, version, start, problems)
+        ptp = _ptp_table(ptp_tables, kind, version, start, known, problems)
         if ptp is not None:
             out.append(ptp)
     if mue_tables:
-        mue = _mue_table(mue_tables, kind, start, problems)
+        mue = _mue_table(mue_tables, kind, start, known, problems)
         if mue is not None:
             out.append(mue)
     if problems:
@@ -429,14 +432,10 @@ def _pack_yaml(imp: NcciImport, files: dict[str, str]) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    write_text_atomic(path, text)  # whole and fsynced; the folder is renamed into place only when complete
 
 
 def _fill(folder: Path, imp: NcciImport, builtin_sources: Collection[str]) -> None:
-    from desktop.core.packs.reading import compute_checksums
-
     versions = [t.version for t in imp.tables]
     ncci = folder / NCCI_DIR
     for t in imp.tables:
@@ -450,9 +449,8 @@ def _fill(folder: Path, imp: NcciImport, builtin_sources: Collection[str]) -> No
     data, problems = read_ncci_dir(ncci, sources=sources, origin=imp.name)
     if data is None:  # the importer wrote what its own reader refuses: a bug, never shipped silently
         raise ImportProblems(problems)
-    files = compute_checksums(folder)
-    for rel in [f"{NCCI_DIR}/{TABLES_FILE}", *(f"{NCCI_DIR}/{v.file}" for v in versions)]:
-        files[rel] = sha256((folder / rel).read_bytes()).hexdigest()
+    written = ["README.md", "sources.yaml", f"{NCCI_DIR}/{TABLES_FILE}", *(f"{NCCI_DIR}/{v.file}" for v in versions)]
+    files = {rel: sha256((folder / rel).read_bytes()).hexdigest() for rel in written}
     _write(folder / "pack.yaml", _pack_yaml(imp, files))
 
 
@@ -472,18 +470,3 @@ def write_pack(imp: NcciImport, out: Path, builtin_sources: Collection[str] = ()
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out
-
-
-def install_pack(imp: NcciImport, data_dir: Path) -> str:
-    """Write the pack in a temporary folder and install it into ``data_dir`` with the data-pack import
-    (it validates the pack on the data as installed and changes nothing on failure: raises
-    :class:`desktop.core.packs.install.PackRefused`). Returns the installed pack's folder name."""
-    import tempfile
-
-    from desktop.core.data import load_builtin
-    from desktop.core.packs.install import import_pack
-
-    base = load_builtin()
-    with tempfile.TemporaryDirectory(prefix="guidecode-ncci-") as tmp:
-        folder = write_pack(imp, Path(tmp) / "pack", base.sources)
-        return import_pack(folder, data_dir, base=base).folder

@@ -140,9 +140,25 @@ class NcciVersion:
     file: str
     rows: int
     origin: str = "built-in"
+    source_at: Location | None = None  # where tables.yaml names the source (for a problem found later)
+    scope_codes: frozenset[str] | None = None
+    scope_paired_with: frozenset[str] | None = None
 
     def covers(self, when: date) -> bool:
         return self.quarter_start <= when <= self.quarter_end
+
+    def knows_code(self, code: str) -> bool:
+        """True if the table would hold ``code``'s rows: the whole CMS table (no scope), or a table filtered
+        to codes (``scope_codes``) that include it."""
+        return self.scope_codes is None or code in self.scope_codes
+
+    def knows_pair(self, a: str, b: str) -> bool:
+        """True if the table would hold an edit between ``a`` and ``b`` if CMS had one, so that finding none
+        means there is none: both codes are in its scope and, where the table holds only the pairs of some
+        codes (``scope_paired_with``, the imaging codes of the built-in extract), one of them is such a code."""
+        if not (self.knows_code(a) and self.knows_code(b)):
+            return False
+        return self.scope_paired_with is None or a in self.scope_paired_with or b in self.scope_paired_with
 
     @property
     def quarter(self) -> str:
@@ -234,6 +250,15 @@ class NcciTables:
     def covers(self, when: date) -> bool:
         """True if there is a table and the quarter of every table here includes ``when``."""
         return not self.empty and all(v.covers(when) for v in self.versions)
+
+    def knows_pair(self, a: str, b: str) -> bool:
+        """True if the PTP table would hold an edit between ``a`` and ``b``: then :meth:`pair` returning None
+        means CMS has no such edit; else the pair was not checked (say so, never "no edit")."""
+        return self.ptp is not None and self.ptp.version.knows_pair(a, b)
+
+    def knows_code(self, code: str) -> bool:
+        """True if the MUE table would hold ``code``'s MUE: then :meth:`mue` returning None means CMS has none."""
+        return self.mue_table is not None and self.mue_table.version.knows_code(code)
 
     def pair(self, a: str, b: str, when: date) -> PtpEdit | None:
         """An edit between ``a`` and ``b`` in either column order, in force on ``when``; the edit keeps

@@ -55,7 +55,8 @@ MAX_PROBLEMS_PER_FILE = 50
 PTP_COLUMNS = ("column_1", "column_2", "effective", "deletion", "modifier_indicator", "rationale")
 MUE_COLUMNS = ("code", "value", "mai", "rationale", "effective")
 TOP_KEYS = ("tables", "notes")
-TABLE_KEYS = ("kind", "table", "version", "quarter", "source", "file", "rows", "note")
+TABLE_KEYS = ("kind", "table", "version", "quarter", "source", "file", "rows", "scope", "note")
+SCOPE_KEYS = ("codes", "paired_with")
 MAX_VERSION_CHARS = 24
 
 NcciResult = tuple[NcciData | None, list[Problem]]
@@ -270,11 +271,53 @@ def _read_table_entry(item: Any, index: int, label: str, problems: list[Problem]
     elif isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
         problem("rows", f"'rows' must be a whole number of rows, got {_describe(rows)}")
     text("note", required=False)
+    scope_codes, paired_with = _read_scope(item, problem, table)
     if len(problems) > before or start is None or not isinstance(rows, int):
         return None
     kind_v: TableKind = kind  # type: ignore[assignment]  # checked against TABLE_KINDS above
     table_v: TableContent = table  # type: ignore[assignment]  # checked against TABLE_CONTENTS above
-    return NcciVersion(kind_v, table_v, version, start, quarter_end(start), source, file, rows, origin)
+    return NcciVersion(kind_v, table_v, version, start, quarter_end(start), source, file, rows, origin,
+                       Location(label, item.line_of("source")), scope_codes, paired_with)
+
+
+def _read_scope(item: Any, problem: Callable[[str | None, str], None],
+                table: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """``scope``: the codes a filtered table was cut to (absent: the whole CMS table)."""
+    from desktop.core.yamlsrc import LineMap
+
+    if "scope" not in item:
+        return None, None
+    scope = item["scope"]
+    if not isinstance(scope, LineMap):
+        problem("scope", f"'scope' must be a mapping with 'codes' (and for a PTP table 'paired_with'), got "
+                f"{_describe(scope)}")
+        return None, None
+    for key in scope:
+        if key not in SCOPE_KEYS:
+            problem("scope", f"unknown key {key!r} in 'scope'")
+
+    def codes(key: str) -> frozenset[str] | None:
+        if key not in scope:
+            return None
+        value = scope[key]
+        if not isinstance(value, list) or not value:
+            problem("scope", f"'scope: {key}' must be a list of codes")
+            return None
+        bad = [v for v in value if not isinstance(v, str) or not CODE_RE.match(v)]
+        if bad:
+            problem("scope", f"'scope: {key}' holds {_describe(bad[0])}, not a quoted CPT/HCPCS code")
+            return None
+        return frozenset(value)
+
+    scope_codes = codes("codes")
+    if "codes" not in scope:
+        problem("scope", "'scope' needs 'codes': the codes the table was filtered to")
+    paired_with = codes("paired_with")
+    if paired_with is not None and table == "mue":
+        problem("scope", "'scope: paired_with' is only for a PTP table")
+    if paired_with is not None and scope_codes is not None and not paired_with <= scope_codes:
+        problem("scope", "'scope: paired_with' must be among 'scope: codes'")
+    return scope_codes, paired_with
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -360,6 +403,8 @@ def _ptp_row(row: list[str], line: int, version: NcciVersion, label: str, sink: 
                  f"({version.quarter_end}); such an edit belongs to a later table")
     if mod_text not in ("0", "1", "9"):
         sink.add(line, entry, f"modifier_indicator must be 0, 1 or 9; got {mod_text!r}")
+    if sink.count == before and not version.knows_pair(c1, c2):
+        sink.add(line, entry, "the pair is outside the table's 'scope' in tables.yaml")
     if sink.count > before:
         return None
     indicator: ModifierIndicator = MODIFIER_INDICATORS[("0", "1", "9").index(mod_text)]
@@ -438,6 +483,8 @@ def _mue_row(row: list[str], line: int, version: NcciVersion, label: str, sink: 
                  f"whose table gave the value); got {eff_text!r}")
     elif effective > version.quarter_end:
         sink.add(line, code, f"effective {effective} is after the end of the table's quarter ({version.quarter_end})")
+    if sink.count == before and not version.knows_code(code):
+        sink.add(line, code, "the code is outside the table's 'scope' in tables.yaml")
     if sink.count > before or effective is None:
         return None
     mai: Mai = MAIS[int(mai_text) - 1]
@@ -575,6 +622,13 @@ def _yaml_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid double-quoted YAML scalar
 
 
+def _code_list(codes: Iterable[str], indent: int = 14, per_line: int = 10) -> str:
+    """A YAML flow list of quoted codes, ten to a line."""
+    quoted = [f'"{c}"' for c in sorted(codes)]
+    rows = [", ".join(quoted[i:i + per_line]) for i in range(0, len(quoted), per_line)]
+    return "[" + (",\n" + " " * indent).join(rows) + "]"
+
+
 def tables_yaml(versions: Sequence[NcciVersion], comment: str, notes: str = "") -> str:
     """The text of ``tables.yaml`` for ``versions`` (``comment``: lines written as YAML comments on top)."""
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
@@ -591,4 +645,8 @@ def tables_yaml(versions: Sequence[NcciVersion], comment: str, notes: str = "") 
             f"    file: {_yaml_text(v.file)}",
             f"    rows: {v.rows}",
         ]
+        if v.scope_codes is not None:
+            lines += ["    scope:", f"      codes: {_code_list(v.scope_codes)}"]
+            if v.scope_paired_with is not None:
+                lines.append(f"      paired_with: {_code_list(v.scope_paired_with, indent=20)}")
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from desktop.core import invariants
 from desktop.core.loader import Problem, build_catalog
@@ -27,6 +27,9 @@ from desktop.core.ncci.model import NcciData
 from desktop.core.packs.folders import PACK_MANIFEST
 from desktop.core.packs.reading import Pack, PackEntry, PackLabels, PackManifest
 from desktop.core.schema import override_fields
+
+if TYPE_CHECKING:
+    from desktop.core.ncci.model import NcciData
 
 # Pack record key -> CodeRecord field it replaces in an override; derived from the schema ("code" is the
 # key itself, "guidance" is spliced by modality and date, not replaced).
@@ -171,6 +174,11 @@ def _apply_one(state: _State, pack: Pack, covers_from: date) -> tuple[_State | N
         for name, rules in pack.rules.sections().items()})
     rules = splice_rules(state.rules, pack_rules)
     problems.extend(invariants.catalog_problems(list(records.values()), sources, rules, covers_from))
+    for version in pack.ncci.versions:
+        if version.source not in sources:
+            at = version.source_at
+            problems.append(Problem(at.file if at else labels("ncci/tables.yaml"), at.line if at else 1, "",
+                                    f"source {version.source!r} is not in sources.yaml"))
     if problems:
         return None, problems
     return _State(records, sources, owners, rules, {**state.rule_sets, **pack.rule_sets},

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.core.loader import (
     RULE_SETS_FILE,
@@ -29,6 +29,9 @@ from desktop.core.packs.folders import PACK_MANIFEST
 from desktop.core.schema import FAILED, Context, Cross, describe, key, read_object
 from desktop.core.sha import sha256
 from desktop.core.yamlsrc import LineMap
+
+if TYPE_CHECKING:
+    from desktop.core.ncci.model import NcciData
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NOTE_SUFFIXES = (".md", ".txt")
@@ -149,9 +152,9 @@ def _allowed_file(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     if rel in (PACK_MANIFEST, SOURCES_FILE, RULES_FILE, RULE_SETS_FILE):
         return True
-    if len(parts) == 2 and parts[0] == NCCI_DIR and parts[1].endswith((".yaml", ".csv")):
-        return True
     if len(parts) == 2 and parts[0] == "codes" and parts[1].endswith(".yaml"):
+        return True
+    if len(parts) == 2 and parts[0] == NCCI_DIR and (parts[1] == "tables.yaml" or parts[1].endswith(".csv")):
         return True
     return len(parts) == 1 and rel.endswith(NOTE_SUFFIXES)
 
@@ -242,7 +245,7 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = Non
 
     Problems name files as ``<tag>/<file>``; references to codes and sources outside the pack are
     checked later, on the merged data (:func:`apply_packs`). ``base``: the data the pack goes on, whose
-    rule sets the pack's records may use and whose sources its NCCI tables may cite.
+    rule sets the pack's records may use.
     """
     base_sets = base.rule_sets if base is not None else {}
     labels = PackLabels(tag)
@@ -326,11 +329,10 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = Non
         problems.append(Problem(labels("codes/"), 1, "", "the pack changes nothing: no code files (codes/*.yaml), "
                                 "no rules.yaml and no ncci/ tables"))
     ncci = NcciData()
-    if has_ncci:
+    if has_ncci:  # the sources the tables cite are checked on the merged data (desktop.core.packs.merge)
         from desktop.core.ncci.data import read_pack_ncci
 
-        known = {*(base.sources if base is not None else ()), *sources}
-        tables, ncci_problems = read_pack_ncci(contents, tag, known, origin)
+        tables, ncci_problems = read_pack_ncci(contents, tag, None, origin)
         problems.extend(ncci_problems)
         ncci = tables or NcciData()
     for rel in code_files:
