@@ -226,3 +226,28 @@ def test_qt_options_pass_through_without_building_the_parser(words, expected, mo
         monkeypatch.setattr(cli, "_run_gui", lambda *a: started.append(a) or 0)
         assert cli.dispatch(words) == 0
         assert started == [expected]
+
+
+def test_a_code_is_named_as_on_the_date_of_service(qtbot, catalog, ui_settings) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from desktop.core.model import DatedName
+
+    old_name = "Sacroiliac joint injection, imaging reported on its own line"
+    si = replace(catalog.get("27096"), names=(DatedName(start=None, end=date(2011, 12, 31), name=old_name,
+                                                       sources=("S1",)),))
+    records = tuple(si if r.code == "27096" else r for r in catalog.records)
+    dated = replace(catalog, records=records, by_code={r.code: r for r in records})
+    w = MainWindow(dated, ui_settings)
+    qtbot.addWidget(w)
+    w.add_procedure("27096")
+    w.search.search_edit.setText("27096")
+    row = w.editor.enc_model.index(0)
+    assert old_name not in w.search.proc_model.index(0).data(Qt.ItemDataRole.DisplayRole)
+    w.set_date(date(2011, 6, 15))
+    assert w.search.proc_model.index(0).data(Qt.ItemDataRole.DisplayRole) == f"27096   {old_name}"
+    assert old_name in row.data(Qt.ItemDataRole.DisplayRole)
+    assert w.displayed_lines() == ["77003 \u00d71"]  # the rule of that year, under the name of that year
+    w.finish_startup()
+    w.search.search_edit.setText("reported own line")
+    assert w.highlighted_record().code == "27096"  # the name of other years still finds it
