@@ -367,9 +367,10 @@ class MainWindow(QMainWindow):
         if geometry.isEmpty() or not self.restoreGeometry(geometry) or not fits(self.geometry(), available):
             if not geometry.isEmpty():
                 log.info("saved window geometry does not fit the screen %s; default size used", available)
-            minimum = self.minimumSizeHint()
-            width = max(minimum.width(), min(DEFAULT_SIZE.width(), available.width() - 32))
-            height = max(minimum.height(), min(DEFAULT_SIZE.height(), available.height() - 48))
+            # Not below the layout's minimum: Qt keeps a top-level window at least that size by itself (asking
+            # for minimumSizeHint here would lay every pane out once more before the first paint).
+            width = min(DEFAULT_SIZE.width(), available.width() - 32)
+            height = min(DEFAULT_SIZE.height(), available.height() - 48)
             self.resize(width, height)
             x = available.x() + max(0, (available.width() - width) // 2)
             y = available.y() + max(0, (available.height() - height) // 2)
