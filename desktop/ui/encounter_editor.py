@@ -44,7 +44,6 @@ from desktop.core.model import (
     Laterality,
     Modality,
     Payer,
-    ProcedureEntry,
     Region,
     Setting,
 )
@@ -391,13 +390,6 @@ class EncounterEditor(QWidget):
         rows[row] = replace(old, **fields)  # type: ignore[arg-type]
         self._push(f"{what} of {old.code}", replace(self.state(), rows=tuple(rows), current=row), merge_key)
 
-    def set_choice(self, setting: Setting | None = None, payer: Payer | None = None,
-                   modality: Modality | None = None) -> None:
-        state = self.state()
-        after = replace(state, setting=setting or state.setting, payer=payer or state.payer,
-                        modality=modality or state.modality)
-        self._push("Encounter choices", after)
-
     # The date of service (not an undo step) -----------------------------------------------------------
     def set_date(self, when: date) -> None:
         self.date_field.set_date(when)
@@ -533,6 +525,3 @@ class EncounterEditor(QWidget):
             self._showing = showing
         self.clear_button.setEnabled(self.enc_model.rowCount() > 0)
         self.remove_button.setEnabled(row >= 0)
-
-    def entries(self) -> tuple[ProcedureEntry, ...]:
-        return self.enc_model.entries()
