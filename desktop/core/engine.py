@@ -73,6 +73,7 @@ class _Work:
     proc_lines: list[ProcedureLine] = field(default_factory=list)
     ncci_label: str = ""
     rules: RuleBook = field(default_factory=RuleBook)
+    checked_years: list[int] = field(default_factory=list)
 
     def msg(self, severity: Severity, text: str, code: str | None = None, sources: tuple[str, ...] = ()) -> None:
         self.messages.append(Message(severity, text, code, sources))
@@ -91,13 +92,13 @@ def resolve(catalog: Catalog, encounter: Encounter) -> Resolution:
                                                 entry.modality or encounter.modality,
                                                 "Date of service is outside the data's range.", (), "high"))
         return _finish(catalog, work)
-    if when.year > catalog.code_set_year:
-        work.msg("warning", f"Date of service {when.isoformat()} is after code-set year {catalog.code_set_year}, "
-                 "the last year GuideCode's data was checked against; rules may have changed since.")
-
     covering = _si_coverage(catalog, encounter)
     for i, entry in enumerate(encounter.procedures):
         _resolve_one(catalog, encounter, i, entry, covering, work)
+    checked = min(work.checked_years, default=catalog.code_set_year)
+    if when.year > checked:
+        work.msg("warning", f"Date of service {when.isoformat()} is after code-set year {checked}, the last year "
+                 "the data that answered was checked against; rules may have changed since.")
     _procedure_lines(catalog, encounter, work)
     ncci = catalog.ncci.for_date(NCCI_KIND, when)
     work.ncci_label = ncci.tables.label if catalog.ncci.versions else ""
@@ -241,6 +242,10 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
             result("unconfirmed", text, (), "low")
         return
 
+    # The year the answering rule was checked against: a data pack's code-set year counts only for the rules it
+    # wrote (they are limited to its effective dates), the built-in year for the rest.
+    pack = next((p for p in catalog.packs if not p.builtin and p.name == policy.origin), None)
+    work.checked_years.append(pack.code_set_year if pack is not None else catalog.code_set_year)
     mod_label = MODALITY_LABELS[modality]
     if policy.state in ("included", "none_used", "not_applicable"):
         result(policy.state, policy.reason, policy.sources, policy.confidence)
