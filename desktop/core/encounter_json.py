@@ -27,7 +27,7 @@ from desktop.core.model import (
     Setting,
 )
 
-ENCOUNTER_FIELDS = ("date_of_service", "setting", "payer", "modality", "procedures")
+ENCOUNTER_FIELDS = ("date_of_service", "setting", "payer", "modality", "procedures", "images_recorded")
 PROCEDURE_FIELDS = ("code", "units", "modifiers", "modality", "regions", "laterality")
 MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 INPUT_CODE_RE = re.compile(r"^[A-Z0-9]{5}$")
@@ -119,7 +119,10 @@ def parse_encounter(obj: Any, *, today: date) -> Encounter:
     if len(procs) > MAX_PROCEDURES:
         raise EncounterError(f"at most {MAX_PROCEDURES} procedures per encounter")
     entries = tuple(parse_procedure(p, n) for n, p in enumerate(procs))
-    return Encounter(dos, setting, payer, modality, entries)
+    recorded = obj.get("images_recorded")
+    if recorded is not None and not isinstance(recorded, bool):
+        raise EncounterError(f"images_recorded must be true, false or null; got {json.dumps(recorded)[:60]}")
+    return Encounter(dos, setting, payer, modality, entries, recorded)
 
 
 def parse_encounter_text(text: str, *, today: date) -> Encounter:
