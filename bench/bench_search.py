@@ -15,7 +15,7 @@ What is measured (``time.perf_counter`` around each key; the same key sequence f
   panel depends on the encounter, not on the search text: since the window was split into panes, a
   keystroke no longer re-resolves the encounter; ``close`` checks the answer survived the typing.)
 - ``bare_proxy``: ``QStringListModel`` of the same 10,000 display strings + ``QSortFilterProxyModel``,
-  case-insensitive ``setFilterFixedString(q)``, no view (as ../shared/baseline/filter_bench.py).
+  case-insensitive ``setFilterFixedString(q)``, no view (as the shared baseline's filter_bench.py does).
 - ``proxy_view``: the same proxy with a shown ``QListView`` (uniformItemSizes) + ``processEvents()``:
   the least the proxy alternative would cost inside a window (and it could not rank without a Python
   ``lessThan``, which packaging.md §2.12 rules out).

@@ -262,12 +262,16 @@ def rule_problems(rules: RuleBook, by_code: Mapping[str, CodeRecord], broken: fr
             elif rec is not None and rec.kind != "guidance":
                 out.append(Problem(rule.location.file, rule.location.line, rule.id,
                                    f"names {code}, which is not a guidance code"))
-    seen_ids: dict[str, Rule] = {}
+    seen_ids: dict[str, list[Rule]] = {}
+    lo, hi = date.min, date.max
+    # One id may hold several date ranges (a pack replaced part of it), but never two rules on one day.
     for rule in rules.all_rules():
-        first = seen_ids.setdefault(rule.id, rule)
-        if first is not rule:
-            out.append(Problem(rule.location.file, rule.location.line, rule.id,
-                               f"rule id {rule.id!r} is used twice (first at {first.location})"))
+        for first in seen_ids.get(rule.id, []):
+            if (first.start or lo) <= (rule.end or hi) and (rule.start or lo) <= (first.end or hi):
+                out.append(Problem(rule.location.file, rule.location.line, rule.id,
+                                   f"rule id {rule.id!r} is used twice (first at {first.location})"))
+                break
+        seen_ids.setdefault(rule.id, []).append(rule)
     for section_rules in rules.sections().values():
         out.extend(_rule_overlaps(section_rules))
     return out

@@ -441,10 +441,26 @@ def doc_title(cls: type) -> str:
     return getattr(cls, "DOC_TITLE", doc)
 
 
-def markdown_table(cls: type) -> str:
-    """The key table of ``cls`` for docs/data-format.md: key, type, default, meaning."""
+def markdown_table(cls: type, *, without: type | None = None) -> str:
+    """The key table of ``cls`` for docs/data-format.md: key, type, default, meaning. ``without``: a base
+    class whose keys are documented once elsewhere (the keys every rule of rules.yaml has)."""
+    skip = {fi.spec.yaml for fi in fields_of(without)} if without is not None else set()
     rows = ["| Key | Type | Default | Meaning |", "|---|---|---|---|"]
     for fi in fields_of(cls):
+        if fi.spec.yaml in skip:
+            continue
         s = fi.spec
         rows.append(f"| `{s.yaml}` | {type_text(fi)} | {s.shown_default} | {s.doc} |")
     return "\n".join(rows)
+
+
+DOC_MARK = re.compile(r"<!-- schema: (\w+) -->\n(.*?)<!-- /schema -->", re.S)
+
+
+def doc_tables(text: str, classes: Mapping[str, tuple[type, type | None]]) -> str:
+    """``text`` with every ``<!-- schema: Name -->`` ... ``<!-- /schema -->`` block replaced by the table of
+    ``classes[Name]`` (a class, and the base class whose keys it leaves out). An unknown name is an error."""
+    def table(m: re.Match[str]) -> str:
+        cls, without = classes[m.group(1)]
+        return f"<!-- schema: {m.group(1)} -->\n{markdown_table(cls, without=without)}\n<!-- /schema -->"
+    return DOC_MARK.sub(table, text)
