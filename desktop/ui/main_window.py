@@ -61,13 +61,14 @@ from desktop.ui.present import (
     CopyForm,
     claim_lines,
     claim_notes,
+    ncci_status_text,
     procedure_headline,
     row_problems,
     summary_html,
 )
 from desktop.ui.search_pane import SearchPane
 from desktop.ui.settings import Settings
-from desktop.ui.widgets import select_data
+from desktop.ui.widgets import FittedLabel, select_data
 
 if TYPE_CHECKING:  # imported where used: each Qt class costs start-up time the first time it is touched
     from PySide6.QtCore import QMimeData
@@ -164,6 +165,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self.statusBar().setObjectName("statusBar")
+        # Which NCCI tables answer for the date of service, and a warning sign when it is outside their quarter.
+        self.ncci_status = FittedLabel()
+        self.ncci_status.setObjectName("ncciStatus")
+        self.statusBar().addPermanentWidget(self.ncci_status)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
         self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
@@ -572,6 +577,10 @@ class MainWindow(QMainWindow):
         self.copy_action.setEnabled(can_copy)
         self.copy_tsv_action.setEnabled(can_copy)
         self.answer.copy_button.setEnabled(can_copy)
+        text, tip = ncci_status_text(self.catalog, enc.date_of_service, self.date_style)
+        if text != self.ncci_status.text():
+            self.ncci_status.setText(text)
+        self.ncci_status.set_help(tip)
         self.answer_changed.emit()
 
     def displayed_lines(self) -> list[str]:
@@ -731,7 +740,8 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from desktop.ui.about import AboutDialog
 
-        dialog = AboutDialog(self.catalog, self, saved_in=self.store.data_dir if self.store else None)
+        dialog = AboutDialog(self.catalog, self, saved_in=self.store.data_dir if self.store else None,
+                             when=self.date_of_service())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

@@ -1,4 +1,5 @@
-"""Data packs in the window: File → Import data pack…, File → Data packs…, and the status-bar notice.
+"""Data packs in the window: File → Import data pack…, File → Data packs…, File → Import NCCI edits…, and the
+status-bar notice.
 
 :class:`PacksController` owns the user data folder's packs for one window. It loads the catalog
 (:func:`desktop.core.packs.report.load_report`), switches the window to a new catalog after every change
@@ -8,7 +9,9 @@ Importing validates the pack fully first; a refused pack opens
 itself only calls :func:`attach`; the controller reaches the window through
 :class:`desktop.ui.window_api.WindowHost`. The dialogs live in :mod:`desktop.ui.packs_dialog`, imported when
 one is first opened (they are not needed to show the window), and do not import this module: they take the
-controller as a :class:`desktop.ui.packs_dialog.PackStore`.
+controller as a :class:`desktop.ui.packs_dialog.PackStore`. File → Import NCCI edits… is
+:class:`desktop.ui.ncci_import.NcciImporter` (CMS's release files → a data pack, on a worker thread), imported
+when the action is first used.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from desktop.ui.window_api import WindowHost
 from desktop.userdirs import ENV_USER_DIR, user_data_dir
 
 if TYPE_CHECKING:
+    from desktop.ui.ncci_import import NcciImporter
     from desktop.ui.packs_dialog import PackProblemsDialog, PacksDialog
 
 log = logging.getLogger(__name__)
@@ -68,7 +72,15 @@ class PacksController(QObject):
         self.import_action.setObjectName("importPackAction")
         self.packs_action = window.add_file_action("Data &packs\u2026", self.show_packs_dialog)
         self.packs_action.setObjectName("dataPacksAction")
+        self.ncci_action = window.add_file_action("Import &NCCI edits\u2026", self.import_ncci_dialog)
+        self.ncci_action.setObjectName("importNcciAction")
+        self.ncci_importer: NcciImporter | None = None
         self._show_status(initial=True)
+
+    @property
+    def base(self) -> Catalog | None:
+        """The data the packs apply to (None: the built-in data)."""
+        return self._base
 
     # Loading --------------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -117,7 +129,7 @@ class PacksController(QObject):
             result = packs.import_pack(source, self.data_dir, base=self._base)
         except packs.PackRefused as refused:
             log.warning("data pack %s refused: %d problem(s)", source, len(refused.problems))
-            self._show_problems(PackProblemsDialog(
+            self.show_problems(PackProblemsDialog(
                 f"{APP_NAME}: data pack not imported",
                 f"The data pack in {source} was not imported: it has {len(refused.problems)} "
                 f"problem{'s' if len(refused.problems) != 1 else ''}. Nothing was changed; GuideCode still "
@@ -126,7 +138,7 @@ class PacksController(QObject):
             return False
         except OSError as exc:
             log.exception("could not install data pack %s", source)
-            self._show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
+            self.show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
                                                    f"The data pack could not be copied into {self.data_dir}: {exc}",
                                                    [], self._dialog_parent()))
             return False
@@ -138,13 +150,26 @@ class PacksController(QObject):
         log.info("data pack %s %s %s into %s", m.name, m.version, verb, self.data_dir / "packs" / result.folder)
         return True
 
+    def ncci(self) -> NcciImporter:
+        """File → Import NCCI edits… (its module is imported on first use, not at start-up)."""
+        if self.ncci_importer is None:
+            from desktop.ui.ncci_import import NcciImporter
+
+            self.ncci_importer = NcciImporter(self, self)
+        return self.ncci_importer
+
+    @Slot()
+    def import_ncci_dialog(self) -> None:
+        self.ncci().choose_files()
+
     def _dialog_parent(self) -> QWidget:
         """Over the Data packs dialog when it is open (importing from it), else over the window."""
         if self.packs_dialog is not None and self.packs_dialog.isVisible():
             return self.packs_dialog
         return self.window.widget()
 
-    def _show_problems(self, dialog: PackProblemsDialog) -> None:
+    def show_problems(self, dialog: PackProblemsDialog) -> None:
+        """Open ``dialog`` (a refused import's problems), keeping it as :attr:`last_dialog`."""
         if self.last_dialog is not None:
             self.last_dialog.deleteLater()
         self.last_dialog = dialog

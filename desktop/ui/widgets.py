@@ -104,6 +104,19 @@ class ElidedLabel(QLabel):
         painter.end()
 
 
+class FittedLabel(ElidedLabel):
+    """An :class:`ElidedLabel` that asks for its whole text's width (a short notice such as the status bar's
+    NCCI tables), and still shrinks, eliding, when the window is narrow."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, help_text: str = "") -> None:
+        super().__init__(text, parent, help_text=help_text)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        hint = QLabel.sizeHint(self)
+        return QSize(self.fontMetrics().horizontalAdvance(self.text()) + 8, hint.height())
+
+
 class UndoPassThrough(QObject):
     """Installed on a text field: Ctrl+Z / Ctrl+Shift+Z undo the typing in the field as every platform
     does, and only when the field has nothing to undo (or redo) do they reach the window's Edit → Undo of
