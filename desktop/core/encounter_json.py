@@ -152,14 +152,18 @@ def procedure_to_json(entry: ProcedureEntry) -> dict[str, Any]:
 
 
 def encounter_to_json(encounter: Encounter) -> dict[str, Any]:
-    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged."""
-    return {
+    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged.
+    ``images_recorded`` is written only when stated (true or false)."""
+    out: dict[str, Any] = {
         "date_of_service": encounter.date_of_service.isoformat(),
         "setting": encounter.setting,
         "payer": encounter.payer,
         "modality": encounter.modality,
         "procedures": [procedure_to_json(p) for p in encounter.procedures],
     }
+    if encounter.images_recorded is not None:
+        out["images_recorded"] = encounter.images_recorded
+    return out
 
 
 def encounter_to_text(encounter: Encounter) -> str:

@@ -514,6 +514,12 @@ class MainWindow(QMainWindow):
         """The encounter's modality (each procedure may override it)."""
         select_data(self.editor.modality_combo, modality)
 
+    def set_images_recorded(self, value: bool | None) -> None:
+        """The Images recorded box (ultrasound): True yes, False no, None not stated; as a coder picks it."""
+        from desktop.ui.encounter_editor import recorded_choice
+
+        select_data(self.editor.images_combo, recorded_choice(value))
+
     def _current_row_or(self, row: int | None) -> int:
         n = self.selected_row() if row is None else row
         if not 0 <= n < len(self.editor.rows()):

@@ -536,6 +536,17 @@ def claim_notes(catalog: Catalog, encounter: Encounter, resolution: Resolution) 
     return notes
 
 
+IMAGES_LABELS = {None: "not stated", True: "yes", False: "no"}
+
+
+def images_line(encounter: Encounter) -> str | None:
+    """``Ultrasound images recorded with a report: no`` for an encounter that uses ultrasound (its modality
+    or a procedure's own), the documentation its answer depends on; None otherwise."""
+    if not (encounter.modality == "ultrasound" or any(p.modality == "ultrasound" for p in encounter.procedures)):
+        return None
+    return f"Ultrasound images recorded with a report: {IMAGES_LABELS[encounter.images_recorded]}"
+
+
 def warning_line(resolution: Resolution, style: DateStyle = US_STYLE) -> str | None:
     """The line Copy and Print put first when the answer has an error; None without one."""
     errors, _ = problems(resolution)
@@ -580,6 +591,9 @@ def copy_for(catalog: Catalog, encounter: Encounter, resolution: Resolution, for
 
     lines = claim_lines(resolution)
     notes = claim_notes(catalog, encounter, resolution)
+    images = images_line(encounter)
+    if images and (lines or notes):
+        notes = [*notes, images]
     warning = warning_line(resolution, style)
     rows = ([warning] if warning else []) + [line.text(form) for line in lines] + notes
     text = ascii_text("\n".join(rows)) if lines or notes else ""
@@ -622,10 +636,12 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
     warning = warning_line(resolution, style)
     if warning:
         out.append(f"<p style='color:#B3261E'><b>{e(warning)}</b></p>")
+    images = images_line(encounter)
     out += ["<h3>Encounter</h3>",
            f"<p>Date of service {e(style.format(encounter.date_of_service))} \u00b7 "
            f"{e(SETTING_LABELS[encounter.setting])} \u00b7 {e(PAYER_LABELS[encounter.payer])} \u00b7 "
-           f"modality {e(MODALITY_LABELS[encounter.modality])}</p>"]
+           f"modality {e(MODALITY_LABELS[encounter.modality])}"
+           + (f"<br/>{e(images)}" if images else "") + "</p>"]
     if encounter.procedures:
         out.append("<table cellspacing='0' cellpadding='3' border='1' width='100%'>"
                    "<tr><th align='left'>Procedure</th><th align='left'>Units</th><th align='left'>Side</th>"
