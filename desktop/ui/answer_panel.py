@@ -49,7 +49,7 @@ from desktop.ui.present import (
     problems,
     source_title,
 )
-from desktop.ui.widgets import ElidedLabel
+from desktop.ui.widgets import ElidedLabel, FlowLayout
 
 BADGE_COLOURS: dict[Badge, str] = {"high": "#2E7D32", "medium": "#8A5A00", "low": "#B3261E", "unsourced": "#5F6368"}
 BANNER_COLOURS = {"error": "#D93025", "warning": "#B06000"}
@@ -104,9 +104,7 @@ class SourceChips(QWidget):
         super().__init__(parent)
         self.setObjectName("sourceChips")
         self.cited_by = cited_by
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout = FlowLayout(self)  # many sources wrap onto a second row instead of widening the answer
         head = _label("Sources:" if sources else "No source cited", role=QPalette.ColorRole.PlaceholderText)
         layout.addWidget(head)
         self.chips: list[QToolButton] = []
@@ -130,7 +128,6 @@ class SourceChips(QWidget):
             chip.clicked.connect(lambda _=False, s=sid: self.clicked.emit(s, self.cited_by))
             layout.addWidget(chip)
             self.chips.append(chip)
-        layout.addStretch(1)
 
     def chip(self, source_id: str) -> QToolButton:
         return next(c for c in self.chips if c.text() == source_id)
