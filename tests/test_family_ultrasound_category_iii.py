@@ -63,7 +63,7 @@ def test_window_story_lumbar_tfesi_under_ultrasound(qtbot, main_window) -> None:
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "lumbar TFESI ultrasound")
-    assert [r.code for r in w.enc_model.rows()] == ["0230T"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["0230T"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "0230T")
     assert card.headline.text().startswith("Guidance included in 0230T")

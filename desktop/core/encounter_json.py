@@ -135,6 +135,38 @@ def parse_encounter_text(text: str, *, today: date) -> Encounter:
     return parse_encounter(obj, today=today)
 
 
+def procedure_to_json(entry: ProcedureEntry) -> dict[str, Any]:
+    """One procedure as the ``resolve`` input takes it; fields at their default are left out."""
+    out: dict[str, Any] = {"code": entry.code}
+    if entry.units != 1:
+        out["units"] = entry.units
+    if entry.modifiers:
+        out["modifiers"] = list(entry.modifiers)
+    if entry.modality is not None:
+        out["modality"] = entry.modality
+    if entry.regions:
+        out["regions"] = list(entry.regions)
+    if entry.laterality is not None:
+        out["laterality"] = entry.laterality
+    return out
+
+
+def encounter_to_json(encounter: Encounter) -> dict[str, Any]:
+    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged."""
+    return {
+        "date_of_service": encounter.date_of_service.isoformat(),
+        "setting": encounter.setting,
+        "payer": encounter.payer,
+        "modality": encounter.modality,
+        "procedures": [procedure_to_json(p) for p in encounter.procedures],
+    }
+
+
+def encounter_to_text(encounter: Encounter) -> str:
+    """:func:`encounter_to_json` as indented JSON text ending in a newline (what Save as writes)."""
+    return json.dumps(encounter_to_json(encounter), indent=2, ensure_ascii=True) + "\n"
+
+
 def resolution_to_json(res: Resolution) -> dict[str, Any]:
     return {
         "procedure_lines": [

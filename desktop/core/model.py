@@ -97,8 +97,9 @@ class Source:
 
     DOC_TITLE = "sources.yaml"
 
-    id: str = key("id", "text", "starts with a capital letter, no spaces; `S1`-`S55` are the fact base's ids, "
-                  "`X-...` further sources", required=True)
+    id: str = key("id", "text", "starts with a capital letter, no spaces; the fact base (docs/fact-base/) cites "
+                  "sources by these ids: `S...` and `X-...`; a data pack's own sources use further ids",
+                  required=True)
     title: str = key("title", "text", "what the source is, in paraphrase", required=True)
     kind: str = key("kind", "text", "newsletter, MAC article, forum, CMS table, ...", default="")
     reliability: str = key("reliability", "text", "how far to trust it (High, Medium, Low, with a word why)",
