@@ -79,7 +79,7 @@ def test_window_knee_injection_under_ultrasound_with_a_diagnostic_scan(qtbot, ma
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "20611")
     type_and_add(qtbot, w, "diagnostic ultrasound")
-    assert [r.code for r in w.enc_model.rows()] == ["20611", "76881"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["20611", "76881"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "76881")
     assert card.headline.text() == "76881: no guidance code to bill"
@@ -92,7 +92,7 @@ def test_window_knee_injection_under_ultrasound_with_a_diagnostic_scan(qtbot, ma
     w.clear_encounter()
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "knee x-ray")
-    assert [r.code for r in w.enc_model.rows()] == ["73560"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["73560"]
     assert any("not this x-ray" in text for text in message_texts(w))
 
 

@@ -66,7 +66,7 @@ def test_window_scs_programming_then_cisternal_puncture(qtbot, main_window) -> N
     w.set_payer("other")
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "SCS programming")
-    assert [r.code for r in w.enc_model.rows()] == ["95971"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["95971"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "95971")
     assert card.headline.text() == "Fluoroscopy does not apply to 95971: no guidance code to bill"
@@ -75,7 +75,7 @@ def test_window_scs_programming_then_cisternal_puncture(qtbot, main_window) -> N
     w.clear_encounter()
     w.set_setting("hospital_outpatient")
     type_and_add(qtbot, w, "cisternal puncture")
-    assert [r.code for r in w.enc_model.rows()] == ["61050"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["61050"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "61050")
     assert card.headline.text() == "61050 with fluoroscopy: UNCONFIRMED \u2014 no guidance line given; candidate 77003"

@@ -88,7 +88,7 @@ def test_window_si_fusion_then_mild(qtbot, main_window) -> None:  # type: ignore
     w.set_payer("medicare")
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "SI fusion")
-    assert [r.code for r in w.enc_model.rows()] == ["27279"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["27279"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "27279")
     assert card.headline.text() == "Guidance included in 27279 \u2014 do not bill 77002/77003/77012"
@@ -97,7 +97,7 @@ def test_window_si_fusion_then_mild(qtbot, main_window) -> None:  # type: ignore
 
     w.clear_encounter()
     type_and_add(qtbot, w, "MILD")
-    assert [r.code for r in w.enc_model.rows()] == ["0275T"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["0275T"]
     assert w.displayed_lines() == []
     assert procedure_card(w, "0275T").headline.text().startswith("Guidance included in 0275T")
     assert any("G0276" in text and "NCD 150.13" in text for text in message_texts(w))
