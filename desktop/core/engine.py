@@ -326,8 +326,8 @@ def _procedure_lines(catalog: Catalog, enc: Encounter, work: _Work) -> None:
             work.proc_lines.append(ProcedureLine(res.index, code, entry.units, entry.modifiers))
             continue
         report = rule.report
-        if report == "no_sides":
-            if rec.bilateral == "not_bilateral" or side_mods:
+        if report == "no_sides":  # a warning rule speaks whenever a side is entered; an info rule only for modifiers
+            if rule.severity != "info" or side_mods:
                 what = f"modifier {' '.join(side_mods)}" if side_mods else f"laterality {side}"
                 work.msg(rule.severity, f"{rec.code}: {rule.note} ({what} entered.)", rec.code, rule.sources)
             work.proc_lines.append(ProcedureLine(res.index, code, entry.units, plain, rule.reason, rule.sources,
