@@ -73,6 +73,7 @@ class _Work:
     proc_lines: list[ProcedureLine] = field(default_factory=list)
     ncci_label: str = ""
     rules: RuleBook = field(default_factory=RuleBook)
+    unchecked: dict[str, None] = field(default_factory=dict)  # "a + b" pairs outside the PTP table's scope
 
     def msg(self, severity: Severity, text: str, code: str | None = None, sources: tuple[str, ...] = ()) -> None:
         self.messages.append(Message(severity, text, code, sources))
@@ -500,7 +501,23 @@ def _apply_ptp(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[Guida
             out.append(kept)
     out = _guidance_pairs(out, enc, work, tables, modifier, distinct_mods)
     _procedure_pairs(proc_codes, enc, work, tables, modifier, distinct_mods)
+    if work.unchecked:  # "no edit found" is CMS's answer only inside the table's scope: say what was not checked
+        version = tables.ptp.version
+        held = ("the edits with an imaging code among the codes GuideCode had when it was made"
+                if version.scope_paired_with is not None else "the codes GuideCode had when it was made")
+        one = len(work.unchecked) == 1
+        work.msg("info", f"NCCI pair edits not checked for {', '.join(work.unchecked)}: {version.label} holds only "
+                 f"{held}. Import CMS's quarterly NCCI files to check {'it' if one else 'them'}: python -m desktop "
+                 "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window.", sources=(version.source,))
     return tuple(out)
+
+
+def _checked(a: str, b: str, tables: NcciTables, work: _Work) -> bool:
+    """True if the PTP table would hold an edit between ``a`` and ``b``; else the pair is noted as not checked."""
+    if tables.knows_pair(a, b):
+        return True
+    work.unchecked[f"{a} + {b}"] = None
+    return False
 
 
 def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: Encounter, work: _Work,
@@ -510,7 +527,7 @@ def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: En
     own: list[tuple[str, PtpEdit]] = []
     other: list[tuple[str, PtpEdit]] = []
     for code in proc_codes:
-        edit = tables.pair(code, g, when)
+        edit = tables.pair(code, g, when) if _checked(code, g, tables, work) else None
         if edit is None or edit.column_2 != g:
             continue
         (own if code in line.for_codes else other).append((code, edit))
@@ -569,7 +586,7 @@ def _guidance_pairs(lines: list[GuidanceLine], enc: Encounter, work: _Work, tabl
     marked: dict[str, tuple[str, tuple[str, ...]]] = {}
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when)
+            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
             if edit is None:
                 continue
             rule = rules.ptp_for("two_guidance_codes", edit.modifier_indicator, payer, when)
@@ -606,7 +623,7 @@ def _procedure_pairs(codes: list[str], enc: Encounter, work: _Work, tables: Ncci
     when, payer, rules = enc.date_of_service, enc.payer, work.rules
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when)
+            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
             if edit is None:
                 continue
             rule = rules.ptp_for("two_procedures", edit.modifier_indicator, payer, when)
