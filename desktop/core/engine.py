@@ -411,8 +411,10 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work, tables: NcciTabl
         what = (f"{len(seen)} spinal regions ({', '.join(seen)})" if several_regions
                 else f"guidance for {', '.join(for_codes)} at more than one site or side")
         if unit.confirmed:
-            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{_mue_text(tables, gcode)}",
-                     gcode, unit.sources)
+            mue_note = _mue_text(tables, gcode)
+            mue_source = (tables.mue_table.version.source,) if mue_note and tables.mue_table is not None else ()
+            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{mue_note}", gcode,
+                     tuple(dict.fromkeys((*unit.sources, *mue_source))))
         else:
             work.msg("warning", f"{gcode}: one line of 1 unit is given for {what}. The unit rule is UNCONFIRMED: "
                      f"{unit.note}", gcode, unit.sources)
