@@ -14,7 +14,7 @@ What is measured (``time.perf_counter`` around each key; the same key sequence f
   covers ranking (desktop.core.search), the model reset, the highlight and its engine preview, and
   ``resolve`` of the encounter for the answer panel.
 - ``bare_proxy``: ``QStringListModel`` of the same 10,000 display strings + ``QSortFilterProxyModel``,
-  case-insensitive ``setFilterFixedString(q)``, no view (as ../shared/baseline/filter_bench.py).
+  case-insensitive ``setFilterFixedString(q)``, no view (as the shared baseline's filter_bench.py does).
 - ``proxy_view``: the same proxy with a shown ``QListView`` (uniformItemSizes) + ``processEvents()``:
   the least the proxy alternative would cost inside a window (and it could not rank without a Python
   ``lessThan``, which packaging.md §2.12 rules out).

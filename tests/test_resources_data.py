@@ -141,12 +141,24 @@ def test_deleted_codes_name_replacements_or_say_there_is_none(catalog: Catalog) 
 def test_the_deleted_codes_of_the_fact_base_are_known_as_deleted(catalog: Catalog) -> None:
     expected = {"76001": 2019, "71023": 2018, "71034": 2018, "73542": 2012, "62310": 2017, "62311": 2017,
                 "62318": 2017, "62319": 2017, "64470": 2010, "64472": 2010, "64475": 2010, "64476": 2010,
-                "64622": 2012, "64623": 2012, "64626": 2012, "64627": 2012}
+                "64622": 2012, "64623": 2012, "64626": 2012, "64627": 2012,
+                # Corrections (docs/fact-base/core.md): every NCCI edit of 72275 ends 2021-12-31; 27370 2018.
+                "72275": 2022, "27370": 2019}
     for code, first_invalid_year in expected.items():
         rec = catalog.get(code)
         assert rec is not None, code
         assert rec.valid_to == date(first_invalid_year - 1, 12, 31), code
-    assert catalog.get("72275") is not None and catalog.by_code["72275"].cautions
+    assert catalog.by_code["72275"].dates_sources and catalog.by_code["72275"].dates_confidence == "high"
+
+
+def test_the_new_codes_of_the_corrections_start_on_their_dates(catalog: Catalog) -> None:
+    """Corrections (docs/fact-base/core.md): 64461-64463 from CPT 2016, 64486-64489 from CPT 2015."""
+    for codes, first in ((("64461", "64462", "64463"), date(2016, 1, 1)),
+                         (("64486", "64487", "64488", "64489"), date(2015, 1, 1))):
+        for code in codes:
+            rec = catalog.by_code[code]
+            assert rec.valid_from == first and rec.dates_sources, code
+            assert not rec.valid_on(first - timedelta(days=1)) and rec.valid_on(first), code
 
 
 def test_si_codes_cover_existing_injections(catalog: Catalog) -> None:

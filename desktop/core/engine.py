@@ -10,6 +10,7 @@ units by code and payer, how both sides are reported). This module only knows ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -31,6 +32,7 @@ from desktop.core.model import (
     ProcedureLine,
     ProcedureResult,
     PtpRule,
+    Recorded,
     Region,
     Resolution,
     RuleBook,
@@ -73,6 +75,7 @@ class _Work:
     proc_lines: list[ProcedureLine] = field(default_factory=list)
     ncci_label: str = ""
     rules: RuleBook = field(default_factory=RuleBook)
+    checked_years: list[int] = field(default_factory=list)
     unchecked: dict[str, None] = field(default_factory=dict)  # "a + b" pairs outside the PTP table's scope
 
     def msg(self, severity: Severity, text: str, code: str | None = None, sources: tuple[str, ...] = ()) -> None:
@@ -92,19 +95,20 @@ def resolve(catalog: Catalog, encounter: Encounter) -> Resolution:
                                                 entry.modality or encounter.modality,
                                                 "Date of service is outside the data's range.", (), "high"))
         return _finish(catalog, work)
-    if when.year > catalog.code_set_year:
-        work.msg("warning", f"Date of service {when.isoformat()} is after code-set year {catalog.code_set_year}, "
-                 "the last year GuideCode's data was checked against; rules may have changed since.")
-
     covering = _si_coverage(catalog, encounter)
     for i, entry in enumerate(encounter.procedures):
         _resolve_one(catalog, encounter, i, entry, covering, work)
+    checked = min(work.checked_years, default=catalog.code_set_year)
+    if when.year > checked:
+        work.msg("warning", f"Date of service {when.isoformat()} is after code-set year {checked}, the last year "
+                 "the data that answered was checked against; rules may have changed since.")
     _procedure_lines(catalog, encounter, work)
     ncci = catalog.ncci.for_date(NCCI_KIND, when)
     work.ncci_label = ncci.tables.label if catalog.ncci.versions else ""
     if catalog.ncci.versions and ncci.warning:
         work.msg("warning", ncci.warning)
     lines = _build_lines(catalog, encounter, work, ncci.tables)
+    lines = _documented(catalog, encounter, work, lines)
     lines = _apply_ptp(catalog, encounter, work, lines, ncci.tables)
     _check_mues(catalog, encounter, work, lines, ncci.tables)
     return _finish(catalog, work, lines)
@@ -242,7 +246,13 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
             result("unconfirmed", text, (), "low")
         return
 
+    # The year the answering rule was checked against: a data pack's code-set year counts only for the rules it
+    # wrote (they are limited to its effective dates), the built-in year for the rest.
+    pack = next((p for p in catalog.packs if not p.builtin and p.name == policy.origin), None)
+    work.checked_years.append(pack.code_set_year if pack is not None else catalog.code_set_year)
     mod_label = MODALITY_LABELS[modality]
+    if policy.state == "included" and _undocumented_twin(catalog, enc, rec, modality, work, result):
+        return
     if policy.state in ("included", "none_used", "not_applicable"):
         result(policy.state, policy.reason, policy.sources, policy.confidence)
     elif policy.state == "redirect":
@@ -271,6 +281,32 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
         work.uses.append(_Use(index, rec.code, gcode, regions, policy, multi))
         result("separate", policy.reason, policy.sources, policy.confidence, guidance_code=gcode,
                alternatives=policy.alternatives)
+
+
+def _recorded(enc: Encounter) -> Recorded:
+    return "unstated" if enc.images_recorded is None else ("yes" if enc.images_recorded else "no")
+
+
+def _undocumented_twin(catalog: Catalog, enc: Encounter, rec: CodeRecord, modality: Modality, work: _Work,
+                       result: Callable[..., None]) -> bool:
+    """A procedure whose code includes this imaging, where the documentation rule for the encounter's
+    ``images_recorded`` says what to do: report the code's twin for no imaging, or warn. True if it answered."""
+    rule = catalog.rules.documentation_for(modality, _recorded(enc), "included", enc.date_of_service)
+    if rule is None:
+        return False
+    if rule.action != "twin":
+        work.msg(rule.severity if rule.action != "note" else "info", f"{rec.code}: {rule.note}", rec.code,
+                 rule.sources)
+        return False
+    twin = rec.policy_for("none", enc.date_of_service)
+    if twin is None or twin.state != "redirect" or twin.redirect_to is None:
+        work.msg("warning", f"{rec.code}: {rule.note} No code without imaging is known for it; check the payer.",
+                 rec.code, rule.sources)
+        return False
+    work.msg(rule.severity, f"{rec.code}: {rule.note} Report {twin.redirect_to}.", rec.code, rule.sources)
+    result("redirect", f"{rule.reason}", tuple(dict.fromkeys((*rule.sources, *twin.sources))), rule.confidence,
+           redirect_to=twin.redirect_to)
+    return True
 
 
 def _regions_for(rec: CodeRecord, entry: ProcedureEntry, work: _Work, unit: UnitRule | None) -> tuple[Region, ...]:
@@ -353,6 +389,32 @@ def _procedure_lines(catalog: Catalog, enc: Encounter, work: _Work) -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Guidance lines
+
+
+def _documented(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[GuidanceLine, ...]
+                ) -> tuple[GuidanceLine, ...]:
+    """Guidance lines whose imaging needs documentation (ultrasound: recorded images and a report), as the
+    documentation rule for the encounter's ``images_recorded`` says: withheld, or kept with a note."""
+    out: list[GuidanceLine] = []
+    for line in lines:
+        grec = catalog.get(line.code)
+        modality = grec.guidance.modality if grec is not None and grec.guidance is not None else None
+        rule = (catalog.rules.documentation_for(modality, _recorded(enc), "guidance_line", enc.date_of_service)
+                if modality is not None else None)
+        if rule is None:
+            out.append(line)
+            continue
+        if rule.action == "withhold":
+            work.msg(rule.severity, f"{line.code}: {rule.note}", line.code, rule.sources)
+            for i, res in enumerate(work.results):
+                if res.code in line.for_codes and res.state == "separate" and res.guidance_code == line.code:
+                    work.results[i] = replace(res, state="none_used", reason=rule.reason, sources=rule.sources,
+                                              confidence=rule.confidence, guidance_code=None)
+            continue
+        work.msg(rule.severity if rule.action != "note" else "info", f"{line.code}: {rule.note}", line.code,
+                 rule.sources)
+        out.append(line)
+    return tuple(out)
 
 
 def _mue_text(tables: NcciTables, code: str) -> str:

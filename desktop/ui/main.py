@@ -112,7 +112,7 @@ class StartupFinisher(QObject):
       the AMA notice): its import and set-up are not needed to paint;
     - with ``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py, tests): printing ``STARTUP {json}``
       with ``time.time()`` as that paint began and the modules loaded by then, then quitting. It is the
-      moment ../shared/baseline/app.py stamps (the first Paint of its list view's viewport), so launch ->
+      moment the shared baseline's app.py stamps (the first Paint of its list view's viewport), so launch ->
       first painted window is measured the same way for both.
 
     A window that is never painted (started minimised) finishes a second after start-up instead."""
