@@ -572,7 +572,7 @@ def _apply_ptp(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[Guida
         one = len(work.unchecked) == 1
         work.msg("info", f"NCCI pair edits not checked for {', '.join(work.unchecked)}: {version.label} holds only "
                  f"{held}. Import CMS's quarterly NCCI files to check {'it' if one else 'them'}: python -m desktop "
-                 "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window.", sources=(version.source,))
+                 "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window.")
     return tuple(out)
 
 
