@@ -561,6 +561,37 @@ def test_table_e_modifiers(case: Case, catalog: Catalog) -> None:
     check_case(case, catalog)
 
 
+# Fee-schedule bilateral indicators (docs/fact-base/bilateral-indicators.md, "Facts" (B1-B3); S100, S21): 1 -> both
+# sides on one claim line with 50 x1 (Medicare); indicator 0 on a sided structure -> no 50/RT/LT on the line, with
+# a warning that Medicare pays both sides as one code; indicator 0 midline or indicator 2 -> sides do not apply.
+# code, payer, the procedure as entered, the claim lines expected as (modifiers, units), words of one warning
+BILATERAL_LINES: list[tuple[str, str, dict[str, Any], list[tuple[tuple[str, ...], int]], tuple[str, ...]]] = [
+    ("64450", "medicare", P("64450", lat="bilateral"), [(("50",), 1)], ("64450", "modifier 50")),
+    ("64510", "medicare", P("64510", mods=["RT", "LT"]), [(("50",), 1)], ("64510", "modifier 50")),
+    ("64624", "other", P("64624", lat="bilateral"), [(("50",), 1)], ("64624", "RT line")),
+    ("64450", "medicare", P("64450", lat="left"), [(("LT",), 1)], ()),
+    ("20551", "medicare", P("20551", lat="bilateral"), [((), 1)], ("20551", "indicator 0", "paid as one", "S100")),
+    ("64620", "medicare", P("64620", mods=["RT"], units=2), [((), 2)], ("64620", "without 50, RT or LT")),
+    ("64630", "other", P("64630", mods=["50"]), [((), 1)], ("64630", "check the payer")),
+    ("64530", "medicare", P("64530", mods=["50"]), [((), 1)], ()),
+    ("64600", "medicare", P("64600", lat="bilateral"), [((), 1)], ()),
+]
+
+
+@pytest.mark.parametrize(("code", "payer", "proc", "want", "words"), BILATERAL_LINES,
+                         ids=[f"S100,S21|{c} {p} {sorted(e.items())}" for c, p, e, _, _ in BILATERAL_LINES])
+def test_bilateral_claim_lines_follow_the_fee_schedule_indicator(code: str, payer: str, proc: dict[str, Any],
+                                                                 want: list[tuple[tuple[str, ...], int]],
+                                                                 words: tuple[str, ...], catalog: Catalog) -> None:
+    case = Case(f"{code} both sides", "S100,S21", (proc,), modality="none", payer=payer)
+    res = run_case(case, catalog)
+    got = [(tuple(sorted(pl.modifiers)), pl.units) for pl in res.procedure_lines if pl.code == code]
+    assert got == [(tuple(sorted(m)), u) for m, u in want], _describe(res)
+    if words:
+        assert _has_message(res, "warning", words) or _has_message(res, "info", words), _describe(res)
+    assert not any("UNCONFIRMED" in m.text or "not confirmed" in m.text for m in res.messages), _describe(res)
+
+
 @pytest.mark.parametrize("case", params(DELETED_CASES))
 def test_deleted_codes(case: Case, catalog: Catalog) -> None:
     check_case(case, catalog)

@@ -31,7 +31,8 @@ State = Literal["separate", "included", "none_used", "redirect", "unconfirmed", 
 PolicyState = Literal["separate", "included", "redirect", "unconfirmed", "none_used", "not_applicable"]
 Kind = Literal["procedure", "guidance", "imaging"]
 Laterality = Literal["left", "right", "bilateral"]
-BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "unconfirmed"]
+BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "sides_paid_as_one",
+                            "unconfirmed"]
 BilateralReport = Literal["one_line_50", "two_units", "rt_lt", "no_sides", "unconfirmed"]
 UnitBasis = Literal["per_encounter", "per_region", "per_procedure_unit"]
 Severity = Literal["error", "warning", "info"]
