@@ -148,6 +148,9 @@ def test_each_card_has_an_ncci_line_naming_the_edits_the_codes_without_one_and_t
     assert "Edit 62281/77002 (column 2, 77002, is the code denied; modifier indicator 1" in tip
     assert "Misuse of Column Two code with Column One code" in tip or "CPT Manual" in tip  # CMS's rationale
     assert "NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30)" in tip
+    # and the documentation the modifier needs, as rules.yaml's ptp_edits rule says it
+    assert ("  Bill 77002-XS only if the guidance was for a different procedure at a separate site, and the report "
+            "documents that guidance on its own.") in tip.splitlines()
     assert "\u26a0" not in w.answer_text()
     assert w.ncci_status.text() == f"NCCI {tables}"
     assert not w.answer.banner.ncci_text.isVisibleTo(w.answer.banner)
@@ -202,7 +205,7 @@ def test_import_ncci_edits_from_the_file_menu_changes_the_answer_and_names_the_n
     assert ncci_of(w, "62321") == ("NCCI: not checked with 62323: outside the built-in table's scope \u00b7 MUE 1 "
                                    "per day (MAI 3) \u00b7 PTP v30.2 + MUE 2024Q3, built-in \u00b7 \u26a0 date "
                                    "outside 2024Q3")
-    assert not any("62323 and 62321" in t for t in messages(w))
+    assert not any("62321 and 62323 on one claim" in t for t in messages(w))
     outcome = import_through_the_menu(qtbot, w, release_2026q1(tmp_path / "cms"), monkeypatch)
     assert outcome.installed
     importer = CONTROLLERS[w].ncci_importer
@@ -214,13 +217,13 @@ def test_import_ncci_edits_from_the_file_menu_changes_the_answer_and_names_the_n
         "NCCI MUE practitioner 2026Q1 (2026-01-01 to 2026-03-31): 7 rows kept of 9 read (the rows whose codes "
         "GuideCode has records for), from MCR_MUE_PractitionerServices_Eff_01-01-2026.csv"]
     # The window answers with the new tables at once: the pair edit, its modifier, the new version.
-    assert ncci_of(w, "62321") == ("NCCI: edit 62323/62321 (modifier indicator 1: XS on 62321) \u00b7 MUE 1 per "
-                                   "day (MAI 3) \u00b7 PTP v32.0 + MUE 2026Q1, imported")
-    assert ncci_of(w, "62323") == ("NCCI: edit 62323/62321 (modifier indicator 1: 62321 is column two) \u00b7 no MUE "
-                                   "\u00b7 PTP v32.0 + MUE 2026Q1, imported")
-    assert any(t.startswith("Warning: 62323 and 62321 on one claim: 62321 is column two.") and "XS" in t
+    assert ncci_of(w, "62321") == ("NCCI: edit 62321/62323 (modifier indicator 1: 62323 is column two) \u00b7 MUE 1 "
+                                   "per day (MAI 3) \u00b7 PTP v32.0 + MUE 2026Q1, imported")
+    assert ncci_of(w, "62323") == ("NCCI: edit 62321/62323 (modifier indicator 1: XS on 62323) \u00b7 no MUE \u00b7 "
+                                   "PTP v32.0 + MUE 2026Q1, imported")
+    assert any(t.startswith("Warning: 62321 and 62323 on one claim: 62323 is column two.") and "XS" in t
                for t in messages(w))
-    assert w.answer.claim_label is not None and w.answer.claim_label.text().splitlines() == ["62321 XS 1", "62323 1"]
+    assert w.answer.claim_label is not None and w.answer.claim_label.text().splitlines() == ["62321 1", "62323 XS 1"]
     assert "\u26a0" not in w.answer_text() and not w.answer.banner.ncci_text.isVisibleTo(w.answer.banner)
     assert w.ncci_status.text() == "NCCI PTP v32.0 + MUE 2026Q1, imported"
     assert w.resolution().ncci.startswith("NCCI PTP practitioner v32.0 (2026-01-01 to 2026-03-31)")

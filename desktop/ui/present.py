@@ -27,6 +27,7 @@ from desktop.core.model import (
     GuidanceLine,
     Message,
     ProcedureResult,
+    PtpSituation,
     Resolution,
 )
 from desktop.core.ncci.model import KIND_LABELS, NcciChoice, NcciTables, NcciVersion, PtpEdit
@@ -250,10 +251,34 @@ def _mue_text(tables: NcciTables, code: str) -> tuple[str, str]:
     return "MUE not checked", f"{code} is outside the MUE table's scope: its MUE was not checked."
 
 
+def _needs(catalog: Catalog, encounter: Encounter, situation: PtpSituation, edit: PtpEdit) -> str:
+    """What the edit's rule asks before the column-two code is billed with the distinct-procedure modifier
+    (rules.yaml ``ptp_edits`` ``documentation``), as the engine words it; "" when it asks nothing."""
+    when = encounter.date_of_service
+    rule = catalog.rules.ptp_for(situation, edit.modifier_indicator, encounter.payer, when)
+    distinct = catalog.rules.distinct_for(encounter.payer, when)
+    if rule is None or rule.action != "distinct" or not rule.documentation or distinct is None:
+        return ""
+    return f"Bill {edit.column_2}-{distinct.modifier} only if {rule.documentation}."
+
+
+def _situation(catalog: Catalog, code: str, other: str, guided: bool) -> PtpSituation:
+    """Which ``ptp_edits`` situation a pair of the claim is (docs/ncci.md): ``guided`` when the guidance code
+    of the pair is for the procedure of the pair."""
+    kinds = [r.kind if (r := catalog.get(c)) is not None else "" for c in (code, other)]
+    if kinds.count("guidance") == 2:
+        return "two_guidance_codes"
+    if "guidance" in kinds:
+        return "guidance_into_procedure" if guided else "guidance_with_other_procedure"
+    return "two_procedures"
+
+
 def _pairs_text(tables: NcciTables, code: str, others: Sequence[str], when: date,
-                note: Callable[[PtpEdit], str]) -> tuple[list[str], list[str]]:
+                note: Callable[[PtpEdit], str],
+                needs: Callable[[PtpEdit], str] | None = None) -> tuple[list[str], list[str]]:
     """The pair part of an NCCI line: the edits between ``code`` and ``others`` (grouped by indicator and by
-    what ``note`` says about each), the codes with no edit, the codes not checked; and the tooltip lines."""
+    what ``note`` says about each), the codes with no edit, the codes not checked; and the tooltip lines
+    (each edit, and what ``needs`` says its rule asks for the modifier)."""
     if tables.ptp is None:
         return ["pairs not checked: no PTP table"], []
     found: dict[tuple[int, str], list[PtpEdit]] = {}
@@ -273,7 +298,11 @@ def _pairs_text(tables: NcciTables, code: str, others: Sequence[str], when: date
         pairs = ", ".join(e.pair_label for e in edits)
         parts.append(f"edit{'s' if len(edits) > 1 else ''} {pairs} (modifier indicator {indicator}"
                      + (f": {what})" if what else ")"))
-        detail += [_edit_detail(e) for e in edits]
+        for e in edits:
+            detail.append(_edit_detail(e))
+            need = needs(e) if needs is not None else ""
+            if need:
+                detail.append(f"  {need}")
     if none:
         parts.append(f"no edit with {', '.join(none)}")
     if unchecked:
@@ -334,7 +363,12 @@ def procedure_ncci(catalog: Catalog, encounter: Encounter, resolution: Resolutio
             return f"{mods[0]} on {code}" if mods else f"{code} is column two"
         return f"{edit.column_2} is column two"
 
-    parts, detail = _pairs_text(choice.tables, code, others, when, note)
+    def needs(edit: PtpEdit) -> str:
+        other = edit.other(code)
+        guided = other in billed_for_it or other == rule_code
+        return _needs(catalog, encounter, _situation(catalog, code, other, guided), edit)
+
+    parts, detail = _pairs_text(choice.tables, code, others, when, note, needs)
     mue, mue_detail = _mue_text(choice.tables, code)
     return _note(parts, mue, [*detail, mue_detail], choice, style, code if code != result.code else "")
 
@@ -359,7 +393,11 @@ def line_ncci(catalog: Catalog, encounter: Encounter, resolution: Resolution, li
             return f"{mods[0]} on this line" if mods and edit.modifier_indicator == 1 else f"{g} is column two"
         return f"{edit.column_2} is column two"
 
-    parts, detail = _pairs_text(choice.tables, g, others, when, note)
+    def needs(edit: PtpEdit) -> str:
+        other = edit.other(g)
+        return _needs(catalog, encounter, _situation(catalog, g, other, other in line.for_codes), edit)
+
+    parts, detail = _pairs_text(choice.tables, g, others, when, note, needs)
     mue, mue_detail = _mue_text(choice.tables, g)
     return _note(parts, mue, [*detail, mue_detail], choice, style)
 
