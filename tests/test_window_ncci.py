@@ -269,7 +269,8 @@ def test_a_long_import_shows_its_progress_and_cancel_stops_it_with_nothing_chang
     before = (snapshot(data_dir), w.answer_text())
     files = release_2026q1(tmp_path / "cms")
     # Part 1 as long as a real one would make it take a while: rows of codes GuideCode does not know.
-    files[0].write_bytes(files[0].read_bytes() + b"11042\t97598\t\t20130101\t*\t1\tStandards\r\n" * (4 * PROGRESS_EVERY))
+    row = b"11042\t97598\t\t20130101\t*\t1\tStandards\r\n"
+    files[0].write_bytes(files[0].read_bytes() + row * (4 * PROGRESS_EVERY))
     # Hold the worker at its first progress report until Cancel is pressed (only the pace is changed: the
     # report, the label and Cancel are the real ones).
     pressed = threading.Event()
