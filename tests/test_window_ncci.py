@@ -298,3 +298,41 @@ def test_a_long_import_shows_its_progress_and_cancel_stops_it_with_nothing_chang
     assert w.statusBar().currentMessage() == "NCCI import cancelled; nothing was changed."
     assert (snapshot(data_dir), w.answer_text()) == before
     assert CONTROLLERS[w].ncci_action.isEnabled() and importer.progress is None
+
+
+def test_the_import_dialog_takes_what_the_file_names_do_not_say_in_the_windows_words(
+        qtbot, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    w = open_window(qtbot, tmp_path)
+    two_epidurals(w)
+    one_part = release_2026q1(tmp_path / "cms")[:1]
+    # One PTP part of four: refused, and the refusal names the dialog's box, not the command's --partial.
+    outcome = import_through_the_menu(qtbot, w, one_part, monkeypatch)
+    assert not outcome.installed
+    dialog = CONTROLLERS[w].last_dialog
+    assert dialog is not None
+    text = dialog.text.toPlainText()
+    assert text.startswith("ccipra-v320r0-f1.TXT:1: part(s) f2, f3, f4 of the PTP table are missing")
+    assert "\u201cAccept fewer PTP parts\u201d (in the import dialog)" in text and "--partial" not in text
+    assert snapshot(data_dir) == {}
+    # A quarter written wrongly is caught in the dialog, which stays open.
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        staticmethod(lambda *a, **k: ([str(one_part[0])], ncci_import.FILE_FILTER)))
+    CONTROLLERS[w].ncci_action.trigger()
+    importer = CONTROLLERS[w].ncci_importer
+    assert importer is not None and importer.options_dialog is not None
+    options = importer.options_dialog
+    options.quarter_edit.setText("2026-02-01")
+    options.import_button.click()
+    assert options.isVisible() and importer.job is None
+    assert options.problem.isVisible() and options.problem.text() == (
+        "Quarter '2026-02-01': write it as 2024Q3, or as its first day, 2024-07-01.")
+    # Accepting fewer parts, with the quarter given as its first day: imported.
+    options.quarter_edit.setText("2026-01-01")
+    options.partial_box.setChecked(True)
+    with qtbot.waitSignal(importer.finished, timeout=60000) as blocker:
+        options.import_button.click()
+    assert blocker.args[0].installed
+    # Part f1 has no edit of the pair (it is in f2): a partial import says "no edit" where CMS's whole table
+    # has one, the reason the box is off unless ticked. The MUE table is still the built-in 2024Q3 one.
+    assert ncci_of(w, "62323") == ("NCCI: no edit with 62321 \u00b7 MUE 1 per day (MAI 3) \u00b7 PTP v32.0 (2026Q1, "
+                                   "imported) + MUE 2024Q3 (built-in) \u00b7 \u26a0 date outside 2024Q3")

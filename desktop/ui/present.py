@@ -190,8 +190,10 @@ def ncci_versions_text(tables: NcciTables) -> str:
     return " + ".join(parts) + (f", {_origin(versions[0])}" if one_origin else "")
 
 
-def ncci_quarters(tables: NcciTables) -> str:
-    return "/".join(dict.fromkeys(v.quarter for v in tables.versions))
+def ncci_quarters(tables: NcciTables, outside: date | None = None) -> str:
+    """The tables' quarters (``2024Q3``); with ``outside``, only those of the tables whose quarter does not
+    cover that date."""
+    return "/".join(dict.fromkeys(v.quarter for v in tables.versions if outside is None or not v.covers(outside)))
 
 
 def ncci_status_text(catalog: Catalog, when: date, style: DateStyle = US_STYLE) -> tuple[str, str]:
@@ -222,7 +224,7 @@ def ncci_banner_text(catalog: Catalog, when: date, style: DateStyle = US_STYLE) 
     if choice.tables.empty:
         return (f"NCCI: no table for {KIND_LABELS[choice.tables.kind]} claims; pair edits and MUEs were not "
                 "checked (File \u2192 Import NCCI edits\u2026).")
-    return (f"NCCI: the tables are for {ncci_quarters(choice.tables)}; {style.format(when)} is outside it, so "
+    return (f"NCCI: the tables are for {ncci_quarters(choice.tables, when)}; {style.format(when)} is outside it, so "
             "the edits may differ (File \u2192 Import NCCI edits\u2026).")
 
 
@@ -324,7 +326,7 @@ def _note(pairs: list[str], mue: str, detail: list[str], choice: NcciChoice, sty
     text = f"{head}: {'; '.join(pairs)} \u00b7 {mue} \u00b7 {ncci_versions_text(tables)}"
     outside = choice.outside_quarter and not tables.empty
     if outside:
-        text += f" \u00b7 \u26a0 date outside {ncci_quarters(tables)}"
+        text += f" \u00b7 \u26a0 date outside {ncci_quarters(tables, choice.when)}"
     lines = [*detail, "", f"Tables: {tables.label}."]
     if choice.warning:
         lines.append(localize_dates(choice.warning, style))
