@@ -47,7 +47,8 @@ from desktop.core.model import (
 )
 from desktop.core.problems import DataError as DataError  # defined there; also the loader's names for them
 from desktop.core.problems import Problem as Problem
-from desktop.core.yamlsrc import LineMap, YamlSyntaxError, parse_yaml
+from desktop.core.safefile import read_regular
+from desktop.core.yamlsrc import DEFAULT_LIMITS, LineMap, YamlSyntaxError, parse_yaml
 
 CODE_RE = re.compile(r"^[0-9]{4}[0-9FTU]$|^[A-Z][0-9]{4}$")
 SOURCE_ID_RE = re.compile(r"^[A-Z][A-Za-z0-9_.-]{0,40}$")
@@ -313,9 +314,10 @@ def parse_bytes(raw: bytes, rel: str, problems: list[Problem]) -> Any:
 
 
 def parse_file(path: Path, rel: str, problems: list[Problem]) -> Any:
-    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read."""
+    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read. Only a regular
+    file within the size limit is opened (:mod:`desktop.core.safefile`); a FIFO or device is refused."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, DEFAULT_LIMITS.max_chars)
     except FileNotFoundError:
         problems.append(Problem(rel, 1, "", "file is missing"))
         return UNREADABLE
