@@ -21,6 +21,7 @@ from desktop.core.loader import (
 )
 from desktop.core.model import CodeRecord, PackInfo, Source
 from desktop.core.packs.folders import PACK_MANIFEST
+from desktop.core.safefile import UnreadableFile, read_regular
 from desktop.core.sha import sha256
 from desktop.core.yamlsrc import LineMap
 
@@ -29,6 +30,7 @@ EFFECTIVE_KEYS = ("from", "until")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NOTE_SUFFIXES = (".md", ".txt")
 MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_PACK_FILES = 5000
 CANDIDATE_TAG = "packs/.candidate"
 _KEEP_NAME = "(name kept from the data the pack overrides)"
 
@@ -95,11 +97,8 @@ class PackLabels:
 
 
 def sha256_file(path: Path) -> str:
-    digest = sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(65536), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The sha256 of a regular file of at most the pack size limit (a FIFO or device raises UnreadableFile)."""
+    return sha256(read_regular(path, MAX_FILE_BYTES)).hexdigest()
 
 
 def _pack_files(folder: Path) -> list[str]:
@@ -109,7 +108,7 @@ def _pack_files(folder: Path) -> list[str]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_symlink() or path.is_file():
+        if path.is_symlink() or not path.is_dir():  # special files too: they are refused by name, not skipped
             out.append(rel.as_posix())
     return out
 
@@ -125,19 +124,27 @@ def _allowed_file(rel: str) -> bool:
 
 def compute_checksums(folder: Path) -> dict[str, str]:
     """The ``files:`` mapping a pack author pastes into pack.yaml: sha256 of every file but pack.yaml."""
-    return {rel: sha256_file(folder / rel) for rel in _pack_files(folder)
-            if rel != PACK_MANIFEST and _allowed_file(rel) and not (folder / rel).is_symlink()}
+    out: dict[str, str] = {}
+    for rel in _pack_files(folder):
+        path = folder / rel
+        if rel == PACK_MANIFEST or not _allowed_file(rel) or path.is_symlink():
+            continue
+        try:
+            out[rel] = sha256_file(path)
+        except OSError:  # a FIFO, a device, a file too large: validating the pack names it
+            continue
+    return out
 
 
 def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
+    """The file's bytes; a link, a FIFO, a device or a file over the size limit is refused unopened."""
     try:
         if path.is_symlink():
             problems.append(Problem(label, 1, "", "is a link; a pack holds plain files only"))
             return None
-        if path.stat().st_size > MAX_FILE_BYTES:
-            problems.append(Problem(label, 1, "", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"))
-            return None
-        return path.read_bytes()
+        return read_regular(path, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        problems.append(Problem(label, 1, "", f"cannot read the file: {exc.strerror}"))
     except FileNotFoundError:
         problems.append(Problem(label, 1, "", "file is missing"))
     except OSError as exc:
@@ -145,10 +152,13 @@ def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None
     return None
 
 
-def _read_manifest(data: Any, label: str, problems: list[Problem]) -> tuple[PackManifest | None, LineMap | None]:
+def _read_manifest(data: Any, label: str, problems: list[Problem]
+                   ) -> tuple[PackManifest | None, LineMap | None, dict[str, str]]:
+    """The manifest (None if it has a problem), its ``files:`` mapping, and the well-formed checksums in it
+    (also when another part of the manifest is wrong, so the files can still be checked)."""
     if not isinstance(data, LineMap):
         problems.append(Problem(label, 1, "", "pack.yaml must be a mapping of keys (name, version, ...)"))
-        return None, None
+        return None, None, {}
     before = len(problems)
     r = Reader(problems, label, "pack", data, MANIFEST_KEYS)
     name = r.string("name")
@@ -178,6 +188,9 @@ def _read_manifest(data: Any, label: str, problems: list[Problem]) -> tuple[Pack
     files_map = r.mapping("files")
     if files_map is None and "files" not in data:
         r.problem(None, "missing required key 'files' (the sha256 checksum of each file in the pack)")
+    if files_map is not None and len(files_map) > MAX_PACK_FILES:
+        r.problem("files", f"the pack lists {len(files_map):,} files; a pack holds at most {MAX_PACK_FILES:,}")
+        return None, None, {}
     for rel, value in (files_map or {}).items():
         line = files_map.line_of(rel) if files_map is not None else data.line
         pure = PurePosixPath(rel)
@@ -193,8 +206,8 @@ def _read_manifest(data: Any, label: str, problems: list[Problem]) -> tuple[Pack
             continue
         files[rel] = value.strip().lower()
     if len(problems) > before or start is None:
-        return None, files_map
-    return PackManifest(name, version, year, start, until, description, files), files_map
+        return None, files_map, files
+    return PackManifest(name, version, year, start, until, description, files), files_map, files
 
 
 def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list[Problem]]:
@@ -212,13 +225,20 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
     raw_manifest = _read_bytes(folder / PACK_MANIFEST, man_label, problems)
     manifest: PackManifest | None = None
     files_map: LineMap | None = None
+    listed: dict[str, str] = {}
     if raw_manifest is not None:
         data = parse_bytes(raw_manifest, man_label, problems)
         if data is not UNREADABLE:
-            manifest, files_map = _read_manifest(data, man_label, problems)
+            manifest, files_map, listed = _read_manifest(data, man_label, problems)
 
-    listed = manifest.files if manifest is not None else {}
+    # Every file's checksum is checked before any of them is parsed, and only a file whose checksum matches
+    # pack.yaml is parsed at all: a damaged or swapped file is reported, never fed to the YAML parser.
     present = _pack_files(folder)
+    if len(present) > MAX_PACK_FILES:
+        problems.append(Problem(man_label, 1, "", f"the pack folder holds {len(present):,} files; a pack holds "
+                                f"at most {MAX_PACK_FILES:,}"))
+        return None, problems
+    present_set = set(present)
     contents: dict[str, bytes] = {}
     for rel in present:
         if rel == PACK_MANIFEST:
@@ -228,10 +248,7 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
                                     "codes/*.yaml and optional notes (*.md, *.txt) beside pack.yaml"))
             continue
         raw = _read_bytes(folder / rel, labels(rel), problems)
-        if raw is None:
-            continue
-        contents[rel] = raw
-        if files_map is None:
+        if raw is None or files_map is None:
             continue
         if rel not in files_map:
             problems.append(Problem(man_label, files_map.line, "files",
@@ -243,9 +260,11 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
             problems.append(Problem(man_label, files_map.line_of(rel), "files",
                                     f"checksum of {rel} does not match: pack.yaml says {want[:12]}..., the file "
                                     f"is {got[:12]}... (the file was changed or damaged after the pack was made)"))
+        elif want is not None:
+            contents[rel] = raw
     if files_map is not None:
         for rel in files_map:
-            if rel in listed and rel not in present:
+            if rel in listed and rel not in present_set:
                 problems.append(Problem(man_label, files_map.line_of(rel), "files",
                                         f"{rel} is listed but not in the pack"))
 
@@ -264,7 +283,7 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
 
     entries: list[PackEntry] = []
     code_files = [rel for rel in contents if rel.startswith("codes/")]
-    if not code_files:
+    if not code_files and not any(rel.startswith("codes/") for rel in present):
         problems.append(Problem(labels("codes/"), 1, "", "no code files (codes/*.yaml) found"))
     for rel in code_files:
         label = labels(rel)
