@@ -76,8 +76,12 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
     from desktop.ui.main_window import MainWindow
     from desktop.ui.settings import Settings
 
-    window = MainWindow(catalog, Settings.user())
+    settings = Settings.user()  # a FIFO, huge or damaged settings file is moved aside, never fatal
+    window = MainWindow(catalog, settings)
     packs_control.attach(window, folder, report)  # File → Import data pack…, Data packs…, status notice
+    if settings.problem:
+        log.warning("%s", settings.problem)
+        window.statusBar().showMessage(settings.problem, 15000)
     StartupFinisher(app, window, folder, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
     status = app.exec()
