@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one YAML document may hold. The built-in data needs depth 7, no alias and about 7,000 nodes."""
+    """What one YAML document may hold. The built-in data needs depth 7, no alias, at most 3,341 values a file."""
 
     max_chars: int = 8 * 1024 * 1024
     max_depth: int = 64
     max_aliases: int = 10_000
     # Nodes after aliases are expanded; a scalar counts one node per 64 characters (at least one).
-    max_nodes: int = 500_000
+    max_nodes: int = 200_000  # ~90 MB once built; the largest built-in file has 3,341
     max_digits: int = 30  # in one integer: no count, year or unit needs more
 
 
@@ -237,8 +237,22 @@ def prescan(text: str, limits: Limits = DEFAULT_LIMITS) -> None:
                                       "once its aliases (*name) and merge keys (<<) are expanded")
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc) from None
+    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow (NUL, other controls)
+        raise _reader_error(exc, text) from None
     finally:
         parser.dispose()
+
+
+def _reader_error(exc: yaml.YAMLError, text: str) -> YamlSyntaxError:
+    position = getattr(exc, "position", None)
+    line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+    reason = getattr(exc, "reason", None)
+    character = getattr(exc, "character", None)
+    code = ord(character) if isinstance(character, str) and len(character) == 1 else character
+    what = str(reason or exc)
+    if isinstance(code, int):
+        what += f" (U+{code:04X})"
+    return YamlSyntaxError(line, what)
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
@@ -263,7 +277,7 @@ def parse_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc) from exc
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(1, f"not valid YAML: {exc}") from exc
+        raise _reader_error(exc, text) from exc
     except RecursionError:
         raise YamlSyntaxError(1, "nested too deeply to read") from None
     except MemoryError:
