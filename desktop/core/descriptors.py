@@ -13,6 +13,7 @@ if the person loading the file confirms.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -164,8 +165,16 @@ def save(data_dir: Path, descriptors: Mapping[str, str], source_file: str, *, to
         "loaded_on": (today or date.today()).isoformat(),
         "descriptors": dict(sorted(descriptors.items())),
     }
+    text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
     with store_lock(data_dir):  # start-up clean-up removes stale temp files under the same lock
-        write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+        made_folder = not path.parent.exists()
+        try:
+            write_text_atomic(path, text)
+        except OSError:
+            if made_folder:  # leave the data folder as it was: no empty descriptors/ folder either
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()
+            raise
     return path
 
 
