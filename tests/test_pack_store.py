@@ -307,7 +307,8 @@ def test_stale_leftovers_are_cleaned_and_a_legacy_old_folder_is_put_back(tmp_pat
     root = data / "packs"
     shutil.copytree(write_pack(tmp_path / "lost", name="Lost", source_id="L-L-1", code="64450"),
                     root / ".old-0123456789abcdef0123456789abcdef")  # an older GuideCode killed mid-update
-    shutil.copytree(write_pack(tmp_path / "k2", name="Kept", version="0"), root / ".old-ffffffffffffffffffffffffffffffff")
+    shutil.copytree(write_pack(tmp_path / "k2", name="Kept", version="0"),
+                    root / ".old-ffffffffffffffffffffffffffffffff")
     (root / ".import-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").mkdir()
     (root / ".import-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" / "pack.yaml").write_text("half", encoding="utf-8")
     (root / ".remove-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb").mkdir()
@@ -372,10 +373,10 @@ def _fill(folder: Path) -> None:
     """Write zeros until the disk is full (ENOSPC)."""
     fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
     try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError as exc:
-        assert exc.errno == errno.ENOSPC
+        with pytest.raises(OSError, match="No space left") as info:  # noqa: PT012 - ends when the disk is full
+            while True:
+                os.write(fd, b"\0" * 4096)
+        assert info.value.errno == errno.ENOSPC
     finally:
         os.close(fd)
 
@@ -391,7 +392,7 @@ def test_a_full_disk_changes_nothing_and_says_so(tiny_disk: Path, tmp_path: Path
         pack_install.import_pack(big, data, base=catalog)
     with pytest.raises(locking.StoreError, match="could not be turned off: the disk is full. Nothing was changed."):
         folders.set_enabled(data, "payer-notes", False)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         descriptors.save(data, {"64405": "An office's own text"}, "x.csv")
     assert _snapshot(data) == before
     assert _installed(data) == {"payer-notes": ("Payer notes", "1")}
