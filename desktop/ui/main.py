@@ -113,7 +113,7 @@ class StartupFinisher(QObject):
       packaging/guidecode.spec), first;
     - the search's word indexes (``MainWindow.finish_startup``): listing every code does not need them;
     - the licensed-descriptor feature (File → Load CPT descriptors…, and the office's saved CSV shown with
-      the AMA notice): its import and set-up are not needed to paint;
+      the AMA notice) and File → Clear recent folders: their import and set-up are not needed to paint;
     - with ``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py, tests): printing ``STARTUP {json}``
       with ``time.time()`` as that paint began and the modules loaded by then, then quitting. It is the
       moment ../shared/baseline/app.py stamps (the first Paint of its list view's viewport), so launch ->
@@ -147,9 +147,10 @@ class StartupFinisher(QObject):
 
             pyi_splash.close()
         self.window.finish_startup()
-        from desktop.ui import descriptors_dialog
+        from desktop.ui import descriptors_dialog, dialog_history
 
         descriptors_dialog.attach(self.window, self.folder)
+        dialog_history.attach(self.window)  # File → Clear recent folders; the shared Qt dialog history guarded
 
     def _after_first_paint(self) -> None:
         self.finish()

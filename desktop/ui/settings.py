@@ -143,11 +143,9 @@ QT_DIALOG_SETTINGS = "QtProject.conf"  # what Qt's file dialogs remember (histor
 def _user_settings_path() -> Path:
     """Where QSettings keeps GuideCode's INI file for this user, computed without opening it: a QSettings
     for an organisation that has no file tells the folder Qt uses (``$XDG_CONFIG_HOME``, ``%APPDATA%``...)."""
-    import uuid
-
     org = QCoreApplication.organizationName() or ORG_NAME
     app = QCoreApplication.applicationName() or APP_NAME
-    probe_org = f"GuideCode-probe-{uuid.uuid4().hex}"
+    probe_org = f"GuideCode-probe-{os.getpid()}"  # no such organisation: nothing is read (uuid costs start-up)
     probe = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, probe_org, "probe")
     base = Path(probe.fileName()).parent.parent
     del probe
