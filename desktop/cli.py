@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from collections.abc import Collection, Sequence
 from datetime import date
@@ -36,7 +37,7 @@ MAX_INDENT = 16
 
 def _indent(text: str) -> int:
     """``--indent``: a whole number from 0 to MAX_INDENT (argparse turns the error into one usage line)."""
-    if not text.strip().isdigit() or len(text.strip()) > 3 or not 0 <= int(text) <= MAX_INDENT:
+    if not re.fullmatch(r"[0-9]{1,3}", text.strip()) or not 0 <= int(text) <= MAX_INDENT:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_INDENT}, got {text[:20]!r}")
     return int(text)
 
