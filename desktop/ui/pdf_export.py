@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale
-from PySide6.QtGui import QPageSize, QPagedPaintDevice, QPdfWriter
+from PySide6.QtGui import QPagedPaintDevice, QPageSize, QPdfWriter
 
 from desktop.core.atomicfile import write_atomic
 
