@@ -4,8 +4,8 @@ and running GuideCode in a subprocess under a memory cap with its peak RSS measu
 
 from __future__ import annotations
 
+import json
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -46,8 +46,8 @@ def write_pack(folder: Path, *, name: str = "Payer notes", version: str = "1", c
         "codes/notes.yaml": (codes_text if codes_text is not None else code_record(code, source_id)).encode(
             "utf-8", "surrogateescape"),
         "sources.yaml": (sources_text if sources_text is not None else
-                         f'- id: {source_id}\n  title: "A test source for {name}"\n  kind: "Local note"\n'
-                         f'  reliability: "Test"\n').encode(),
+                         f'- id: {source_id}\n  title: {json.dumps("A test source for " + name)}\n'
+                         '  kind: "Local note"\n  reliability: "Test"\n').encode("utf-8", "surrogateescape"),
     }
     files.update(extra or {})
     for rel, data in files.items():
@@ -55,7 +55,7 @@ def write_pack(folder: Path, *, name: str = "Payer notes", version: str = "1", c
         (folder / rel).write_bytes(data)
     if manifest_text is None:
         listed = "".join(f"  {rel}: {checksum(data) if checksums else '0' * 64}\n" for rel, data in files.items())
-        manifest_text = (f'name: "{name}"\nversion: "{version}"\ncode_set_year: 2026\neffective:\n'
+        manifest_text = (f'name: {json.dumps(name)}\nversion: "{version}"\ncode_set_year: 2026\neffective:\n'
                          f"  from: 2026-01-01\nfiles:\n{listed}")
     (folder / "pack.yaml").write_text(manifest_text, encoding="utf-8")
     return folder
@@ -155,53 +155,56 @@ def env_for(user_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+# The child measures itself: ru_maxrss from wait4 is no good here, because Linux carries the parent's
+# high-water mark into the child across fork/vfork and exec (a 150 MB pytest would make every child "150 MB").
+# VmHWM in /proc/self/status belongs to the memory of the program after exec, so the child writes it at exit.
+_BOOT = """
+import atexit, resource, runpy, sys
+cap, out = int(sys.argv[1]), sys.argv[2]
+if cap:
+    resource.setrlimit(resource.RLIMIT_AS, (cap << 20, cap << 20))
+
+def _hwm():
+    with open("/proc/self/status") as fh:
+        kb = next(line.split()[1] for line in fh if line.startswith("VmHWM:"))
+    with open(out, "w") as fh:
+        fh.write(kb)
+
+atexit.register(_hwm)
+args = sys.argv[3:]
+if args[0] == "-m":
+    sys.argv = [args[1], *args[2:]]
+    runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+else:
+    sys.argv = ["-c", *args[2:]]
+    exec(compile(args[1], "<string>", "exec"), {"__name__": "__main__"})
+"""
+
+
 def run_measured(args: list[str], *, env: dict[str, str] | None = None, cap_mb: int | None = None,
                  stdin: bytes | None = None, timeout: float = 120, cwd: Path = ROOT) -> Run:
-    """Run ``python args...`` with an address-space cap (RLIMIT_AS, ``cap_mb``) and measure this child's own
-    peak RSS exactly (``os.wait4`` on it). A run past ``timeout`` is killed and returns code -999."""
-    def limit() -> None:
-        if cap_mb is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (cap_mb * MB, cap_mb * MB))
+    """Run ``python args...`` (``-m module ...`` or ``-c code ...``) with an address-space cap (RLIMIT_AS,
+    ``cap_mb``) and its own peak RSS (VmHWM, written by the child at exit; 0.0 if it died without exiting,
+    e.g. a crash). A run past ``timeout`` is killed and returns code -999."""
+    import tempfile
 
+    fd, hwm_name = tempfile.mkstemp(prefix="guidecode-hwm-")
+    os.close(fd)
+    hwm = Path(hwm_name)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], stdin=subprocess.PIPE if stdin is not None else
-                            subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
-                            preexec_fn=limit)
-    if stdin is not None and proc.stdin is not None:
-        proc.stdin.write(stdin)
-        proc.stdin.close()
-    assert proc.stdout is not None and proc.stderr is not None
-    deadline = time.monotonic() + timeout
-    out_chunks: list[bytes] = []
-    err_chunks: list[bytes] = []
-    import selectors
-
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ, out_chunks)
-    sel.register(proc.stderr, selectors.EVENT_READ, err_chunks)
-    open_streams = 2
-    timed_out = False
-    while open_streams:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            proc.kill()
-            break
-        for key, _ in sel.select(timeout=min(left, 1.0)):
-            data = os.read(key.fd, 65536)
-            if not data:
-                sel.unregister(key.fileobj)
-                open_streams -= 1
-            else:
-                key.data.append(data)
-    sel.close()
-    proc.stdout.close()
-    proc.stderr.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = b"".join(err_chunks).decode(errors="replace") + ("\nTIMEOUT" if timed_out else "")
-    return Run(-999 if timed_out else proc.returncode, b"".join(out_chunks).decode(errors="replace"), err,
-               usage.ru_maxrss / 1024, time.perf_counter() - t0)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _BOOT, str(cap_mb or 0), str(hwm), *args], input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL, capture_output=True, env=env,
+                              cwd=cwd, timeout=timeout, check=False)
+        code, out, err = proc.returncode, proc.stdout, proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        code, out, err = -999, exc.stdout or b"", (exc.stderr or b"") + b"\nTIMEOUT"
+    seconds = time.perf_counter() - t0
+    try:
+        kb = int(hwm.read_text() or 0)
+    finally:
+        hwm.unlink(missing_ok=True)
+    return Run(code, out.decode(errors="replace"), err.decode(errors="replace"), kb / 1024, seconds)
 
 
 def no_traceback(run: Run) -> bool:
