@@ -201,14 +201,22 @@ def test_s4_s19_second_77003_region_without_59_or_xs_is_missing_distinct_modifie
     assert f.line == 4 and "own line" in f.message
 
 
-def test_s19_medicare_second_region_with_59_is_xs_preferred(catalog: Catalog) -> None:
+def test_medicare_second_77003_region_is_over_the_per_encounter_rule(catalog: Catalog) -> None:
+    """Corrections (docs/fact-base/core.md): Medicare pays one 77003 per encounter (NCCI ch. IX; MUE 1)."""
     rows = ("A,2025-03-10,24,62282,,1\nA,2025-03-10,24,62281,,1\nA,2025-03-10,24,77003,26,1\n"
-            "A,2025-03-10,24,77003,26 59,1")
-    f = only(audit(catalog, rows, payer="medicare"), "xs_preferred")
-    assert f.severity == "info" and f.line == 5 and "XS" in f.expected
+            "A,2025-03-10,24,77003,26 XS,1")
+    f = only(audit(catalog, rows, payer="medicare"), "units_per_encounter")
+    assert f.severity == "error" and f.line == 4 and "one unit per patient encounter" in f.message
+    assert_cited(catalog, f, "X-NCCI-PM-IX", "X-NCCI-MUE-2024Q3")
+    assert kinds(audit(catalog, rows.replace("26 XS", "26 59"), payer="other")) == []
+
+
+def test_s19_other_payer_second_region_with_xs_is_a_distinct_modifier_choice(catalog: Catalog) -> None:
+    rows = ("A,2025-03-10,24,62282,,1\nA,2025-03-10,24,62281,,1\nA,2025-03-10,24,77003,26,1\n"
+            "A,2025-03-10,24,77003,26 XS,1")
+    f = only(audit(catalog, rows, payer="other"), "distinct_modifier_choice")
+    assert f.severity == "info" and f.line == 5 and f.expected == "77003-26-59"
     assert_cited(catalog, f, "S19")
-    assert "xs_preferred" not in kinds(audit(catalog, rows, payer="other"))
-    assert kinds(audit(catalog, rows.replace("26 59", "26 XS"), payer="medicare")) == []
 
 
 def test_s19_s49_59_and_xs_on_one_line_is_both_59_and_x(catalog: Catalog) -> None:
@@ -303,7 +311,7 @@ def test_lines_group_by_claim_and_date_even_when_not_adjacent(catalog: Catalog) 
 def test_payer_column_overrides_the_default_payer(catalog: Catalog) -> None:
     rows = ("A,2025-03-10,24,62282,,1,Medicare Part B\nA,2025-03-10,24,62281,,1,Medicare Part B\n"
             "A,2025-03-10,24,77003,26,1,Medicare Part B\nA,2025-03-10,24,77003,26 59,1,Medicare Part B")
-    assert kinds(audit(catalog, rows, header=HEADER + ",payer")) == ["xs_preferred"]
+    assert kinds(audit(catalog, rows, header=HEADER + ",payer")) == ["units_per_encounter"]
     assert kinds(audit(catalog, rows.replace("Medicare Part B", "Aetna"), header=HEADER + ",payer",
                        payer="medicare")) == []
 

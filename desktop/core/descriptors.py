@@ -26,9 +26,10 @@ from typing import Any
 
 from desktop.core import strictjson
 from desktop.core.atomicfile import write_text_atomic
-from desktop.core.loader import CODE_RE, Problem
 from desktop.core.packs.locking import store_lock
+from desktop.core.problems import Problem
 from desktop.core.safefile import read_regular
+from desktop.core.schema import CODE_RE
 
 AMA_NOTICE = "CPT\u00ae descriptors \u00a9 American Medical Association, used under the office's licence"
 STORE_DIR = "descriptors"

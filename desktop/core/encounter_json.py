@@ -133,8 +133,12 @@ def parse_encounter_text(text: str, *, today: date) -> Encounter:
 
 def resolution_to_json(res: Resolution) -> dict[str, Any]:
     return {
+        "procedure_lines": [
+            {"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers)} for ln in res.procedure_lines
+        ],
         "guidance_lines": [
-            {"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers), "for": list(ln.for_codes)}
+            {"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers), "for": list(ln.for_codes),
+             "reason": ln.reason, "sources": list(ln.sources), "confidence": ln.confidence}
             for ln in res.guidance_lines
         ],
         "procedures": [
@@ -142,8 +146,9 @@ def resolution_to_json(res: Resolution) -> dict[str, Any]:
              "confidence": p.confidence}
             for p in res.procedures
         ],
-        "messages": [{"severity": m.severity, "text": m.text} for m in res.messages],
+        "messages": [{"severity": m.severity, "text": m.text, "sources": list(m.sources)} for m in res.messages],
         "data_version": res.data_version,
+        "ncci": res.ncci,
         "data_packs": [{"name": p.name, "version": p.version, "code_set_year": p.code_set_year,
                         "builtin": p.builtin} for p in res.packs],
     }

@@ -30,10 +30,12 @@ KINDS: Final[dict[str, KindInfo]] = {
     "unexpected_26": KindInfo("warning", "Office claim: guidance code with modifier 26"),
     "redirect_primary": KindInfo("error", "A different procedure code should be billed (e.g. 20610 + 76942 -> 20611)"),
     "missing_distinct_modifier": KindInfo("error", "A further 77003 region without its own line and 59/XS"),
-    "xs_preferred": KindInfo("info", "Medicare: XS preferred over 59 for a further spinal region"),
+    "distinct_modifier_choice": KindInfo("info", "A further spinal region carries a distinct-procedure modifier "
+                                         "other than the payer's (59 where the rules give XS, or the reverse)"),
     "both_59_and_x": KindInfo("error", "Modifier 59 and an X modifier on the same line"),
     "conflicting_sources": KindInfo("warning", "Billed code follows the other side of a source conflict"),
     "unsupported_guidance": KindInfo("warning", "Guidance code billed that no procedure on the claim supports"),
+    "units_per_encounter": KindInfo("error", "More units of a guidance code than the payer's one-per-encounter rule"),
     "units_unconfirmed": KindInfo("info", "Several units of a guidance code whose unit rule is unconfirmed"),
     "unconfirmed": KindInfo("info", "No confirmed rule for this procedure with this imaging"),
     "modality_inferred": KindInfo("info", "The answer depends on the modality inferred from the claim"),

@@ -33,7 +33,7 @@ def validate_pack(folder: Path, *, data_dir: Path | None = None, base: Catalog |
         from desktop.core.data import load_builtin
 
         base = load_builtin()
-    pack, problems = read_pack(folder, CANDIDATE_TAG)
+    pack, problems = read_pack(folder, CANDIDATE_TAG, base)
     prefixes: dict[str, str] = {CANDIDATE_TAG: ""}
     if pack is None:
         return None, [display_problem(p, prefixes) for p in problems]
@@ -44,7 +44,7 @@ def validate_pack(folder: Path, *, data_dir: Path | None = None, base: Catalog |
             for path, tag, shown in found:
                 if path.name in disabled:
                     continue
-                other, other_problems = read_pack(path, tag)
+                other, other_problems = read_pack(path, tag, base)
                 if other is None:
                     continue
                 if replace_same_name and other.manifest.name.casefold() == pack.manifest.name.casefold():
@@ -103,6 +103,10 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
     Raises :class:`PackRefused` listing every problem if the pack is not valid, and
     :class:`~desktop.core.packs.locking.StoreError` saying why if it cannot be installed (another process
     busy past the wait, a full or read-only disk); in both cases nothing was changed."""
+    if base is None:
+        from desktop.core.data import load_builtin
+
+        base = load_builtin()
     with store_lock(data_dir):
         recover_locked(data_dir)  # finish any interrupted change first, so this one starts from a clean state
         manifest, problems = validate_pack(source, data_dir=data_dir, base=base)
@@ -119,7 +123,7 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
         folder, replaced = choose_folder(data_dir, manifest.name)
 
         def verify(staging: Path) -> str | None:
-            copied, _ = read_pack(staging, CANDIDATE_TAG)
+            copied, _ = read_pack(staging, CANDIDATE_TAG, base)
             if copied is None or copied.manifest != manifest:
                 return "the copy of the pack does not match the pack; nothing was changed, try again"
             return None

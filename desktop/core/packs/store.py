@@ -370,9 +370,10 @@ def _finish_remove(data_dir: Path, journal: Journal, *, live: bool) -> None:
 
 def _staged_copy_ok(journal: Journal, staging: Path) -> bool:
     """Whether the staged copy is whole: a readable pack of the journaled name whose files match pack.yaml."""
+    from desktop.core.data import load_builtin
     from desktop.core.packs.reading import read_pack
 
-    pack, _ = read_pack(staging, f"packs/{staging.name}")
+    pack, _ = read_pack(staging, f"packs/{staging.name}", load_builtin())  # its records may use built-in rule sets
     return pack is not None and pack.manifest.name == journal.name
 
 
