@@ -26,7 +26,14 @@ from desktop.core.packs import folders as pack_folders  # noqa: E402
 from desktop.core.packs import install as pack_install  # noqa: E402
 from desktop.core.packs import reading as pack_reading  # noqa: E402
 from desktop.core.packs import report as pack_report  # noqa: E402
-from desktop.core.yamlsrc import DEFAULT_LIMITS, YamlSyntaxError, parse_yaml, prescan  # noqa: E402
+from desktop.core.yamlsrc import (  # noqa: E402
+    DEFAULT_LIMITS,
+    QUICK_DEPTH,
+    YamlSyntaxError,
+    depth_bound,
+    parse_yaml,
+    prescan,
+)
 
 FUZZ_EXAMPLES = int(os.environ.get("GUIDECODE_FUZZ_EXAMPLES", "300"))
 MEMORY_CAP_MB = 400  # address space for the capped runs (Python + PyYAML + the built-in data need ~120 MB)
@@ -199,7 +206,8 @@ def test_a_fifo_pack_state_file_does_not_block(tmp_path: Path) -> None:
 _TOKENS = ["&a ", "*a", "<<: *a\n", "!!float ", "!!int ", "!!timestamp ", "!!binary ", "!!python/name:os ", "? ",
            "- ", ": ", "[", "]", "{", "}", ",", "'", '"', "#", "|\n", ">-\n", "\t", "\n", "  ", "---\n", "...\n",
            "%YAML 1.1\n", "2026-02-30", "2026-13-01", "9" * 40, "1e999", ".nan", "~", "\x00", "\ufeff", "\u2028",
-           "&b [*b]", "*undefined", "@", "`", "%", "\\", "\r"]
+           "&b [*b]", "*undefined", "@", "`", "%", "\\", "\r", "[" * 70, "{a: " * 30, "- " * 40, "? - ",
+           "\n" + " " * 50 + "- ", "--- - - ", "&x - ", "!!seq - ", "'[[[[", '"]]]]"', "# [[[[\n"]
 _KEYS = ["code", "name", "guidance", "modality", "state", "reason", "sources", "confidence", "from", "until",
          "kind", "terms", "spinal", "regions", "valid_from", "valid_to", "guidance_code", "alternatives", "x"]
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
@@ -262,3 +270,69 @@ def test_the_peak_rss_measure_sees_a_big_child(tmp_path: Path) -> None:
     capped = run_measured(["-c", "b = bytearray(300 * 1024 * 1024)"], env=env_for(tmp_path / "user"),
                           cap_mb=MEMORY_CAP_MB - 200, timeout=60)
     assert capped.returncode == 1 and "MemoryError" in capped.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The quick path (no event pre-scan for documents proved shallow and alias-free) and the pre-scan agree
+
+
+def _true_depth(text: str) -> int:
+    import yaml
+
+    depth = deepest = 0
+    for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return deepest
+
+
+def _outcome(text: str, quick: bool) -> tuple[str, object]:
+    try:
+        return "ok", parse_yaml(text, quick=quick)
+    except YamlSyntaxError as exc:
+        return "refused", (exc.line, exc.message)
+
+
+def test_the_built_in_data_takes_the_quick_path() -> None:
+    for path in sorted((ROOT / "resources" / "data").rglob("*.yaml")):
+        bound = depth_bound(path.read_text(encoding="utf-8"))
+        assert bound is not None and bound <= QUICK_DEPTH, (path.name, bound)
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 100 + "]" * 100,  # 100 deep, provably at most 102: quick, then refused on the node tree
+    "".join(" " * i + f"k{i}:\n" for i in range(70)) + " " * 70 + "x\n",
+    "- " * 70 + "x\n",
+    "a: [b, {c: [d, {e: f}]}]\n",
+    "- &a [1]\n- *a\n",  # an alias: the long way
+    "a: 1\rb: 2\r",  # CR line breaks: the long way
+])
+def test_both_paths_give_the_same_answer(text: str) -> None:
+    assert _outcome(text, quick=True) == _outcome(text, quick=False)
+
+
+def test_a_deep_document_on_the_quick_path_is_refused_at_its_line() -> None:
+    text = "".join(" " * i + f"k{i}:\n" for i in range(70)) + " " * 70 + "x\n"
+    bound = depth_bound(text)
+    assert bound is not None and bound <= QUICK_DEPTH
+    assert _outcome(text, quick=True) == ("refused", (65, "nested more than 64 levels deep"))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                            HealthCheck.data_too_large])
+@given(text=pack_yaml())
+def test_the_depth_bound_is_an_upper_bound_and_the_paths_agree(text: str) -> None:
+    """Soundness of the cheap bound on fuzzed YAML: never below the real depth (the C composer may only be
+    trusted with what the bound admits), and the quick path answers exactly like the pre-scan path."""
+    bound = depth_bound(text)
+    try:
+        real = _true_depth(text)
+    except Exception:  # noqa: BLE001 - not YAML at all: the paths must still agree below
+        real = None
+    if bound is not None and real is not None:
+        assert real <= bound
+    event("quick path" if bound is not None and bound <= QUICK_DEPTH else "pre-scan")
+    assert _outcome(text, quick=True) == _outcome(text, quick=False)

@@ -8,11 +8,14 @@ Every file GuideCode parses (the built-in data, data packs) goes through :func:`
 a document *before* PyYAML builds it when it is too big, too deep or expands too far through aliases
 (:class:`Limits`). libyaml's event parser keeps its nesting on the heap, but PyYAML's node composer and its
 constructor recurse once per level, so a 50 KB file of 25,000 nested ``[`` crashes the process (a C stack
-overflow) and a 700-byte merge-key or "billion laughs" bomb needs gigabytes. So the document is first read
-as a stream of parser events, counting nesting depth, aliases and the size the aliases expand to (each
-anchored node's size and height are known when it closes; an alias adds them at the place it is used). The
-scan stops at the first limit crossed, so it costs a few milliseconds whatever the input. Only a document
-within the limits is composed and constructed.
+overflow) and a 700-byte merge-key or "billion laughs" bomb needs gigabytes. So a document is read as a
+stream of parser events first (:func:`prescan`), counting nesting depth, aliases and the size the aliases
+expand to (each anchored node's size and height are known when it closes; an alias adds them at the place
+it is used); the scan stops at the first limit crossed, so it costs a few milliseconds whatever the input.
+Only a document within the limits is composed and constructed. A document that a cheap look at its text
+proves alias-free and shallow enough for the C composer (:func:`depth_bound`; all of the built-in data) skips
+the event scan: it is composed at once and its depth checked on the node tree, with the same limits and
+the same messages (a test compares the two ways on fuzzed input).
 
 Every error a constructor can raise on a bad value (``2026-02-30``, ``!!int junk``, ``!!float junk``, an
 unparseable ``!!timestamp``, a 5,000-digit number; ValueError, OverflowError, TypeError, ...) becomes a
@@ -21,6 +24,7 @@ unparseable ``!!timestamp``, a 5,000-digit number; ValueError, OverflowError, Ty
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -263,17 +267,74 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
     return YamlSyntaxError(line, f"{problem}{context}")
 
 
-def parse_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+# The quick path (see depth_bound): a document whose nesting is provably at most this deep is composed by
+# libyaml's C composer at once; its recursion needs ~340 bytes of C stack a level (it crashed at ~25,000 on
+# an 8 MB stack), so 400 levels fit in any thread's stack, even a 512 KB one.
+QUICK_DEPTH = 400
+_LINE_BREAKS_OTHER = ("\r", "\x85", "\u2028", "\u2029")  # YAML line breaks other than \n
+_ENTRY_COLUMN = re.compile(r"^[ \t]*(?:(?:[-?:]|---|[&!][^ \t\n]*)(?:[ \t]+|$))*", re.MULTILINE)
+
+
+def depth_bound(text: str, limits: Limits = DEFAULT_LIMITS) -> int | None:
+    """A cheap upper bound on the nesting depth of ``text``, or None when the text may hold an alias (any
+    ``*``), more values than the limit, or a line break other than \n (then only :func:`prescan` can tell).
+
+    The bound: every flow collection needs its own ``[`` or ``{``; block collections nest only at strictly
+    greater columns (libyaml rolls the indent only forward), an indentless sequence at most once per mapping,
+    and a block collection starts only where a line's indentation and its leading ``- ``, ``? ``, ``: ``,
+    ``---``, anchors and tags end. So depth <= (number of ``[`` and ``{``) + 2 * (largest such column + 1)."""
+    if "*" in text or len(text) > limits.max_nodes * 9 // 10 or any(b in text for b in _LINE_BREAKS_OTHER):
+        return None
+    flow = text.count("[") + text.count("{")
+    if flow >= QUICK_DEPTH:
+        return flow
+    column = max((m.end() - m.start() for m in _ENTRY_COLUMN.finditer(text)), default=0)
+    return flow + 2 * (column + 1)
+
+
+def _check_depth(node: Any, max_depth: int) -> None:
+    """The nesting depth of a composed document without aliases (a tree), walked in document order."""
+    scalar = _Loader.scalar_node
+    stack = [(node, 1)] if node is not None and node.__class__ is not scalar else []
+    while stack:
+        current, depth = stack.pop()
+        if depth > max_depth:
+            raise YamlSyntaxError(current.start_mark.line + 1, f"nested more than {max_depth} levels deep")
+        value = current.value
+        children = [c for pair in value for c in pair] if value and isinstance(value[0], tuple) else value
+        for child in reversed(children):
+            if child.__class__ is not scalar:
+                stack.append((child, depth + 1))
+
+
+def parse_yaml(text: str, limits: Limits = DEFAULT_LIMITS, *, quick: bool = True) -> Any:
     """Parse YAML text safely. Raises :class:`YamlSyntaxError` with a line number on bad input, on a
-    document beyond ``limits`` (checked before anything is built) and on a value no constructor can read."""
+    document beyond ``limits`` (checked before anything is built) and on a value no constructor can read.
+
+    Two ways to the same limits: a document that :func:`depth_bound` proves alias-free and at most
+    :data:`QUICK_DEPTH` deep (all of the built-in data) is composed by libyaml at once and its depth checked
+    on the node tree; any other is first read as events by :func:`prescan` (``quick=False``: always, for the
+    tests that compare the two). Either way nothing is constructed beyond the limits."""
     if len(text) > limits.max_chars:
         raise YamlSyntaxError(1, f"the file is larger than {limits.max_chars // (1024 * 1024)} MB")
-    loader = _line_loader()
+    loader_class = _line_loader()
     import yaml
 
-    prescan(text, limits)
+    bound = depth_bound(text, limits) if quick else None
+    quick = bound is not None and bound <= QUICK_DEPTH
+    if not quick:
+        prescan(text, limits)
+    loader = loader_class(text)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - _LineLoader derives from SafeLoader
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            if quick:  # report what the pre-scan would have met first (a limit before the error), like the long way
+                prescan(text, limits)
+            raise
+        if quick:
+            _check_depth(node, limits.max_depth)
+        return loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc) from exc
     except yaml.YAMLError as exc:
@@ -284,3 +345,5 @@ def parse_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise YamlSyntaxError(1, "too large to read (out of memory)") from None
     except _RAISED as exc:  # a constructor not covered by _checked; no line is known
         raise YamlSyntaxError(1, f"a value cannot be read ({type(exc).__name__}: {str(exc)[:80]})") from None
+    finally:
+        loader.dispose()
