@@ -109,12 +109,14 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _open_lock_file(path: Path, data_dir: Path, *, create_folder: bool, required: bool) -> int | None:
+def _open_lock_file(path: Path, data_dir: Path, *, create: bool, required: bool) -> int | None:
+    """The lock file, opened for locking; made (with its folder) only for a change: a reader never writes
+    anything (a folder no change ever touched has no lock file, and nothing to be half-changed)."""
     try:
-        if create_folder:
+        if create:
             Path(data_dir).mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0),
-                       0o666)
+        flags = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0) | (os.O_CREAT if create else 0)
+        return os.open(path, flags, 0o666)
     except OSError as exc:
         if not required:
             return None
@@ -128,9 +130,9 @@ def store_lock(data_dir: Path, *, exclusive: bool = True, wait: float | None = N
 
     ``exclusive``: for a change (shared, for reading, where the platform allows). ``wait``: seconds to wait
     for another process (default :data:`WAIT_SECONDS`), then :class:`StoreBusy`. ``required=False`` (for
-    reading): a folder where no lock file can be made (read-only media) or a lock still busy after the wait
-    yields False instead of raising: nobody can be changing a read-only folder, and a reader must not stop
-    the window starting.
+    reading): a folder with no lock file (no change ever made there), one where it cannot be opened
+    (read-only media) or a lock still busy after the wait yields False instead of raising: nobody can be
+    changing such a folder, and a reader must not stop the window starting.
     """
     key = str(Path(os.path.abspath(data_dir)))
     with _held_guard:
@@ -148,7 +150,7 @@ def store_lock(data_dir: Path, *, exclusive: bool = True, wait: float | None = N
         return
     limit = WAIT_SECONDS if wait is None else wait
     path = Path(data_dir) / LOCK_FILE
-    fd = _open_lock_file(path, data_dir, create_folder=exclusive, required=required)
+    fd = _open_lock_file(path, data_dir, create=exclusive, required=required)
     if fd is None:
         yield False
         return
