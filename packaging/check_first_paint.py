@@ -26,6 +26,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.descriptors_dialog", "desktop.core.descriptors",
     "desktop.ui.packs_dialog", "desktop.ui.audit_dialog", "desktop.core.audit", "desktop.ui.about",
     "desktop.ui.error_dialog", "desktop.commands.audit", "desktop.commands.validate_pack",
+    "desktop.core.saved_work", "desktop.core.atomicfile", "desktop.ui.source_dialog", "desktop.ui.help",
     "PySide6.QtPrintSupport",
 )
 

@@ -277,3 +277,42 @@ def test_the_catalog_keeps_the_rule_book(catalog: Catalog) -> None:
     sections = catalog.rules.sections()
     assert all(sections[name] for name in ("places_of_service", "professional_component", "distinct_modifier",
                                            "units", "bilateral", "ptp_edits", "mue"))
+
+
+# --- the code-set warning follows the data that answered (issue "Nothing lost", part 8) ---------------------
+
+
+def test_a_packs_code_set_year_counts_only_for_the_rules_it_wrote(tmp_path: Path) -> None:
+    from datetime import date
+
+    from desktop.core.engine import resolve
+    from desktop.core.model import Encounter, ProcedureEntry
+    from desktop.core.packs.merge import apply_packs
+
+    folder = write_pack(tmp_path / "p", {"codes/x.yaml": """\
+        - code: "64405"
+          guidance:
+            - modality: fluoroscopy
+              state: separate
+              code: "77002"
+              reason: Checked again for 2027.
+              sources: [S10]
+              confidence: high
+        """})
+    text = (folder / "pack.yaml").read_text().replace("code_set_year: 2026", "code_set_year: 2027").replace(
+        "from: 2026-01-01", "from: 2027-01-01")
+    (folder / "pack.yaml").write_text(text)
+    base = load_builtin()
+    pack, problems = pack_reading.read_pack(folder, "packs/p", base)
+    assert problems == [] and pack is not None
+    catalog, skipped = apply_packs(base, [pack])
+    assert skipped == {}
+
+    def warned(code: str, when: date) -> bool:
+        res = resolve(catalog, Encounter(when, procedures=(ProcedureEntry(code),)))
+        return any("after code-set year" in m.text for m in res.messages)
+
+    assert not warned("64405", date(2027, 6, 1))   # answered by the pack, checked for 2027
+    assert warned("20610", date(2027, 6, 1))       # answered by the built-in data, checked for 2026
+    assert warned("64405", date(2028, 1, 2))       # after the pack's year too
+    assert not warned("20610", date(2026, 6, 1))

@@ -315,3 +315,58 @@ def test_the_shared_history_guard_puts_the_values_back(tmp_path: Path, qapp) -> 
     assert store.value("FileDialog/history") == ["file:///home/someone/other-app"]
     assert store.value("FileDialog/lastVisited") is None
     assert int(store.value("Other/key")) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Saved work (autosave, recent encounters, favourites): state files the window reads after its first paint
+
+
+@pytest.mark.parametrize(("which", "content", "expected"), [
+    ("favourites", "fifo", "it is a pipe (FIFO), not a regular file"),
+    ("favourites", '{"format": 1, "codes": [' + "9" * 5000 + "]}", "a number has more than 30 digits"),
+    ("recent", '{"format": 1, "format": 1, "encounters": []}', 'the key "format" is written twice'),
+    ("recent", "[" * 100_000, "nested too deeply"),
+])
+def test_a_damaged_saved_work_file_is_one_sentence_and_kept(tmp_path: Path, which: str, content: str,
+                                                            expected: str) -> None:
+    from datetime import date
+
+    from desktop.core.saved_work import WorkStore
+
+    store = WorkStore(tmp_path)
+    path = store.favourites_path if which == "favourites" else store.recent_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if content == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text(content, encoding="utf-8")
+    if which == "favourites":
+        value, problem = store.favourites()
+    else:
+        value, problem = store.recent(today=date(2026, 3, 2))
+    assert not value
+    assert problem is not None and expected in problem
+    assert path.with_name(path.name + ".damaged").exists()  # kept aside, not lost
+
+
+def test_an_encounter_file_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    from datetime import date
+
+    from desktop.core.encounter_json import EncounterError
+    from desktop.core.saved_work import load_encounter_file
+
+    os.mkfifo(tmp_path / "e.json")
+    with pytest.raises(EncounterError, match="e.json cannot be read: it is a pipe"):
+        load_encounter_file(tmp_path / "e.json", today=date(2026, 3, 2))
+
+
+def test_start_up_clean_up_leaves_other_writers_temp_files(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+    """Only the temp files of files written under the pack lock are stale for the pack store; the saved-work
+    writer's may be in flight in another window."""
+    from desktop.core.packs import report as pack_report
+
+    (tmp_path / "packs").mkdir()
+    (tmp_path / ".tmp-favourites.json.abc123").write_text("{", encoding="utf-8")
+    (tmp_path / ".tmp-data-packs.json.abc123").write_text("{", encoding="utf-8")
+    pack_report.load_report(tmp_path, catalog)
+    assert sorted(n for n in os.listdir(tmp_path) if n.startswith(".tmp-")) == [".tmp-favourites.json.abc123"]

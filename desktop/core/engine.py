@@ -10,6 +10,7 @@ units by code and payer, how both sides are reported). This module only knows ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -31,6 +32,7 @@ from desktop.core.model import (
     ProcedureLine,
     ProcedureResult,
     PtpRule,
+    Recorded,
     Region,
     Resolution,
     RuleBook,
@@ -73,6 +75,8 @@ class _Work:
     proc_lines: list[ProcedureLine] = field(default_factory=list)
     ncci_label: str = ""
     rules: RuleBook = field(default_factory=RuleBook)
+    checked_years: list[int] = field(default_factory=list)
+    unchecked: dict[str, None] = field(default_factory=dict)  # "a + b" pairs outside the PTP table's scope
 
     def msg(self, severity: Severity, text: str, code: str | None = None, sources: tuple[str, ...] = ()) -> None:
         self.messages.append(Message(severity, text, code, sources))
@@ -91,19 +95,20 @@ def resolve(catalog: Catalog, encounter: Encounter) -> Resolution:
                                                 entry.modality or encounter.modality,
                                                 "Date of service is outside the data's range.", (), "high"))
         return _finish(catalog, work)
-    if when.year > catalog.code_set_year:
-        work.msg("warning", f"Date of service {when.isoformat()} is after code-set year {catalog.code_set_year}, "
-                 "the last year GuideCode's data was checked against; rules may have changed since.")
-
     covering = _si_coverage(catalog, encounter)
     for i, entry in enumerate(encounter.procedures):
         _resolve_one(catalog, encounter, i, entry, covering, work)
+    checked = min(work.checked_years, default=catalog.code_set_year)
+    if when.year > checked:
+        work.msg("warning", f"Date of service {when.isoformat()} is after code-set year {checked}, the last year "
+                 "the data that answered was checked against; rules may have changed since.")
     _procedure_lines(catalog, encounter, work)
     ncci = catalog.ncci.for_date(NCCI_KIND, when)
     work.ncci_label = ncci.tables.label if catalog.ncci.versions else ""
     if catalog.ncci.versions and ncci.warning:
         work.msg("warning", ncci.warning)
     lines = _build_lines(catalog, encounter, work, ncci.tables)
+    lines = _documented(catalog, encounter, work, lines)
     lines = _apply_ptp(catalog, encounter, work, lines, ncci.tables)
     _check_mues(catalog, encounter, work, lines, ncci.tables)
     return _finish(catalog, work, lines)
@@ -241,7 +246,13 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
             result("unconfirmed", text, (), "low")
         return
 
+    # The year the answering rule was checked against: a data pack's code-set year counts only for the rules it
+    # wrote (they are limited to its effective dates), the built-in year for the rest.
+    pack = next((p for p in catalog.packs if not p.builtin and p.name == policy.origin), None)
+    work.checked_years.append(pack.code_set_year if pack is not None else catalog.code_set_year)
     mod_label = MODALITY_LABELS[modality]
+    if policy.state == "included" and _undocumented_twin(catalog, enc, rec, modality, work, result):
+        return
     if policy.state in ("included", "none_used", "not_applicable"):
         result(policy.state, policy.reason, policy.sources, policy.confidence)
     elif policy.state == "redirect":
@@ -270,6 +281,32 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
         work.uses.append(_Use(index, rec.code, gcode, regions, policy, multi))
         result("separate", policy.reason, policy.sources, policy.confidence, guidance_code=gcode,
                alternatives=policy.alternatives)
+
+
+def _recorded(enc: Encounter) -> Recorded:
+    return "unstated" if enc.images_recorded is None else ("yes" if enc.images_recorded else "no")
+
+
+def _undocumented_twin(catalog: Catalog, enc: Encounter, rec: CodeRecord, modality: Modality, work: _Work,
+                       result: Callable[..., None]) -> bool:
+    """A procedure whose code includes this imaging, where the documentation rule for the encounter's
+    ``images_recorded`` says what to do: report the code's twin for no imaging, or warn. True if it answered."""
+    rule = catalog.rules.documentation_for(modality, _recorded(enc), "included", enc.date_of_service)
+    if rule is None:
+        return False
+    if rule.action != "twin":
+        work.msg(rule.severity if rule.action != "note" else "info", f"{rec.code}: {rule.note}", rec.code,
+                 rule.sources)
+        return False
+    twin = rec.policy_for("none", enc.date_of_service)
+    if twin is None or twin.state != "redirect" or twin.redirect_to is None:
+        work.msg("warning", f"{rec.code}: {rule.note} No code without imaging is known for it; check the payer.",
+                 rec.code, rule.sources)
+        return False
+    work.msg(rule.severity, f"{rec.code}: {rule.note} Report {twin.redirect_to}.", rec.code, rule.sources)
+    result("redirect", f"{rule.reason}", tuple(dict.fromkeys((*rule.sources, *twin.sources))), rule.confidence,
+           redirect_to=twin.redirect_to)
+    return True
 
 
 def _regions_for(rec: CodeRecord, entry: ProcedureEntry, work: _Work, unit: UnitRule | None) -> tuple[Region, ...]:
@@ -326,8 +363,8 @@ def _procedure_lines(catalog: Catalog, enc: Encounter, work: _Work) -> None:
             work.proc_lines.append(ProcedureLine(res.index, code, entry.units, entry.modifiers))
             continue
         report = rule.report
-        if report == "no_sides":
-            if rec.bilateral == "not_bilateral" or side_mods:
+        if report == "no_sides":  # a warning rule speaks whenever a side is entered; an info rule only for modifiers
+            if rule.severity != "info" or side_mods:
                 what = f"modifier {' '.join(side_mods)}" if side_mods else f"laterality {side}"
                 work.msg(rule.severity, f"{rec.code}: {rule.note} ({what} entered.)", rec.code, rule.sources)
             work.proc_lines.append(ProcedureLine(res.index, code, entry.units, plain, rule.reason, rule.sources,
@@ -352,6 +389,32 @@ def _procedure_lines(catalog: Catalog, enc: Encounter, work: _Work) -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Guidance lines
+
+
+def _documented(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[GuidanceLine, ...]
+                ) -> tuple[GuidanceLine, ...]:
+    """Guidance lines whose imaging needs documentation (ultrasound: recorded images and a report), as the
+    documentation rule for the encounter's ``images_recorded`` says: withheld, or kept with a note."""
+    out: list[GuidanceLine] = []
+    for line in lines:
+        grec = catalog.get(line.code)
+        modality = grec.guidance.modality if grec is not None and grec.guidance is not None else None
+        rule = (catalog.rules.documentation_for(modality, _recorded(enc), "guidance_line", enc.date_of_service)
+                if modality is not None else None)
+        if rule is None:
+            out.append(line)
+            continue
+        if rule.action == "withhold":
+            work.msg(rule.severity, f"{line.code}: {rule.note}", line.code, rule.sources)
+            for i, res in enumerate(work.results):
+                if res.code in line.for_codes and res.state == "separate" and res.guidance_code == line.code:
+                    work.results[i] = replace(res, state="none_used", reason=rule.reason, sources=rule.sources,
+                                              confidence=rule.confidence, guidance_code=None)
+            continue
+        work.msg(rule.severity if rule.action != "note" else "info", f"{line.code}: {rule.note}", line.code,
+                 rule.sources)
+        out.append(line)
+    return tuple(out)
 
 
 def _mue_text(tables: NcciTables, code: str) -> str:
@@ -410,8 +473,10 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work, tables: NcciTabl
         what = (f"{len(seen)} spinal regions ({', '.join(seen)})" if several_regions
                 else f"guidance for {', '.join(for_codes)} at more than one site or side")
         if unit.confirmed:
-            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{_mue_text(tables, gcode)}",
-                     gcode, unit.sources)
+            mue_note = _mue_text(tables, gcode)
+            mue_source = (tables.mue_table.version.source,) if mue_note and tables.mue_table is not None else ()
+            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{mue_note}", gcode,
+                     tuple(dict.fromkeys((*unit.sources, *mue_source))))
         else:
             work.msg("warning", f"{gcode}: one line of 1 unit is given for {what}. The unit rule is UNCONFIRMED: "
                      f"{unit.note}", gcode, unit.sources)
@@ -500,7 +565,23 @@ def _apply_ptp(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[Guida
             out.append(kept)
     out = _guidance_pairs(out, enc, work, tables, modifier, distinct_mods)
     _procedure_pairs(proc_codes, enc, work, tables, modifier, distinct_mods)
+    if work.unchecked:  # "no edit found" is CMS's answer only inside the table's scope: say what was not checked
+        version = tables.ptp.version
+        held = ("the edits with an imaging code among the codes GuideCode had when it was made"
+                if version.scope_paired_with is not None else "the codes GuideCode had when it was made")
+        one = len(work.unchecked) == 1
+        work.msg("info", f"NCCI pair edits not checked for {', '.join(work.unchecked)}: {version.label} holds only "
+                 f"{held}. Import CMS's quarterly NCCI files to check {'it' if one else 'them'}: python -m desktop "
+                 "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window.")
     return tuple(out)
+
+
+def _checked(a: str, b: str, tables: NcciTables, work: _Work) -> bool:
+    """True if the PTP table would hold an edit between ``a`` and ``b``; else the pair is noted as not checked."""
+    if tables.knows_pair(a, b):
+        return True
+    work.unchecked[f"{a} + {b}"] = None
+    return False
 
 
 def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: Encounter, work: _Work,
@@ -510,7 +591,7 @@ def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: En
     own: list[tuple[str, PtpEdit]] = []
     other: list[tuple[str, PtpEdit]] = []
     for code in proc_codes:
-        edit = tables.pair(code, g, when)
+        edit = tables.pair(code, g, when) if _checked(code, g, tables, work) else None
         if edit is None or edit.column_2 != g:
             continue
         (own if code in line.for_codes else other).append((code, edit))
@@ -569,7 +650,7 @@ def _guidance_pairs(lines: list[GuidanceLine], enc: Encounter, work: _Work, tabl
     marked: dict[str, tuple[str, tuple[str, ...]]] = {}
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when)
+            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
             if edit is None:
                 continue
             rule = rules.ptp_for("two_guidance_codes", edit.modifier_indicator, payer, when)
@@ -606,7 +687,7 @@ def _procedure_pairs(codes: list[str], enc: Encounter, work: _Work, tables: Ncci
     when, payer, rules = enc.date_of_service, enc.payer, work.rules
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when)
+            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
             if edit is None:
                 continue
             rule = rules.ptp_for("two_procedures", edit.modifier_indicator, payer, when)

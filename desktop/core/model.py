@@ -31,14 +31,18 @@ State = Literal["separate", "included", "none_used", "redirect", "unconfirmed", 
 PolicyState = Literal["separate", "included", "redirect", "unconfirmed", "none_used", "not_applicable"]
 Kind = Literal["procedure", "guidance", "imaging"]
 Laterality = Literal["left", "right", "bilateral"]
-BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "unconfirmed"]
+BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "sides_paid_as_one",
+                            "unconfirmed"]
 BilateralReport = Literal["one_line_50", "two_units", "rt_lt", "no_sides", "unconfirmed"]
 UnitBasis = Literal["per_encounter", "per_region", "per_procedure_unit"]
 Severity = Literal["error", "warning", "info"]
 PtpSituation = Literal["guidance_into_procedure", "guidance_with_other_procedure", "two_guidance_codes",
                        "two_procedures"]
 PtpAction = Literal["withhold", "distinct", "warn", "note"]
+DocAction = Literal["withhold", "twin", "warn", "note"]
 MueAction = Literal["cap", "split", "appeal", "note"]
+Recorded = Literal["yes", "no", "unstated"]
+DocTarget = Literal["guidance_line", "included"]
 
 MODALITIES: tuple[Modality, ...] = get_args(Modality)
 REGIONS: tuple[Region, ...] = get_args(Region)
@@ -94,8 +98,9 @@ class Source:
 
     DOC_TITLE = "sources.yaml"
 
-    id: str = key("id", "text", "starts with a capital letter, no spaces; `S1`-`S55` are the fact base's ids, "
-                  "`X-...` further sources", required=True)
+    id: str = key("id", "text", "starts with a capital letter, no spaces; the fact base (docs/fact-base/) cites "
+                  "sources by these ids: `S...` and `X-...`; a data pack's own sources use further ids",
+                  required=True)
     title: str = key("title", "text", "what the source is, in paraphrase", required=True)
     kind: str = key("kind", "text", "newsletter, MAC article, forum, CMS table, ...", default="")
     reliability: str = key("reliability", "text", "how far to trust it (High, Medium, Low, with a word why)",
@@ -442,6 +447,29 @@ class MueRule(Rule):
                              shown="`warning`")
 
 
+@dataclass(frozen=True, kw_only=True)
+class DocumentationRule(Rule):
+    """documentation: what a guidance answer needs on record (ultrasound: permanently recorded images and a
+    report), and what the answer does when the encounter says they are missing or does not say."""
+
+    DOC_TITLE = "documentation"
+    CONDITIONS = ("modalities", "recorded", "applies_to")
+
+    modalities: tuple[Modality, ...] = key("modalities", "choices", "the imaging the rule is for", required=True)
+    recorded: tuple[Recorded, ...] = key("recorded", "choices", "the encounter's `images_recorded`: `no` (the "
+                                         "images were not saved), `unstated` (the coder did not say)",
+                                         required=True)
+    applies_to: tuple[DocTarget, ...] = key("applies_to", "choices", "`guidance_line`: a separate guidance line "
+                                            "(76942); `included`: a procedure whose code includes that imaging",
+                                            required=True)
+    action: DocAction = key("action", "choice", "`withhold`: no guidance line; `twin`: report the procedure's "
+                            "code for no imaging (its `none` redirect, e.g. 20611 -> 20610); `warn`: keep the "
+                            "answer, with a warning; `note`: a note", required=True)
+    severity: Severity = key("severity", "choice", "how the message is shown", default="warning",
+                             shown="`warning`")
+    note: str = key("note", "text", "what the answer says", required=True)
+
+
 RULE_SECTIONS: dict[str, type[Rule]] = {
     "places_of_service": PlaceRule,
     "professional_component": ComponentRule,
@@ -450,6 +478,7 @@ RULE_SECTIONS: dict[str, type[Rule]] = {
     "bilateral": BilateralReportRule,
     "ptp_edits": PtpRule,
     "mue": MueRule,
+    "documentation": DocumentationRule,
 }
 
 
@@ -471,6 +500,7 @@ class RuleBook:
     bilateral: tuple[BilateralReportRule, ...] = ()
     ptp: tuple[PtpRule, ...] = ()
     mue: tuple[MueRule, ...] = ()
+    documentation: tuple[DocumentationRule, ...] = ()
 
     @classmethod
     def from_sections(cls, sections: dict[str, tuple[Rule, ...]]) -> RuleBook:
@@ -481,13 +511,13 @@ class RuleBook:
         return cls(places=pick("places_of_service", PlaceRule), components=pick("professional_component",
                    ComponentRule), distinct=pick("distinct_modifier", DistinctRule), units=pick("units", UnitRule),
                    bilateral=pick("bilateral", BilateralReportRule), ptp=pick("ptp_edits", PtpRule),
-                   mue=pick("mue", MueRule))
+                   mue=pick("mue", MueRule), documentation=pick("documentation", DocumentationRule))
 
     def sections(self) -> dict[str, tuple[Rule, ...]]:
         """Section name -> its rules (the inverse of :meth:`from_sections`)."""
         return {"places_of_service": self.places, "professional_component": self.components,
                 "distinct_modifier": self.distinct, "units": self.units, "bilateral": self.bilateral,
-                "ptp_edits": self.ptp, "mue": self.mue}
+                "ptp_edits": self.ptp, "mue": self.mue, "documentation": self.documentation}
 
     def all_rules(self) -> tuple[Rule, ...]:
         return tuple(r for rules in self.sections().values() for r in rules)
@@ -513,6 +543,11 @@ class RuleBook:
                 when: date) -> PtpRule | None:
         return next((r for r in self.ptp if situation in r.situations and indicator in r.indicators
                      and _hits(r.payers, payer) and r.in_force(when)), None)
+
+    def documentation_for(self, modality: Modality, recorded: Recorded, target: DocTarget,
+                          when: date) -> DocumentationRule | None:
+        return next((r for r in self.documentation if modality in r.modalities and recorded in r.recorded
+                     and target in r.applies_to and r.in_force(when)), None)
 
     def mue_for(self, mai: Mai, payer: Payer, when: date) -> MueRule | None:
         return next((r for r in self.mue if mai in r.mais and _hits(r.payers, payer) and r.in_force(when)), None)
@@ -567,13 +602,15 @@ class ProcedureEntry:
 
 @dataclass(frozen=True)
 class Encounter:
-    """What the coder describes: date of service, setting, payer, modality and the procedures done."""
+    """What the coder describes: date of service, setting, payer, modality and the procedures done, and
+    whether the ultrasound images were permanently recorded with a report (None: not stated)."""
 
     date_of_service: date
     setting: Setting = "office"
     payer: Payer = "other"
     modality: Modality = "fluoroscopy"
     procedures: tuple[ProcedureEntry, ...] = ()
+    images_recorded: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, qVersion
 
 from desktop import APP_NAME, ORG_NAME
 from desktop.core.model import MODALITIES, PAYERS, SETTINGS, Modality, Payer, Setting
+
+if TYPE_CHECKING:
+    from desktop.ui.present import CopyForm
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +50,10 @@ SPLITTER: Key[QByteArray] = Key(f"window/splitter-qt{_QT_MINOR}", QByteArray, QB
 SETTING: Key[str] = Key("encounter/setting", str, "office", SETTINGS)
 PAYER: Key[str] = Key("encounter/payer", str, "other", PAYERS)
 MODALITY: Key[str] = Key("encounter/modality", str, "fluoroscopy", MODALITIES)
+#: How Copy writes a claim line: "claim" fields (``64483 50 1``) or the "display" form (``64483-50 x1``).
+COPY_FORM: Key[str] = Key("copy/form", str, "claim", ("claim", "display"))
 
-ALL_KEYS: tuple[Key[Any], ...] = (GEOMETRY, SPLITTER, SETTING, PAYER, MODALITY)
+ALL_KEYS: tuple[Key[Any], ...] = (GEOMETRY, SPLITTER, SETTING, PAYER, MODALITY, COPY_FORM)
 
 
 class Settings:
@@ -135,6 +140,9 @@ class Settings:
     def modality(self) -> Modality:
         return cast(Modality, self.read(MODALITY))
 
+    @property
+    def copy_form(self) -> CopyForm:
+        return cast("CopyForm", self.read(COPY_FORM))
 
 MAX_SETTINGS_BYTES = 1024 * 1024  # GuideCode's settings are a few hundred bytes; Qt reads the file whole
 QT_DIALOG_SETTINGS = "QtProject.conf"  # what Qt's file dialogs remember (history, last folder), redirected here
@@ -185,7 +193,7 @@ def prepare_user_settings() -> tuple[Path | None, str | None]:
     folder = path.parent
     # QFileDialog opens QSettings(UserScope, "QtProject"), always in the native format: INI files on Linux and
     # other Unix systems, where setPath moves them; the registry (Windows) and CFPreferences (macOS), where it
-    # cannot, and desktop/ui/filedialogs.py puts the shared values back after each dialog instead.
+    # cannot, and desktop/ui/dialog_history.py puts the shared values back when GuideCode quits.
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
     problem: str | None = None
     for candidate in (path, folder / QT_DIALOG_SETTINGS):

@@ -62,7 +62,10 @@ REMOVE_PREFIX = ".remove-"
 _TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 _FOLDER_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 _MAX_JOURNAL_BYTES = 64 * 1024
-_LEGACY_TMP_RE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")  # temp files of GuideCode before atomicfile
+# The files whose writers hold the data folder's lock (the pack state, the journal, the stored descriptors):
+# only their temporary files are cleaned at start-up; another writer's (saved work) may be in flight.
+_LOCKED_FILES = (STATE_FILE, JOURNAL_FILE, "cpt-descriptors.json")
+_LEGACY_TMP_RE = re.compile(r"^\.(?:data-packs\.json|cpt-descriptors\.json)\.[0-9a-f]{32}\.tmp$")  # before atomicfile
 
 # The steps of a change, in order, as named to checkpoint() (the kill-at-every-step test uses them all).
 INSTALL_STEPS = ("begin", "staging", "staged", "journal-staged", "old-moved", "new-moved", "journal-committed",
@@ -432,7 +435,10 @@ def _is_stale_entry(name: str) -> bool:
 
 
 def _is_stale_file(name: str) -> bool:
-    return is_temp_name(name) or bool(_LEGACY_TMP_RE.match(name))
+    """A temporary file left by a killed writer of one of :data:`_LOCKED_FILES`."""
+    if is_temp_name(name):
+        return any(name[len(".tmp-"):].startswith(f"{owned}.") for owned in _LOCKED_FILES)
+    return bool(_LEGACY_TMP_RE.match(name))
 
 
 def recover(data_dir: Path) -> tuple[str, ...]:
