@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from desktop.core import strictjson
-from desktop.core.atomicfile import write_text_atomic
 from desktop.core.packs.locking import StoreError, os_reason, store_lock
 from desktop.core.problems import Problem
 from desktop.core.safefile import read_regular
@@ -60,6 +59,14 @@ def read_state(data_dir: Path) -> tuple[frozenset[str], list[Problem]]:
         return frozenset(), [Problem(STATE_FILE, 1, "", 'the pack on/off settings must look like '
                                      '{"disabled": ["folder", ...]}')]
     return frozenset(disabled), []
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """:func:`desktop.core.atomicfile.write_text_atomic`, imported on the first write (it brings tempfile,
+    which a start of the window does not need)."""
+    from desktop.core import atomicfile
+
+    atomicfile.write_text_atomic(path, text)
 
 
 def write_state(data_dir: Path, disabled: Iterable[str]) -> None:
