@@ -80,6 +80,8 @@ def run(ns: argparse.Namespace) -> int:
         report = load_report(data_dir, missing_ok=True)
     except DataError as exc:
         return _fail(f"the built-in data is broken: {exc}", EXIT_REFUSED)
+    for notice in report.notices:  # an interrupted pack change completed or rolled back at this start
+        print(f"guidecode import-ncci: {notice}", file=sys.stderr)
     for problem in report.problems:
         print(f"guidecode import-ncci: data pack skipped: {problem}", file=sys.stderr)
     codes = set(report.catalog.by_code)

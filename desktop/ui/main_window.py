@@ -72,8 +72,7 @@ from desktop.ui.widgets import FittedLabel, select_data
 
 if TYPE_CHECKING:  # imported where used: each Qt class costs start-up time the first time it is touched
     from PySide6.QtCore import QMimeData
-    from PySide6.QtGui import QTextDocument
-    from PySide6.QtPrintSupport import QPrinter
+    from PySide6.QtGui import QPagedPaintDevice, QTextDocument
 
     from desktop.core.saved_work import WorkStore
     from desktop.ui.present import Copy
@@ -654,12 +653,12 @@ class MainWindow(QMainWindow):
         self.answer.copy_form = form
         self.refresh()
 
-    def summary_document(self, printer: QPrinter) -> QTextDocument:
+    def summary_document(self, printer: QPagedPaintDevice) -> QTextDocument:
         """The summary laid out for ``printer``'s page, shrunk until it fits on one page."""
         from PySide6.QtGui import QTextDocument
 
         enc, res = self._last if self._last is not None else (self.encounter(), self.resolution())
-        page = printer.pageLayout().paintRectPixels(printer.resolution())
+        page = printer.pageLayout().paintRectPixels(printer.logicalDpiX())
         doc = QTextDocument()
         doc.documentLayout().setPaintDevice(printer)
         font_pt = 10.0
@@ -671,7 +670,7 @@ class MainWindow(QMainWindow):
                 return doc
             font_pt -= 0.5
 
-    def render_summary(self, printer: QPrinter) -> None:
+    def render_summary(self, printer: QPagedPaintDevice) -> None:
         from PySide6.QtCore import QMarginsF
         from PySide6.QtGui import QPageLayout, QPainter
 
@@ -691,16 +690,12 @@ class MainWindow(QMainWindow):
                                          "line.", 8000)
 
     def save_pdf(self, path: Path | str) -> Path:
-        """Write the one-page summary to ``path`` as PDF."""
-        from PySide6.QtPrintSupport import QPrinter
+        """Write the one-page summary to ``path`` as PDF, atomically, without Qt's print support (no CUPS
+        connection): desktop/ui/pdf_export.py."""
+        from desktop.ui import pdf_export
 
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        printer.setDocName("GuideCode summary")
-        printer.setCreator(f"{APP_NAME} {__version__}")
-        self.render_summary(printer)
-        return Path(path)
+        return pdf_export.save_pdf(path, self.render_summary, title="GuideCode summary",
+                                   creator=f"{APP_NAME} {__version__}")
 
     @Slot()
     def print_summary(self) -> None:
@@ -721,7 +716,11 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save the summary as PDF", "guidecode-summary.pdf",
                                               "PDF files (*.pdf)")
         if path:
-            self.save_pdf(path)
+            try:
+                self.save_pdf(path)
+            except OSError as exc:  # a full or read-only disk: the file that was there is kept
+                self.statusBar().showMessage(f"The PDF could not be saved: {exc.strerror or exc}.", 10000)
+                return
             self.statusBar().showMessage(f"Saved {path}.", 5000)
             self._print_warning()
 

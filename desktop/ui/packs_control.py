@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop import APP_NAME, app_logging
 from desktop.core.model import Catalog
@@ -64,6 +64,8 @@ class PacksController(QObject):
         self._base = base
         self.last_dialog: PackProblemsDialog | None = None  # the latest refusal, kept for tests and re-reading
         self.packs_dialog: PacksDialog | None = None
+        self.notice_text = ""  # the latest start-up or reload notice shown in the status bar
+        self.last_error: QMessageBox | None = None  # the latest change the disk refused (full, read-only)
         # Elided, whole in its tooltip: a long data-pack label must not widen the window (issue 15).
         self.status_label = ElidedLabel()
         self.status_label.setObjectName("dataStatus")
@@ -105,10 +107,15 @@ class PacksController(QObject):
             log.warning("data pack problem: %s", problem)
         self.status_label.setText(text)
         self.status_label.set_help(problems_text(self.report.problems) or "Every enabled data pack is in use.")
+        messages = list(self.report.notices)  # an interrupted pack change completed or rolled back at this load
+        for notice in messages:
+            log.warning("data packs: %s", notice)
         if initial and self.report.problems:
-            self.window.statusBar().showMessage(
-                "Some data packs could not be used; GuideCode answers without them. File \u2192 Data packs\u2026 "
-                "lists the problems.", 15000)
+            messages.append("Some data packs could not be used; GuideCode answers without them. File \u2192 Data "
+                            "packs\u2026 lists the problems.")
+        if messages:
+            self.notice_text = " ".join(messages)
+            self.window.statusBar().showMessage(self.notice_text, 30000 if self.report.notices else 15000)
 
     # Actions --------------------------------------------------------------------------------------
     @Slot()
@@ -136,11 +143,11 @@ class PacksController(QObject):
                 f"answers with {self.report.catalog.version_label}.",
                 refused.problems, self._dialog_parent()))
             return False
-        except OSError as exc:
-            log.exception("could not install data pack %s", source)
+        except OSError as exc:  # StoreError: busy, full or read-only disk; nothing was changed
+            log.warning("could not install data pack %s: %s", source, exc)
             self.show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
-                                                   f"The data pack could not be copied into {self.data_dir}: {exc}",
-                                                   [], self._dialog_parent()))
+                                                  f"The data pack in {source} was not imported into "
+                                                  f"{self.data_dir}: {exc}", [], self._dialog_parent()))
             return False
         self.reload()
         m = result.manifest
@@ -185,17 +192,47 @@ class PacksController(QObject):
         self.packs_dialog.open()
         return self.packs_dialog
 
-    def set_enabled(self, folder: str, enabled: bool) -> None:
+    def set_enabled(self, folder: str, enabled: bool) -> bool:
+        """Turn a pack on or off. If the disk refuses (full, read-only) or another GuideCode is busy, nothing
+        changes, the dialog shows the stored state again and a message says why; returns whether it worked."""
         from desktop.core.packs.folders import set_enabled
 
-        set_enabled(self.data_dir, folder, enabled)
+        try:
+            set_enabled(self.data_dir, folder, enabled)
+        except OSError as exc:
+            self._refused(f"The data pack could not be turned {'on' if enabled else 'off'}", exc)
+            return False
         self.reload()
+        return True
 
-    def remove(self, folder: str) -> None:
+    def remove(self, folder: str) -> bool:
+        """Remove a pack; like :meth:`set_enabled`, a refusal changes nothing and says why."""
         from desktop.core.packs import install as packs
 
-        packs.remove_pack(self.data_dir, folder)
+        try:
+            packs.remove_pack(self.data_dir, folder)
+        except (OSError, ValueError) as exc:
+            self._refused("The data pack could not be removed", exc)
+            self.reload()
+            return False
         self.reload()
+        return True
+
+    def _refused(self, what: str, exc: Exception) -> None:
+        from desktop.core.packs.locking import StoreError
+
+        reason = str(exc)
+        text = reason[:1].upper() + reason[1:] if isinstance(exc, StoreError) else f"{what}: {reason}"
+        log.warning("%s", text)
+        self.window.statusBar().showMessage(text, 15000)
+        self.changed.emit()  # the dialog fills again from the state as stored: the checkbox shows the truth
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: data packs", text, QMessageBox.StandardButton.Close,
+                          self._dialog_parent())
+        box.setObjectName("packStoreErrorBox")
+        if self.last_error is not None:
+            self.last_error.deleteLater()
+        self.last_error = box
+        box.open()
 
 
 def load_for_window(data_dir: Path | None) -> tuple[Path, pack_report.LoadReport]:
