@@ -78,6 +78,8 @@ class PacksHost(Protocol):
     data_dir: Path
     report: LoadReport
     ncci_action: QAction
+    import_action: QAction
+    packs_action: QAction
 
     @property
     def base(self) -> Catalog | None: ...
@@ -355,11 +357,18 @@ class NcciImporter(QObject):
         job.progress.connect(self._on_progress)
         job.installing.connect(self._on_installing)
         job.done.connect(self._on_done)
-        ctl.ncci_action.setEnabled(False)
+        self._set_pack_actions(False)
         self.progress = self._progress_dialog(paths)
         log.info("NCCI import started: %s", ", ".join(str(p) for p in paths))
         job.start()
         return job
+
+    def _set_pack_actions(self, enabled: bool) -> None:
+        """While the worker installs, no other change of the packs starts from this window: the data folder's
+        lock is per process (desktop/core/packs/locking.py), so it would not make the window's thread wait."""
+        ctl = self.controller
+        for action in (ctl.ncci_action, ctl.import_action, ctl.packs_action):
+            action.setEnabled(enabled)
 
     def _progress_dialog(self, paths: Sequence[Path]) -> QProgressDialog:
         what = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
@@ -413,7 +422,7 @@ class NcciImporter(QObject):
             self.job.deleteLater()
             self.job = None
         ctl = self.controller
-        ctl.ncci_action.setEnabled(True)
+        self._set_pack_actions(True)
         if outcome.installed:
             self._installed(outcome)
         elif outcome.cancelled:
