@@ -66,3 +66,12 @@ def test_resolve_reads_images_recorded_and_refuses_anything_else() -> None:
     assert [ln["code"] for ln in json.loads(cli(True).stdout)["guidance_lines"]] == ["76942"]
     bad = cli("yes")
     assert bad.returncode == 2 and "images_recorded must be true, false or null" in bad.stderr
+
+
+def test_no_recorded_images_keep_20610_instead_of_sending_it_to_20611(catalog: Catalog) -> None:
+    """20610 under ultrasound would be 20611, which needs the images: without them 20610 stays, alone."""
+    lines, states, procs, text = run(catalog, False, "20610")
+    assert lines == [] and states == {"20610": "none_used"} and procs == ["20610"]
+    assert "not 20611" in text
+    _, states, procs, _ = run(catalog, True, "20610")
+    assert states == {"20610": "redirect"} and procs == ["20611"]

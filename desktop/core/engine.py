@@ -259,6 +259,8 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
         return
     if policy.state in ("included", "none_used", "not_applicable"):
         result(policy.state, policy.reason, policy.sources, policy.confidence)
+    elif policy.state == "redirect" and _redirect_undocumented(catalog, enc, rec, policy, modality, work, result):
+        return
     elif policy.state == "redirect":
         target = policy.redirect_to or ""
         work.msg("warning", f"{mod_label} with {rec.code} \u2192 report {target} instead. {policy.reason}",
@@ -310,6 +312,26 @@ def _undocumented_twin(catalog: Catalog, enc: Encounter, rec: CodeRecord, modali
     work.msg(rule.severity, f"{rec.code}: {rule.note} Report {twin.redirect_to}.", rec.code, rule.sources)
     result("redirect", f"{rule.reason}", tuple(dict.fromkeys((*rule.sources, *twin.sources))), rule.confidence,
            redirect_to=twin.redirect_to)
+    return True
+
+
+def _redirect_undocumented(catalog: Catalog, enc: Encounter, rec: CodeRecord, policy: Policy, modality: Modality,
+                           work: _Work, result: Callable[..., None]) -> bool:
+    """A redirect to the code that includes this imaging (20610 + ultrasound -> 20611), where the documentation
+    rule says that code needs what the encounter lacks (no recorded images): the redirect would be undone at
+    once, so the entered code stays and no guidance is billed. True if it answered."""
+    target = catalog.get(policy.redirect_to or "")
+    if target is None:
+        return False
+    target_policy = target.policy_for(modality, enc.date_of_service)
+    twin = target.policy_for("none", enc.date_of_service)
+    rule = catalog.rules.documentation_for(modality, _recorded(enc), "included", enc.date_of_service)
+    if (target_policy is None or target_policy.state != "included" or rule is None or rule.action != "twin"
+            or twin is None or twin.redirect_to != rec.code):
+        return False
+    work.msg(rule.severity, f"{rec.code}: {rule.note} {rec.code} is reported without a guidance code "
+             f"(not {target.code}).", rec.code, rule.sources)
+    result("none_used", rule.reason, tuple(dict.fromkeys((*rule.sources, *policy.sources))), rule.confidence)
     return True
 
 
@@ -580,12 +602,13 @@ def _apply_ptp(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[Guida
     return tuple(out)
 
 
-def _checked(a: str, b: str, tables: NcciTables, work: _Work) -> bool:
-    """True if the PTP table would hold an edit between ``a`` and ``b``; else the pair is noted as not checked."""
-    if tables.knows_pair(a, b):
-        return True
-    work.unchecked[f"{a} + {b}"] = None
-    return False
+def _pair(a: str, b: str, tables: NcciTables, when: date, work: _Work) -> PtpEdit | None:
+    """The edit between ``a`` and ``b`` in force on ``when``; where there is none and the table could not
+    have held one (outside its scope, or a table cut short), the pair is noted as not checked."""
+    edit = tables.pair(a, b, when)
+    if edit is None and not tables.knows_pair(a, b):
+        work.unchecked[f"{a} + {b}"] = None
+    return edit
 
 
 def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: Encounter, work: _Work,
@@ -595,7 +618,7 @@ def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: En
     own: list[tuple[str, PtpEdit]] = []
     other: list[tuple[str, PtpEdit]] = []
     for code in proc_codes:
-        edit = tables.pair(code, g, when) if _checked(code, g, tables, work) else None
+        edit = _pair(code, g, tables, when, work)
         if edit is None or edit.column_2 != g:
             continue
         (own if code in line.for_codes else other).append((code, edit))
@@ -654,7 +677,7 @@ def _guidance_pairs(lines: list[GuidanceLine], enc: Encounter, work: _Work, tabl
     marked: dict[str, tuple[str, tuple[str, ...]]] = {}
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
+            edit = _pair(a, b, tables, when, work)
             if edit is None:
                 continue
             rule = rules.ptp_for("two_guidance_codes", edit.modifier_indicator, payer, when)
@@ -691,7 +714,7 @@ def _procedure_pairs(codes: list[str], enc: Encounter, work: _Work, tables: Ncci
     when, payer, rules = enc.date_of_service, enc.payer, work.rules
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
+            edit = _pair(a, b, tables, when, work)
             if edit is None:
                 continue
             rule = rules.ptp_for("two_procedures", edit.modifier_indicator, payer, when)

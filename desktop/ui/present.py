@@ -307,7 +307,12 @@ def _pairs_text(tables: NcciTables, code: str, others: Sequence[str], when: date
                 detail.append(f"  {need}")
     if none:
         parts.append(f"no edit with {', '.join(none)}")
-    if unchecked:
+    if unchecked and tables.ptp is not None and tables.ptp.version.partial:
+        parts.append(f"not checked with {', '.join(unchecked)}: the {_origin(tables.ptp.version)} table lacks parts")
+        detail.append(f"Not checked with {', '.join(unchecked)}: the PTP table answering was imported without all "
+                      "of CMS's parts, so a pair without an edit in it may have one in a missing part. Import every "
+                      "part of the quarter (File \u2192 Import NCCI edits\u2026) to check it.")
+    elif unchecked:
         scope = f"the {_origin(tables.ptp.version)} table's scope"
         parts.append(f"not checked with {', '.join(unchecked)}: outside {scope}")
         detail.append(f"Not checked with {', '.join(unchecked)}: the PTP table answering is filtered to some codes "

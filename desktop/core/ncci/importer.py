@@ -24,7 +24,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace, field
 from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
@@ -227,7 +227,7 @@ def _settle(found: T | None, where: str, option: T | None, what: str, flag: str,
     return value
 
 
-def _check_parts(facts: Sequence[_Facts], options: ImportOptions, problems: list[Problem]) -> None:
+def _check_parts(facts: Sequence[_Facts], options: ImportOptions, problems: list[Problem]) -> bool:
     parts: dict[int, str] = {}
     for f in facts:
         if f.part is None:
@@ -237,7 +237,7 @@ def _check_parts(facts: Sequence[_Facts], options: ImportOptions, problems: list
                                     f"{parts[f.part]}); give each part once, in one format"))
         parts.setdefault(f.part, f.label)
     if not parts:
-        return
+        return True
     top = max(max(parts), PTP_PARTS)
     missing = [n for n in range(1, top + 1) if n not in parts]
     if missing and not options.partial:
@@ -245,6 +245,7 @@ def _check_parts(facts: Sequence[_Facts], options: ImportOptions, problems: list
                                 f"table are missing: CMS publishes each quarter in {PTP_PARTS} parts (f1 to "
                                 f"f{PTP_PARTS}) and every part holds edits GuideCode needs; give them all, or "
                                 "--partial to import only these parts"))
+    return not missing
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -366,11 +367,12 @@ def read_release(paths: Iterable[Path], codes: Collection[str],
     ptp_tables = [t for t in tables if t.table == "ptp"]
     mue_tables = [t for t in tables if t.table == "mue"]
     version: str | None = None
+    complete = True
     if ptp_facts:
         version_found, version_where = _agree(((f.label, f.version) for f in ptp_facts), "PTP version", problems)
         version = _settle(version_found, version_where, options.version, "CMS version of the PTP table",
                           "--version", problems, ptp_facts[0].label)
-        _check_parts(ptp_facts, options, problems)
+        complete = _check_parts(ptp_facts, options, problems)
     elif options.version is not None:
         problems.append(Problem(first, 1, "", "--version names the PTP table's version, but no PTP file was given"))
     quarter_found, quarter_where = _agree(((f.label, f.quarter) for f in facts), "quarter", problems)
@@ -383,6 +385,8 @@ def read_release(paths: Iterable[Path], codes: Collection[str],
     if ptp_tables:
         assert version is not None
         ptp = _ptp_table(ptp_tables, kind, version, start, known, problems)
+        if ptp is not None and not complete:  # cut short (--partial): no pair can read "no edit"
+            ptp = replace(ptp, version=replace(ptp.version, partial=True))
         if ptp is not None:
             out.append(ptp)
     if mue_tables:

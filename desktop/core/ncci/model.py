@@ -143,6 +143,7 @@ class NcciVersion:
     source_at: Location | None = None  # where tables.yaml names the source (for a problem found later)
     scope_codes: frozenset[str] | None = None
     scope_paired_with: frozenset[str] | None = None
+    partial: bool = False  # some of CMS's parts of the table were not imported: no pair can read "no edit"
 
     def covers(self, when: date) -> bool:
         return self.quarter_start <= when <= self.quarter_end
@@ -156,6 +157,11 @@ class NcciVersion:
         """True if the table would hold an edit between ``a`` and ``b`` if CMS had one, so that finding none
         means there is none: both codes are in its scope and, where the table holds only the pairs of some
         codes (``scope_paired_with``, the imaging codes of the built-in extract), one of them is such a code."""
+        return not self.partial and self.in_scope(a, b)
+
+    def in_scope(self, a: str, b: str) -> bool:
+        """True if a row of ``a`` and ``b`` belongs in this table at all (its codes are within ``scope``); unlike
+        :meth:`knows_pair` it holds for a table cut short too."""
         if not (self.knows_code(a) and self.knows_code(b)):
             return False
         return self.scope_paired_with is None or a in self.scope_paired_with or b in self.scope_paired_with

@@ -55,7 +55,7 @@ MAX_PROBLEMS_PER_FILE = 50
 PTP_COLUMNS = ("column_1", "column_2", "effective", "deletion", "modifier_indicator", "rationale")
 MUE_COLUMNS = ("code", "value", "mai", "rationale", "effective")
 TOP_KEYS = ("tables", "notes")
-TABLE_KEYS = ("kind", "table", "version", "quarter", "source", "file", "rows", "scope", "note")
+TABLE_KEYS = ("kind", "table", "version", "quarter", "source", "file", "rows", "scope", "partial", "note")
 SCOPE_KEYS = ("codes", "paired_with")
 MAX_VERSION_CHARS = 24
 
@@ -272,12 +272,15 @@ def _read_table_entry(item: Any, index: int, label: str, problems: list[Problem]
         problem("rows", f"'rows' must be a whole number of rows, got {_describe(rows)}")
     text("note", required=False)
     scope_codes, paired_with = _read_scope(item, problem, table)
+    partial = item.get("partial", False)
+    if not isinstance(partial, bool):
+        problem("partial", f"'partial' must be true or false, got {_describe(partial)}")
     if len(problems) > before or start is None or not isinstance(rows, int):
         return None
     kind_v: TableKind = kind  # type: ignore[assignment]  # checked against TABLE_KINDS above
     table_v: TableContent = table  # type: ignore[assignment]  # checked against TABLE_CONTENTS above
     return NcciVersion(kind_v, table_v, version, start, quarter_end(start), source, file, rows, origin,
-                       Location(label, item.line_of("source")), scope_codes, paired_with)
+                       Location(label, item.line_of("source")), scope_codes, paired_with, partial is True)
 
 
 def _read_scope(item: Any, problem: Callable[[str | None, str], None],
@@ -403,7 +406,7 @@ def _ptp_row(row: list[str], line: int, version: NcciVersion, label: str, sink: 
                  f"({version.quarter_end}); such an edit belongs to a later table")
     if mod_text not in ("0", "1", "9"):
         sink.add(line, entry, f"modifier_indicator must be 0, 1 or 9; got {mod_text!r}")
-    if sink.count == before and not version.knows_pair(c1, c2):
+    if sink.count == before and not version.in_scope(c1, c2):
         sink.add(line, entry, "the pair is outside the table's 'scope' in tables.yaml")
     if sink.count > before:
         return None
@@ -649,4 +652,6 @@ def tables_yaml(versions: Sequence[NcciVersion], comment: str, notes: str = "") 
             lines += ["    scope:", f"      codes: {_code_list(v.scope_codes)}"]
             if v.scope_paired_with is not None:
                 lines.append(f"      paired_with: {_code_list(v.scope_paired_with, indent=20)}")
+        if v.partial:
+            lines.append("    partial: true")
     return "\n".join(lines) + "\n"
