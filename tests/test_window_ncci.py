@@ -336,5 +336,6 @@ def test_the_import_dialog_takes_what_the_file_names_do_not_say_in_the_windows_w
     assert blocker.args[0].installed
     # Part f1 has no edit of the pair (it is in f2): a table cut short cannot say "no edit", so the pair reads
     # "not checked". The MUE table is still the built-in 2024Q3 one.
-    assert ncci_of(w, "62323") == ("NCCI: not checked with 62321: the imported table lacks parts \u00b7 MUE 1 per day (MAI 3) \u00b7 PTP v32.0 (2026Q1, "
+    assert ncci_of(w, "62323") == ("NCCI: not checked with 62321: the imported table lacks parts \u00b7 "
+                                   "MUE 1 per day (MAI 3) \u00b7 PTP v32.0 (2026Q1, "
                                    "imported) + MUE 2024Q3 (built-in) \u00b7 \u26a0 date outside 2024Q3")
