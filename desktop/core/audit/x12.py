@@ -1,0 +1,429 @@
+"""Reading ASC X12 5010 837P (005010X222A1) claim files with pyx12, into the same claim lines as the CSV.
+
+pyx12 (BSD) reads the interchange and validates every segment against its X222A1 map while it goes;
+:class:`pyx12.x12context.X12ContextReader` hands over each claim (loop 2300) as a tree once it is complete.
+Each service line (loop 2400) becomes a :class:`~desktop.core.audit.claims.ClaimLine`:
+
+- claim id: CLM01;
+- procedure code and modifiers: SV101-2 and SV101-3 … SV101-6 (product/service qualifier HC);
+- units: SV104 (a whole number; ``1`` when empty);
+- date of service: DTP*472 of the line (D8, or the first date of an RD8 range); when a line has none, the
+  claim's first line date (the claim's date);
+- place of service: SV105 when given, else CLM05-1;
+- payer: Medicare when the subscriber's claim filing indicator SBR09 is ``MA`` or ``MB`` (Medicare Part A /
+  Part B), when the payer's id (NM1*PR, NM109) is one of ``AuditOptions.medicare_payer_ids``, or when the
+  payer's name (NM103) contains "MEDICARE"; else "other".
+
+Its ``line`` is the number of the SV1 segment in the file (the position the findings cite), and ``where``
+says "claim X line N (LX*N), SV1 at segment S". A file pyx12 finds structurally wrong is still read: each of
+pyx12's errors becomes an ``x12_error`` finding with the segment and its position, and the claims the parser
+can recover are audited. The findings describe pyx12's errors in GuideCode's words from the X12 error codes,
+the segment id and the element's reference (e.g. DMG02); they quote a value only for the elements the audit
+uses, never a patient's (pyx12's own messages can hold the bad value, so they are not copied, and pyx12's log
+is silenced).
+
+pyx12 is imported only when an 837P file is audited (the window's start-up never loads it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any, Final
+
+from desktop.core.audit.claims import (
+    MAX_UNITS,
+    AuditInputError,
+    AuditOptions,
+    ClaimLine,
+    ReadStats,
+    TextInput,
+)
+from desktop.core.audit.findings import Finding
+from desktop.core.loader import CODE_RE
+from desktop.core.model import Payer
+
+MEDICARE_FILING: Final = frozenset({"MA", "MB"})
+MAX_SEGMENT_CHARS: Final = 1_048_576
+MAX_ERRORS: Final = 500  # x12_error findings per file; more are counted in the last one
+_MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+_USED_ELEMENTS: Final = frozenset({"CLM01", "CLM05", "SV101", "SV104", "SV105", "DTP01", "DTP02", "DTP03",
+                                   "SBR09", "LX01"})
+
+# X12 implementation acknowledgment (999) codes: IK3 segment errors, IK4 element errors; in our words
+_SEGMENT_ERRORS: Final = {
+    "1": "segment not recognised here", "2": "segment not expected here", "3": "a required segment is missing",
+    "4": "a loop repeats more often than allowed", "5": "a segment repeats more often than allowed",
+    "6": "segment not defined in this transaction", "7": "segment out of order",
+    "8": "segment has element errors", "I4": "segment not used in this implementation",
+    "I6": "a required segment of this implementation is missing", "I7": "a loop's first segment is wrong",
+    "SEG1": "segment ends with empty elements", "HL1": "HL numbering is wrong", "HL2": "HL parent is wrong",
+    "LX": "LX numbering is wrong",
+}
+_ELEMENT_ERRORS: Final = {
+    "1": "a required element is missing", "2": "a conditional element is missing", "3": "too many elements",
+    "4": "value too short", "5": "value too long", "6": "invalid character", "7": "not a valid code here",
+    "8": "not a valid date", "9": "not a valid time", "10": "element not used here",
+    "12": "too many repetitions", "13": "too many components", "I10": "element not used in this implementation",
+    "I12": "value does not match the implementation's pattern", "I13": "implementation's conditional element",
+    "I9": "implementation's dependent element missing",
+}
+
+_log = logging.getLogger("pyx12")
+_log.addHandler(logging.NullHandler())
+_log.propagate = False  # pyx12 logs bad values, which can be patient data: never into GuideCode's log
+
+
+@dataclass(slots=True)
+class X12Problem:
+    line: int  # segment number in the file
+    segment: str
+    text: str
+
+
+class _Errors:
+    """A pyx12 error handler (the interface of :class:`pyx12.error_handler.err_handler`) that keeps each
+    error as a :class:`X12Problem` in GuideCode's words (see the module docstring), bounded in number."""
+
+    def __init__(self) -> None:
+        self.problems: list[X12Problem] = []
+        self.dropped = 0
+        self._seg_id = ""
+        self._seg_line = 0
+        self._seg_data: Any = None
+        self._ele: Any = None
+        self.cur_line = 0
+
+    def _add(self, line: int, segment: str, text: str) -> None:
+        if len(self.problems) < MAX_ERRORS:
+            self.problems.append(X12Problem(line, segment, text))
+        else:
+            self.dropped += 1
+
+    # --- the loops (nothing to keep but the current segment)
+    def add_isa_loop(self, seg_data: Any, src: Any) -> None:
+        self._at(seg_data, src.get_cur_line())
+
+    def add_gs_loop(self, seg_data: Any, src: Any) -> None:
+        self._at(seg_data, src.get_cur_line())
+
+    def add_st_loop(self, seg_data: Any, src: Any) -> None:
+        self._at(seg_data, src.get_cur_line())
+
+    def close_isa_loop(self, node: Any, seg: Any, src: Any) -> None:
+        pass
+
+    def close_gs_loop(self, node: Any, seg: Any, src: Any) -> None:
+        pass
+
+    def close_st_loop(self, node: Any, seg: Any, src: Any) -> None:
+        pass
+
+    def add_seg(self, map_node: Any, seg_data: Any, seg_count: int, cur_line: int, ls_id: Any) -> None:
+        self._at(seg_data, cur_line)
+
+    def _at(self, seg_data: Any, line: int) -> None:
+        self._seg_data = seg_data
+        self._seg_id = str(seg_data.get_seg_id() or "") if seg_data is not None else ""
+        self._seg_line = int(line or 0)
+        self.cur_line = self._seg_line
+
+    def add_ele(self, map_node: Any) -> None:
+        self._ele = map_node
+
+    def handle_errors(self, err_list: list[tuple[str, str, str, Any, int | None]]) -> None:
+        for err_type, code, text, value, line in err_list:
+            if err_type in ("isa", "gs", "st"):
+                self._envelope(err_type, code, text)
+            else:
+                self.seg_error(code, text, value, line)
+
+    def _envelope(self, err_type: str, code: str, text: str) -> None:
+        # envelope errors name counts and control numbers (no patient data)
+        self._add(self._seg_line, err_type.upper(), f"{err_type.upper()} envelope error {code}: {text[:160]}")
+
+    def isa_error(self, err_cde: str, err_str: str) -> None:
+        self._envelope("isa", err_cde, err_str)
+
+    def gs_error(self, err_cde: str, err_str: str) -> None:
+        self._envelope("gs", err_cde, err_str)
+
+    def st_error(self, err_cde: str, err_str: str) -> None:
+        self._envelope("st", err_cde, err_str)
+
+    def seg_error(self, err_cde: str, err_str: str, err_value: Any = None, src_line: int | None = None) -> None:
+        line = int(src_line or self._seg_line)
+        what = _SEGMENT_ERRORS.get(err_cde, f"segment error {err_cde}")
+        if err_cde == "3" or err_str.startswith("Mandatory"):  # names from the X222 map, not from the data
+            what = err_str[:160]
+        self._add(line, self._seg_id, f"segment {self._seg_id or '?'}: {what}")
+
+    def ele_error(self, err_cde: str, err_str: str, bad_value: Any, refdes: str | None = None) -> None:
+        ref = refdes or (getattr(self._ele, "refdes", None) if self._ele is not None else None) or "?"
+        name = getattr(self._ele, "name", "") if self._ele is not None else ""
+        what = _ELEMENT_ERRORS.get(err_cde, f"element error {err_cde}")
+        base = re.sub(r"-\d+$", "", str(ref))
+        shown = (f" ({str(bad_value)[:20]!r})" if bad_value not in (None, "") and base[:5] in _USED_ELEMENTS
+                 else "")
+        label = f"{ref} ({name})" if name else str(ref)
+        self._add(self._seg_line, self._seg_id, f"segment {self._seg_id or '?'}, element {label}: {what}{shown}")
+
+    def get_error_count(self) -> int:
+        return len(self.problems) + self.dropped
+
+
+class _Bounded:
+    """The text stream pyx12 reads: leading blank space before ISA skipped, and a segment longer than
+    :data:`MAX_SEGMENT_CHARS` (a file without segment terminators) stops the reading with a clear error."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._since = 0
+        self._term = ""
+        head = text.read(4096)
+        start = len(head) - len(head.lstrip("\ufeff \t\r\n"))
+        self._pending = head[start:]
+        if len(self._pending) >= 106 and self._pending.startswith("ISA"):
+            self._term = self._pending[105]
+        self.closed = False
+
+    def read(self, n: int = -1) -> str:
+        if self._pending:
+            out, self._pending = (self._pending, "") if n < 0 or n >= len(self._pending) else \
+                (self._pending[:n], self._pending[n:])
+        else:
+            out = self._text.read(n)
+        if self._term:
+            cut = out.rfind(self._term)
+            self._since = len(out) - cut - 1 if cut >= 0 else self._since + len(out)
+            if self._since > MAX_SEGMENT_CHARS:
+                raise _TooLong
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def term(self) -> str:
+        return self._term
+
+    def more(self) -> bool:
+        """Whether text is left that pyx12 did not read."""
+        return bool(self._pending) or bool(self._text.read(1))
+
+
+class _TooLong(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Subscriber:
+    filing: str = ""
+    payer_id: str = ""
+    payer_name: str = ""
+
+
+@dataclass(slots=True)
+class _State:
+    sub: _Subscriber = field(default_factory=_Subscriber)
+    claims: int = 0
+
+
+def _d8(value: str | None) -> date | None:
+    """CCYYMMDD, or the first date of CCYYMMDD-CCYYMMDD."""
+    text = (value or "").strip()[:8]
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+
+
+def payer_of(sub: _Subscriber, options: AuditOptions) -> Payer:
+    if sub.filing.upper() in MEDICARE_FILING:
+        return "medicare"
+    if sub.payer_id and sub.payer_id.upper() in options.medicare_payer_ids:
+        return "medicare"
+    if "MEDICARE" in sub.payer_name.upper():
+        return "medicare"
+    return "other"
+
+
+def _problem_finding(p: X12Problem, claim_id: str = "") -> Finding:
+    where = f"segment {p.line}" + (f" ({p.segment})" if p.segment else "")
+    return Finding(claim_id, p.line, "error", "x12_error",
+                   f"pyx12 (005010X222A1 map) at segment {p.line}{' in claim ' + claim_id if claim_id else ''}: "
+                   f"{p.text}.", where=where)
+
+
+def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | None = None
+                     ) -> Iterator[ClaimLine | Finding]:
+    """The service lines of an 837P file as claim lines, and ``x12_error`` / ``malformed_row`` findings for
+    what pyx12 or the audit cannot read. Raises :class:`AuditInputError` when the input is not an X12
+    interchange at all."""
+    import pyx12.error_handler  # noqa: F401  (imported for its side effects on pyx12's package)
+    import pyx12.errors
+    import pyx12.params
+    import pyx12.x12context
+
+    st = stats if stats is not None else ReadStats()
+    st.encoding = src.encoding
+    errh = _Errors()
+    stream = _Bounded(src.text)
+    try:
+        reader = pyx12.x12context.X12ContextReader(pyx12.params.ParamsBase(), errh, stream)
+    except pyx12.errors.X12Error as exc:
+        raise AuditInputError(f"not an X12 837P file: {str(exc)[:80]}") from None
+    except (pyx12.errors.EngineError, OSError, ValueError) as exc:
+        raise AuditInputError(f"pyx12 cannot read this file: {str(exc)[:120]}") from None
+    state = _State()
+    emitted = 0
+    last_id = ""
+    try:
+        for node in reader.iter_segments("2300"):
+            node_id = node.id
+            last_id = str(node_id or "")
+            if node_id == "2300":
+                lines, bad = _claim_lines(node, state, options)
+                claim_id = lines[0].claim_id if lines else (node.get_value("CLM01") or "").strip()[:64]
+                first = min((ln.line for ln in lines), default=0)
+                for p in errh.problems[emitted:]:
+                    yield _problem_finding(p, claim_id if first and p.line >= first - 200 else "")
+                emitted = len(errh.problems)
+                for f in bad:
+                    st.rows += 1
+                    st.malformed += 1
+                    yield f
+                for ln in lines:
+                    st.rows += 1
+                    yield ln
+                continue
+            if node_id == "SBR":
+                state.sub = _Subscriber(filing=(node.get_value("SBR09") or "").strip())
+            elif node_id == "NM1" and (node.get_value("NM101") or "") == "PR":
+                state.sub.payer_id = (node.get_value("NM109") or "").strip()
+                state.sub.payer_name = (node.get_value("NM103") or "").strip()
+            if len(errh.problems) > emitted:
+                for p in errh.problems[emitted:]:
+                    yield _problem_finding(p)
+                emitted = len(errh.problems)
+    except _TooLong:
+        yield Finding("", errh.cur_line, "error", "x12_error",
+                      f"After segment {errh.cur_line}, no segment terminator for over {MAX_SEGMENT_CHARS:,} "
+                      "characters: the rest of the file was not read.", where=f"segment {errh.cur_line}")
+    except (pyx12.errors.X12Error, pyx12.errors.EngineError, KeyError, IndexError, AttributeError,
+            TypeError, ValueError) as exc:
+        # pyx12 could not go on (its tree lost its place): report where, keep what was read
+        yield Finding("", errh.cur_line, "error", "x12_error",
+                      f"pyx12 stopped reading after segment {errh.cur_line} ({type(exc).__name__}): the rest of "
+                      "the file was not read; the claims before it were audited.",
+                      where=f"segment {errh.cur_line}")
+    else:
+        if stream.more():
+            yield Finding("", errh.cur_line, "error", "x12_error",
+                          f"pyx12 stopped reading after segment {errh.cur_line}: the next segment has no terminator "
+                          f"({stream.term!r}) within pyx12's read buffer, so the rest of the file was not read; the "
+                          "claims before it were audited.", where=f"segment {errh.cur_line}")
+        elif last_id != "IEA":
+            yield Finding("", errh.cur_line, "error", "x12_error",
+                          f"The file ends at segment {errh.cur_line} without its interchange trailer (IEA; the "
+                          "Transaction Set Trailer SE and group trailer GE may be missing too): it looks cut off. "
+                          "The complete claims before the end were audited; a claim the file ends inside of was "
+                          "not.", where=f"segment {errh.cur_line}")
+    for p in errh.problems[emitted:]:
+        yield _problem_finding(p)
+    if errh.dropped:
+        yield Finding("", errh.cur_line, "error", "x12_error",
+                      f"{errh.dropped:,} more pyx12 errors were not listed (the first {MAX_ERRORS:,} are).",
+                      where=f"segment {errh.cur_line}")
+    st.physical_lines = errh.cur_line
+
+
+def _claim_lines(node: Any, state: _State, options: AuditOptions) -> tuple[list[ClaimLine], list[Finding]]:
+    """One claim tree (loop 2300) -> its service lines, and a malformed finding for each it cannot read."""
+    clm = node.get_first_matching_segment("CLM") if hasattr(node, "get_first_matching_segment") else None
+    claim_id = (node.get_value("CLM01") or "").strip()[:64]
+    clm_line = getattr(node, "cur_line_number", 0) or 0
+    pos_claim = (node.get_value("CLM05-01") or node.get_value("CLM05") or "").strip()
+    payer = payer_of(state.sub, options)
+    state.claims += 1
+    raw: list[tuple[int, str, str, str, tuple[str, ...], str, date | None]] = []
+    bad: list[Finding] = []
+    for lx in node.select("2400"):
+        lx_no = (lx.get_value("LX01") or "").strip()
+        sv1 = None
+        dtp_date: date | None = None
+        for child in lx.children:
+            seg = getattr(child, "seg_data", None)
+            if seg is None:
+                continue
+            sid = seg.get_seg_id()
+            if sid == "SV1" and sv1 is None:
+                sv1 = child
+            elif sid == "DTP" and (seg.get_value("DTP01") or "") == "472" and dtp_date is None:
+                dtp_date = _d8(seg.get_value("DTP03"))
+        seg_no = int(getattr(sv1, "cur_line_number", 0) or getattr(lx, "cur_line_number", 0) or clm_line or 0)
+        if sv1 is None:
+            bad.append(_bad(claim_id, seg_no, lx_no, "service line has no SV1 segment"))
+            continue
+        s = sv1.seg_data
+        qual = (s.get_value("SV101-01") or "").strip()
+        code = (s.get_value("SV101-02") or "").strip().upper()
+        mods = tuple(m for m in ((s.get_value(f"SV101-0{i}") or "").strip().upper() for i in range(3, 7)) if m)
+        units = (s.get_value("SV104") or "").strip()
+        pos = (s.get_value("SV105") or "").strip() or pos_claim
+        raw.append((seg_no, lx_no, qual, code, mods, units + "\x1f" + pos, dtp_date))
+    claim_date = next((d for *_, d in raw if d is not None), None)
+    out: list[ClaimLine] = []
+    for seg_no, lx_no, qual, code, mods, units_pos, dtp_date in raw:
+        units_raw, pos = units_pos.split("\x1f")
+        where = f"claim {claim_id} line {lx_no or '?'} (LX*{lx_no}), SV1 at segment {seg_no}"
+        if not claim_id:
+            bad.append(_bad("", seg_no, lx_no, "the claim has no claim id (CLM01)"))
+            continue
+        if qual and qual != "HC":
+            bad.append(_bad(claim_id, seg_no, lx_no, f"SV101-1 is {qual[:4]!r}, not HC (a CPT/HCPCS code)"))
+            continue
+        if not CODE_RE.match(code):
+            bad.append(_bad(claim_id, seg_no, lx_no, f"SV101-2 {code[:12]!r} is not a CPT/HCPCS code"))
+            continue
+        bad_mod = next((m for m in mods if not _MODIFIER_RE.match(m)), None)
+        if bad_mod is not None:
+            bad.append(_bad(claim_id, seg_no, lx_no, f"modifier {bad_mod[:4]!r} is not two letters or digits"))
+            continue
+        units = 1
+        if units_raw:
+            try:
+                value = float(units_raw)
+            except ValueError:
+                value = -1.0
+            if value != int(value) or not 1 <= value <= MAX_UNITS:
+                bad.append(_bad(claim_id, seg_no, lx_no, f"SV104 units {units_raw[:10]!r} are not a whole "
+                                                          f"number from 1 to {MAX_UNITS}"))
+                continue
+            units = int(value)
+        if not (len(pos) <= 2 and pos.isdigit()):
+            bad.append(_bad(claim_id, seg_no, lx_no, f"place of service {pos[:4]!r} (CLM05-1 / SV105) is not a "
+                                                      "two-digit code"))
+            continue
+        when = dtp_date or claim_date
+        if when is None:
+            bad.append(_bad(claim_id, seg_no, lx_no, "no service date (DTP*472) on the line or the claim"))
+            continue
+        if dtp_date is None:
+            where += f"; no DTP*472, the claim's date {when.isoformat()} used"
+        out.append(ClaimLine(seg_no, claim_id, when, pos.zfill(2), code, tuple(dict.fromkeys(mods)), units, payer,
+                             where))
+    _ = clm
+    return out, bad
+
+
+def _bad(claim_id: str, seg_no: int, lx_no: str, why: str) -> Finding:
+    return Finding(claim_id, seg_no, "error", "malformed_row",
+                   f"Claim {claim_id or '(no id)'} service line {lx_no or '?'} (segment {seg_no}): {why}; the line "
+                   "was skipped and the rest of its claim was checked without it.",
+                   where=f"claim {claim_id} line {lx_no or '?'}, segment {seg_no}")
