@@ -27,6 +27,8 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.packs_dialog", "desktop.ui.audit_dialog", "desktop.core.audit", "desktop.ui.about",
     "desktop.ui.error_dialog", "desktop.commands.audit", "desktop.commands.validate_pack",
     "PySide6.QtPrintSupport",
+    "pyx12", "defusedxml", "desktop.core.audit.x12",  # the 837P reader: only when an 837P file is audited
+    "xml.etree.ElementTree",
 )
 
 

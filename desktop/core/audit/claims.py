@@ -306,20 +306,25 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
             return row[i].strip() if i < len(row) else ""
         return " ".join(row[i] for i in idx if i < len(row)).strip()
 
-    def shown(value: str, limit: int) -> str:
-        return repr(value[:limit]) if echo else "(value not shown: the row's fields do not line up with the header)"
+    def shown(value: str, limit: int, digits_only: bool = True) -> str:
+        """A bad value is quoted only when it is made of digits and date separators (it cannot be a name or a
+        member id) and the row lines up with the header; otherwise it is described."""
+        if echo and _SHOWABLE.match(value[:limit]) and (not digits_only or any(c.isdigit() for c in value)):
+            return repr(value[:limit])
+        return f"({_describe(value)}, not shown)"
 
     claim_id = get("claim_id")
     if not claim_id:
         raise _RowError("claim id is empty")
     if len(claim_id) > 64:
         raise _RowError("claim id is longer than 64 characters")
+    raw_date = get("date_of_service")
     try:
-        dos = parse_date(get("date_of_service"))
+        dos = parse_date(raw_date)
     except _RowError as exc:
-        if echo:
+        if echo and (not raw_date or _SHOWABLE.match(raw_date[:30])):
             raise
-        raise _RowError("bad date of service " + shown("", 0)) from exc
+        raise _RowError(f"bad date of service {shown(raw_date, 30)} (use YYYY-MM-DD or MM/DD/YYYY)") from exc
     pos = get("place_of_service")
     if not _POS_RE.match(pos):
         raise _RowError(f"bad place of service {shown(pos, 20)} (a two-digit code such as 11, 22 or 24)"
@@ -328,14 +333,14 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
     raw_code = get("code").upper()
     code, *attached = [p for p in _MODIFIER_SPLIT.split(raw_code) if p] or [""]
     if not CODE_RE.match(code):
-        raise _RowError(f"bad code {shown(raw_code, 20)} (5 characters, e.g. 64405, 0213T, G0260)"
+        raise _RowError(f"bad code {shown(raw_code, 20, False)} (5 characters, e.g. 64405, 0213T, G0260)"
                         if raw_code else "code is empty")
     mods: list[str] = []
     for m in (*attached, *_MODIFIER_SPLIT.split(get("modifiers").upper())):
         if not m:
             continue
         if not _MODIFIER_RE.match(m):
-            raise _RowError(f"bad modifier {shown(m, 10)} (two letters or digits, e.g. 26, XS, RT)")
+            raise _RowError(f"bad modifier {shown(m, 10, False)} (two letters or digits, e.g. 26, XS, RT)")
         if m not in mods:
             mods.append(m)
     units_raw = get("units")
@@ -347,6 +352,18 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
         units = int(um.group(1))
     payer = parse_payer(get("payer")) if "payer" in cols.indices else None
     return ClaimLine(line, claim_id, dos, pos, code, tuple(mods), units, payer)
+
+
+_SHOWABLE = re.compile(r"^[0-9 ./:T-]{1,30}$")
+
+
+def _describe(value: str) -> str:
+    """What a value looks like, without its content: '7 characters, letters'."""
+    kinds = [name for name, test in (("letters", str.isalpha), ("digits", str.isdigit)) if any(map(test, value))]
+    if any(not (c.isalnum() or c.isspace()) for c in value):
+        kinds.append("other characters")
+    n = len(value)
+    return f"{n} character{'s' if n != 1 else ''}" + (f": {', '.join(kinds)}" if kinds else "")
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -405,16 +422,17 @@ def detect_encoding(head: bytes, requested: str | None = None) -> str:
     n = len(sample) - len(sample) % 4
     if requested is None and n >= 4:
         quads = [sample[i:i + 4] for i in range(0, n, 4)]
-        zeros = sample.count(0)
-        if zeros:
-            if all(q[1:] == b"\0\0\0" for q in quads if q[0]):
+        if sample.count(0):
+            q = len(quads)
+            if sum(1 for x in quads if x[1:] == b"\0\0\0" and x[0]) >= 0.9 * q:
                 return "utf-32-le"
-            if all(q[:3] == b"\0\0\0" for q in quads if q[3]):
+            if sum(1 for x in quads if x[:3] == b"\0\0\0" and x[3]) >= 0.9 * q:
                 return "utf-32-be"
+            half = n / 2
             even, odd = sample[0:n:2].count(0), sample[1:n:2].count(0)
-            if odd >= 0.4 * (n / 2) and even < 0.1 * (n / 2):
+            if odd >= 0.4 * half and even < 0.1 * half:
                 return "utf-16-le"
-            if even >= 0.4 * (n / 2) and odd < 0.1 * (n / 2):
+            if even >= 0.4 * half and odd < 0.1 * half:
                 return "utf-16-be"
     return requested or "utf-8"
 
