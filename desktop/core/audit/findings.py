@@ -251,6 +251,12 @@ class AuditSummary:
 class AuditReport:
     findings: tuple[Finding, ...]
     summary: AuditSummary
+    # (claim id, date of service) -> that encounter's claim lines, for the encounters with a finding, when the
+    # audit was asked to keep them (the window opens a finding's claim from them)
+    claims: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+
+    def claim_lines(self, f: Finding) -> tuple[Any, ...]:
+        return self.claims.get((f.claim_id, f.date_of_service), ())
 
     @property
     def has_errors(self) -> bool:

@@ -51,6 +51,7 @@ from desktop.core.model import Catalog, Payer
 
 PROGRESS_EVERY: Final = 1000
 MAX_EXAMPLES: Final = 5
+MAX_KEPT_CLAIMS: Final = 500_000
 _PER_CODE_FOLD: Final = frozenset({"caution", "unknown_code"})
 
 
@@ -278,6 +279,7 @@ class _Pass:
     size: int
     collector: _Collector = field(default_factory=_Collector)
     checker: EncounterChecker | None = None
+    keep: dict[tuple[str, str], tuple[ClaimLine, ...]] | None = None
     seen: set[int] = field(default_factory=set)
     split: set[int] = field(default_factory=set)
     claims: set[int] = field(default_factory=set)
@@ -298,6 +300,8 @@ class _Pass:
             self.first = d
         if self.last is None or d > self.last:
             self.last = d
+        if out and self.keep is not None and len(self.keep) < MAX_KEPT_CLAIMS:
+            self.keep[(group[0].claim_id, d.isoformat())] = tuple(group)
         where = {ln.line: ln.where for ln in group if ln.where} if group[0].where else None
         add = self.collector.add
         for f in out:
@@ -367,15 +371,19 @@ def _unreadable(stats: ReadStats) -> Finding | None:
 def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
                 progress: ProgressFn | None = None, progress_every: int = PROGRESS_EVERY,
                 cancel: CancelFn | None = None, position: Callable[[], int] = lambda: 0, size: int = 0,
-                rewind: Callable[[], None] | None = None, name: str = "", fmt: str = "csv") -> AuditReport:
-    """Audit the claim lines ``source`` yields (called again, after ``rewind``, if a second pass is needed)."""
+                rewind: Callable[[], None] | None = None, name: str = "", fmt: str = "csv",
+                keep_claims: bool = False) -> AuditReport:
+    """Audit the claim lines ``source`` yields (called again, after ``rewind``, if a second pass is needed).
+    ``keep_claims``: keep the lines of each encounter that has a finding (:attr:`AuditReport.claims`)."""
     stats = ReadStats()
-    p = _Pass(catalog, payer, frozenset(), progress, progress_every, cancel, position, size)
+    p = _Pass(catalog, payer, frozenset(), progress, progress_every, cancel, position, size,
+              keep={} if keep_claims else None)
     p.run(source(stats), stats)
     if p.split and not p.cancelled and rewind is not None:
         rewind()
         stats = ReadStats()
-        p = _Pass(catalog, payer, frozenset(p.split), progress, progress_every, cancel, position, size)
+        p = _Pass(catalog, payer, frozenset(p.split), progress, progress_every, cancel, position, size,
+                  keep={} if keep_claims else None)
         p.run(source(stats), stats)
     extra = _unreadable(stats)
     if extra is not None:
@@ -405,7 +413,7 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         last_date=p.last.isoformat() if p.last else "",
         ncci_version=str(getattr(catalog, "ncci_version", "") or ""),
     )
-    return AuditReport(tuple(findings), summary)
+    return AuditReport(tuple(findings), summary, dict(p.keep or {}))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -425,7 +433,7 @@ def _peek(src: TextInput) -> str:
 
 def audit_input(catalog: Catalog, src: TextInput, options: AuditOptions | None = None, *,
                 progress: ProgressFn | None = None, progress_every: int = PROGRESS_EVERY,
-                cancel: CancelFn | None = None, fmt: str | None = None) -> AuditReport:
+                cancel: CancelFn | None = None, fmt: str | None = None, keep_claims: bool = False) -> AuditReport:
     """Audit an opened input (:func:`~desktop.core.audit.claims.open_claims_path` or ``open_claims_bytes``):
     CSV, or an 837P file when it starts with an ISA segment (or ``fmt="837p"``)."""
     opts = options or AuditOptions()
@@ -443,18 +451,18 @@ def audit_input(catalog: Catalog, src: TextInput, options: AuditOptions | None =
 
     return audit_items(catalog, source, payer=opts.payer, progress=progress, progress_every=progress_every,
                        cancel=cancel, position=lambda: src.position, size=src.size, rewind=rewind,
-                       name=src.name, fmt=kind)
+                       name=src.name, fmt=kind, keep_claims=keep_claims)
 
 
 def audit_file(catalog: Catalog, path: Path, options: AuditOptions | None = None, *, encoding: str | None = None,
                progress: ProgressFn | None = None, progress_every: int = PROGRESS_EVERY,
-               cancel: CancelFn | None = None) -> AuditReport:
+               cancel: CancelFn | None = None, keep_claims: bool = False) -> AuditReport:
     """Audit a claims file (CSV or 837P), streaming. Raises :class:`AuditInputError` if it cannot be
     audited at all."""
     src = open_claims_path(path, encoding)
     try:
         return audit_input(catalog, src, options, progress=progress, progress_every=progress_every,
-                           cancel=cancel)
+                           cancel=cancel, keep_claims=keep_claims)
     finally:
         src.close()
 
