@@ -538,3 +538,45 @@ def test_utf16_and_cp1252_files_are_read(catalog: Catalog, tmp_path: Path) -> No
     with pytest.raises(AuditInputError, match="--encoding cp1252"):
         audit_file(catalog, latin)
     assert [f.claim_id for f in audit_file(catalog, latin, encoding="cp1252").findings] == ["Cl\u00e9-1"]
+
+
+# --- stable kind ids, what to do, the documentation -----------------------------------------------------------
+
+FROZEN_IDS = {  # an id never changes meaning: a new kind gets the next id, a removed kind's id is not reused
+    "guidance_included": "GC-A01", "per_level_units": "GC-A02", "wrong_fluoro_code": "GC-A03",
+    "integral_76000": "GC-A04", "not_guidance_for_procedure": "GC-A05", "deleted_code": "GC-A06",
+    "code_not_yet_valid": "GC-A07", "missing_26": "GC-A08", "unexpected_26": "GC-A09", "redirect_primary": "GC-A10",
+    "missing_distinct_modifier": "GC-A11", "xs_preferred": "GC-A12", "both_59_and_x": "GC-A13",
+    "conflicting_sources": "GC-A14", "unsupported_guidance": "GC-A15", "units_unconfirmed": "GC-A16",
+    "unconfirmed": "GC-A17", "modality_inferred": "GC-A18", "caution": "GC-A19", "unknown_code": "GC-A20",
+    "date_out_of_range": "GC-A21", "date_after_data": "GC-A22", "unsupported_place_of_service": "GC-A23",
+    "mixed_place_of_service": "GC-A24", "malformed_row": "GC-A25", "unreadable_text": "GC-A26",
+    "x12_error": "GC-A27",
+}
+
+
+def test_kind_ids_are_stable_and_every_kind_has_what_to_do_and_is_documented() -> None:
+    assert {k: v.id for k, v in KINDS.items()} == FROZEN_IDS
+    doc = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
+    for kind, info in KINDS.items():
+        assert info.action.strip().endswith(".") and len(info.action) < 100, kind
+        assert f"| {info.id} | `{kind}`" in doc and info.action in doc, kind
+
+
+def test_finding_ids_are_stable_across_runs_and_differ_between_findings(catalog: Catalog) -> None:
+    a = audit_text(catalog, SAMPLE.read_text(encoding="utf-8"))
+    b = audit_text(catalog, SAMPLE.read_text(encoding="utf-8"))
+    assert [f.finding_id for f in a.findings] == [f.finding_id for f in b.findings]
+    assert len({f.finding_id for f in a.findings}) == len(a.findings)
+    assert all(f.finding_id.startswith(f.kind_id + "-") for f in a.findings)
+
+
+def test_notes_fold_into_one_row_per_kind_and_rules_say_shows_only_corrections(catalog: Catalog) -> None:
+    rows = "".join(f"N{i},2025-03-13,22,62323,,1\nM{i},2025-03-13,11,20611,RT,1\n" for i in range(50))
+    r = audit(catalog, rows)
+    assert [(f.kind, f.count) for f in r.findings] == [("modality_inferred", 100)]
+    f = r.findings[0]
+    assert f.expected == "" and "62323 \u00d750 (no imaging: 62322)" in f.message and "20611 \u00d750" in f.message
+    assert "100 lines on 100 claims" in f.message and f.line == 2
+    s = r.summary
+    assert s.by_severity == {"info": 1} and s.unfolded_by_severity == {"info": 100} and s.notes_folded == 100
