@@ -159,3 +159,21 @@ def test_cli_detects_837p_by_content() -> None:
     assert proc.returncode == 1, proc.stderr
     kinds = [f["kind"] for f in json.loads(proc.stdout)["findings"]]
     assert kinds == ["guidance_included", "xs_preferred", "missing_26", "redirect_primary"]
+
+
+def test_envelope_only_reading_gives_the_same_findings_and_checks_the_envelope(catalog: Catalog) -> None:
+    from desktop.core.audit import AuditOptions
+
+    fast = AuditOptions(x12_validate=False)
+    full = audit_file(catalog, GOOD)
+    quick = audit_file(catalog, GOOD, fast)
+    assert [(f.claim_id, f.kind, f.where) for f in quick.findings] == [(f.claim_id, f.kind, f.where)
+                                                                      for f in full.findings]
+    # pyx12's segment reader still counts segments (SE01) and notices a file cut off before its trailers
+    stray = audit_file(catalog, FIX / "broken-stray_segment.txt", fast)
+    assert any(f.kind == "x12_error" and "ST envelope error" in f.message for f in stray.findings)
+    cut = audit_file(catalog, FIX / "broken-truncated.txt", fast)
+    assert any(f.kind == "x12_error" and "cut off" in f.message for f in cut.findings)
+    # and the stray segment itself is only found by the full validation
+    assert not any("ZZZ" in f.where for f in stray.findings)
+    assert any("(ZZZ)" in f.where for f in audit_file(catalog, FIX / "broken-stray_segment.txt").findings)

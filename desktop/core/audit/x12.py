@@ -226,12 +226,6 @@ class _Subscriber:
     payer_name: str = ""
 
 
-@dataclass(slots=True)
-class _State:
-    sub: _Subscriber = field(default_factory=_Subscriber)
-    claims: int = 0
-
-
 def _d8(value: str | None) -> date | None:
     """CCYYMMDD, or the first date of CCYYMMDD-CCYYMMDD."""
     text = (value or "").strip()[:8]
@@ -260,64 +254,162 @@ def _problem_finding(p: X12Problem, claim_id: str = "") -> Finding:
                    f"{p.text}.", where=where)
 
 
+def _v(seg: Any, i: int, j: int = 0) -> str:
+    """Element ``i`` (1-based) of a pyx12 segment, or its component ``j`` (1-based); "" when absent. (Direct
+    access: pyx12's ``get_value`` parses the reference designator into a path each time.)"""
+    els = seg.elements
+    if i > len(els):
+        return ""
+    members = els[i - 1].elements
+    if j == 0:
+        return str(members[0].value) if len(members) == 1 else str(els[i - 1].format())
+    return str(members[j - 1].value) if j <= len(members) else ""
+
+
+@dataclass(slots=True)
+class _Service:
+    seg_no: int
+    lx: str
+    sv1: Any = None
+    date: date | None = None
+
+
+@dataclass(slots=True)
+class _Claim:
+    claim_id: str
+    pos: str
+    payer: Payer
+    services: list[_Service] = field(default_factory=list)
+
+
+class _ClaimBuilder:
+    """Follows the 837P's segments in order (subscriber SBR and payer NM1*PR, claim CLM, service lines LX with
+    their SV1 and DTP*472) and hands over each claim when the next one (or anything after it) begins."""
+
+    def __init__(self, options: AuditOptions) -> None:
+        self.options = options
+        self.sub = _Subscriber()
+        self.claim: _Claim | None = None
+
+    def feed(self, seg_no: int, seg: Any) -> _Claim | None:
+        """One segment; returns a claim that this segment ended, if any."""
+        sid = seg.get_seg_id()
+        if sid == "LX" and self.claim is not None:
+            self.claim.services.append(_Service(seg_no, _v(seg, 1).strip()))
+            return None
+        if sid == "SV1" and self.claim is not None and self.claim.services:
+            svc = self.claim.services[-1]
+            if svc.sv1 is None:
+                svc.sv1 = seg
+                svc.seg_no = seg_no
+            return None
+        if sid == "DTP" and self.claim is not None and self.claim.services:
+            svc = self.claim.services[-1]
+            if svc.date is None and _v(seg, 1) == "472":
+                svc.date = _d8(_v(seg, 3))
+            return None
+        if sid in ("CLM", "HL", "SE", "ST", "GE", "IEA", "SBR"):
+            done = self.claim
+            self.claim = None
+            if sid == "CLM":
+                self.claim = _Claim(_v(seg, 1).strip()[:64],
+                                    _v(seg, 5, 1).strip(), payer_of(self.sub, self.options))
+            elif sid == "SBR":
+                self.sub = _Subscriber(filing=_v(seg, 9).strip())
+            elif sid == "HL":
+                pass
+            return done
+        if sid == "NM1" and _v(seg, 1) == "PR" and self.claim is None:
+            self.sub.payer_id = _v(seg, 9).strip()
+            self.sub.payer_name = _v(seg, 3).strip()
+        return None
+
+    def finish(self) -> _Claim | None:
+        done, self.claim = self.claim, None
+        return done
+
+
+_MEMO_MAX = 50_000
+
+
+def _memoize_segment_validation() -> None:
+    """pyx12 validates each segment against its map node with a pure function of the two; an 837P repeats
+    most segments exactly (LX*1, the same SV1 and DTP lines, the provider's N3/N4), so the result is kept per
+    (map node, segment text), at most 50,000 of them."""
+    from pyx12.map_if._segment import segment_if
+
+    if getattr(segment_if.is_valid_errors, "_guidecode_memo", False):
+        return
+    real = segment_if.is_valid_errors
+    memo: dict[tuple[int, str], tuple[bool, list[Any]]] = {}
+
+    def is_valid_errors(self: Any, seg_data: Any) -> tuple[bool, list[Any]]:
+        key = (id(self), seg_data.format())
+        hit = memo.get(key)
+        if hit is None:
+            hit = real(self, seg_data)
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            memo[key] = hit
+        return hit[0], list(hit[1])
+
+    is_valid_errors._guidecode_memo = True  # type: ignore[attr-defined]
+    segment_if.is_valid_errors = is_valid_errors
+
+
 def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | None = None
                      ) -> Iterator[ClaimLine | Finding]:
     """The service lines of an 837P file as claim lines, and ``x12_error`` / ``malformed_row`` findings for
     what pyx12 or the audit cannot read. Raises :class:`AuditInputError` when the input is not an X12
-    interchange at all."""
-    import pyx12.error_handler  # noqa: F401  (imported for its side effects on pyx12's package)
+    interchange at all. With ``options.x12_validate`` (the default) every segment is validated against the
+    X222A1 map (pyx12's context reader); without it pyx12's segment reader gives the segments with its
+    envelope, HL and LX checks only."""
     import pyx12.errors
     import pyx12.params
     import pyx12.x12context
+    import pyx12.x12file
 
     st = stats if stats is not None else ReadStats()
     st.encoding = src.encoding
     errh = _Errors()
     stream = _Bounded(src.text)
     try:
-        reader = pyx12.x12context.X12ContextReader(pyx12.params.ParamsBase(), errh, stream)
+        if options.x12_validate:
+            _memoize_segment_validation()
+            reader = pyx12.x12context.X12ContextReader(pyx12.params.ParamsBase(), errh, stream)
+            nodes: Iterator[tuple[int, Any]] = ((int(n.cur_line_number or 0), n.seg_data)
+                                                for n in reader.iter_segments())
+        else:
+            raw = pyx12.x12file.X12Reader(stream)
+            nodes = _plain_segments(raw, errh)
     except pyx12.errors.X12Error as exc:
         raise AuditInputError(f"not an X12 837P file: {str(exc)[:80]}") from None
     except (pyx12.errors.EngineError, OSError, ValueError) as exc:
         raise AuditInputError(f"pyx12 cannot read this file: {str(exc)[:120]}") from None
-    state = _State()
+    builder = _ClaimBuilder(options)
     emitted = 0
     last_id = ""
     try:
-        for node in reader.iter_segments("2300"):
-            node_id = node.id
-            last_id = str(node_id or "")
-            if node_id == "2300":
-                lines, bad = _claim_lines(node, state, options)
-                claim_id = lines[0].claim_id if lines else (node.get_value("CLM01") or "").strip()[:64]
-                first = min((ln.line for ln in lines), default=0)
-                for p in errh.problems[emitted:]:
-                    yield _problem_finding(p, claim_id if first and p.line >= first - 200 else "")
-                emitted = len(errh.problems)
-                for f in bad:
-                    st.rows += 1
-                    st.malformed += 1
-                    yield f
-                for ln in lines:
-                    st.rows += 1
-                    yield ln
+        for seg_no, seg in nodes:
+            if seg is None:
                 continue
-            if node_id == "SBR":
-                state.sub = _Subscriber(filing=(node.get_value("SBR09") or "").strip())
-            elif node_id == "NM1" and (node.get_value("NM101") or "") == "PR":
-                state.sub.payer_id = (node.get_value("NM109") or "").strip()
-                state.sub.payer_name = (node.get_value("NM103") or "").strip()
+            last_id = str(seg.get_seg_id() or "")
+            errh.cur_line = max(errh.cur_line, seg_no)
+            done = builder.feed(seg_no, seg)
             if len(errh.problems) > emitted:
+                current = builder.claim.claim_id if builder.claim is not None else (done.claim_id if done else "")
                 for p in errh.problems[emitted:]:
-                    yield _problem_finding(p)
+                    yield _problem_finding(p, current)
                 emitted = len(errh.problems)
+            if done is not None:
+                yield from _claim_items(done, st)
     except _TooLong:
         yield Finding("", errh.cur_line, "error", "x12_error",
                       f"After segment {errh.cur_line}, no segment terminator for over {MAX_SEGMENT_CHARS:,} "
                       "characters: the rest of the file was not read.", where=f"segment {errh.cur_line}")
     except (pyx12.errors.X12Error, pyx12.errors.EngineError, KeyError, IndexError, AttributeError,
             TypeError, ValueError) as exc:
-        # pyx12 could not go on (its tree lost its place): report where, keep what was read
+        # pyx12 could not go on (it lost its place in the map): report where, keep what was read
         yield Finding("", errh.cur_line, "error", "x12_error",
                       f"pyx12 stopped reading after segment {errh.cur_line} ({type(exc).__name__}): the rest of "
                       "the file was not read; the claims before it were audited.",
@@ -332,8 +424,11 @@ def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | N
             yield Finding("", errh.cur_line, "error", "x12_error",
                           f"The file ends at segment {errh.cur_line} without its interchange trailer (IEA; the "
                           "Transaction Set Trailer SE and group trailer GE may be missing too): it looks cut off. "
-                          "The complete claims before the end were audited; a claim the file ends inside of was "
-                          "not.", where=f"segment {errh.cur_line}")
+                          "The claims before the end were audited; the last one may be incomplete.",
+                          where=f"segment {errh.cur_line}")
+    last = builder.finish()
+    if last is not None:
+        yield from _claim_items(last, st)
     for p in errh.problems[emitted:]:
         yield _problem_finding(p)
     if errh.dropped:
@@ -343,44 +438,47 @@ def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | N
     st.physical_lines = errh.cur_line
 
 
-def _claim_lines(node: Any, state: _State, options: AuditOptions) -> tuple[list[ClaimLine], list[Finding]]:
-    """One claim tree (loop 2300) -> its service lines, and a malformed finding for each it cannot read."""
-    clm = node.get_first_matching_segment("CLM") if hasattr(node, "get_first_matching_segment") else None
-    claim_id = (node.get_value("CLM01") or "").strip()[:64]
-    clm_line = getattr(node, "cur_line_number", 0) or 0
-    pos_claim = (node.get_value("CLM05-01") or node.get_value("CLM05") or "").strip()
-    payer = payer_of(state.sub, options)
-    state.claims += 1
-    raw: list[tuple[int, str, str, str, tuple[str, ...], str, date | None]] = []
+def _plain_segments(raw: Any, errh: _Errors) -> Iterator[tuple[int, Any]]:
+    """pyx12's segment reader, its own checks (envelope counts and ids, HL and LX numbering) passed to the
+    error handler."""
+    for seg in raw:
+        line = raw.get_cur_line()
+        errh.cur_line = line
+        errh._at(seg, line)
+        errs = raw.pop_errors()
+        if errs:
+            errh.handle_errors(errs)
+        yield line, seg
+
+
+def _claim_items(claim: _Claim, st: ReadStats) -> Iterator[ClaimLine | Finding]:
+    lines, bad = _claim_lines(claim)
+    for f in bad:
+        st.rows += 1
+        st.malformed += 1
+        yield f
+    for ln in lines:
+        st.rows += 1
+        yield ln
+
+
+def _claim_lines(claim: _Claim) -> tuple[list[ClaimLine], list[Finding]]:
+    """One claim -> its service lines, and a malformed finding for each it cannot read."""
+    claim_id = claim.claim_id
     bad: list[Finding] = []
-    for lx in node.select("2400"):
-        lx_no = (lx.get_value("LX01") or "").strip()
-        sv1 = None
-        dtp_date: date | None = None
-        for child in lx.children:
-            seg = getattr(child, "seg_data", None)
-            if seg is None:
-                continue
-            sid = seg.get_seg_id()
-            if sid == "SV1" and sv1 is None:
-                sv1 = child
-            elif sid == "DTP" and (seg.get_value("DTP01") or "") == "472" and dtp_date is None:
-                dtp_date = _d8(seg.get_value("DTP03"))
-        seg_no = int(getattr(sv1, "cur_line_number", 0) or getattr(lx, "cur_line_number", 0) or clm_line or 0)
-        if sv1 is None:
+    claim_date = next((s.date for s in claim.services if s.date is not None), None)
+    out: list[ClaimLine] = []
+    for svc in claim.services:
+        seg_no, lx_no = svc.seg_no, svc.lx
+        if svc.sv1 is None:
             bad.append(_bad(claim_id, seg_no, lx_no, "service line has no SV1 segment"))
             continue
-        s = sv1.seg_data
-        qual = (s.get_value("SV101-01") or "").strip()
-        code = (s.get_value("SV101-02") or "").strip().upper()
-        mods = tuple(m for m in ((s.get_value(f"SV101-0{i}") or "").strip().upper() for i in range(3, 7)) if m)
-        units = (s.get_value("SV104") or "").strip()
-        pos = (s.get_value("SV105") or "").strip() or pos_claim
-        raw.append((seg_no, lx_no, qual, code, mods, units + "\x1f" + pos, dtp_date))
-    claim_date = next((d for *_, d in raw if d is not None), None)
-    out: list[ClaimLine] = []
-    for seg_no, lx_no, qual, code, mods, units_pos, dtp_date in raw:
-        units_raw, pos = units_pos.split("\x1f")
+        s = svc.sv1
+        qual = _v(s, 1, 1).strip()
+        code = _v(s, 1, 2).strip().upper()
+        mods = tuple(m for m in (_v(s, 1, i).strip().upper() for i in range(3, 7)) if m)
+        units_raw = _v(s, 4).strip()
+        pos = _v(s, 5).strip() or claim.pos
         where = f"claim {claim_id} line {lx_no or '?'} (LX*{lx_no}), SV1 at segment {seg_no}"
         if not claim_id:
             bad.append(_bad("", seg_no, lx_no, "the claim has no claim id (CLM01)"))
@@ -389,11 +487,12 @@ def _claim_lines(node: Any, state: _State, options: AuditOptions) -> tuple[list[
             bad.append(_bad(claim_id, seg_no, lx_no, f"SV101-1 is {qual[:4]!r}, not HC (a CPT/HCPCS code)"))
             continue
         if not CODE_RE.match(code):
-            bad.append(_bad(claim_id, seg_no, lx_no, f"SV101-2 {code[:12]!r} is not a CPT/HCPCS code"))
+            shown = repr(code[:12]) if code.isalnum() and any(c.isdigit() for c in code) else "(missing or not a code)"
+            bad.append(_bad(claim_id, seg_no, lx_no, f"SV101-2 {shown} is not a CPT/HCPCS code"))
             continue
         bad_mod = next((m for m in mods if not _MODIFIER_RE.match(m)), None)
         if bad_mod is not None:
-            bad.append(_bad(claim_id, seg_no, lx_no, f"modifier {bad_mod[:4]!r} is not two letters or digits"))
+            bad.append(_bad(claim_id, seg_no, lx_no, "a modifier is not two letters or digits"))
             continue
         units = 1
         if units_raw:
@@ -402,23 +501,20 @@ def _claim_lines(node: Any, state: _State, options: AuditOptions) -> tuple[list[
             except ValueError:
                 value = -1.0
             if value != int(value) or not 1 <= value <= MAX_UNITS:
-                bad.append(_bad(claim_id, seg_no, lx_no, f"SV104 units {units_raw[:10]!r} are not a whole "
-                                                          f"number from 1 to {MAX_UNITS}"))
+                bad.append(_bad(claim_id, seg_no, lx_no, f"SV104 units are not a whole number from 1 to {MAX_UNITS}"))
                 continue
             units = int(value)
         if not (len(pos) <= 2 and pos.isdigit()):
-            bad.append(_bad(claim_id, seg_no, lx_no, f"place of service {pos[:4]!r} (CLM05-1 / SV105) is not a "
-                                                      "two-digit code"))
+            bad.append(_bad(claim_id, seg_no, lx_no, "place of service (CLM05-1 / SV105) is not a two-digit code"))
             continue
-        when = dtp_date or claim_date
+        when = svc.date or claim_date
         if when is None:
             bad.append(_bad(claim_id, seg_no, lx_no, "no service date (DTP*472) on the line or the claim"))
             continue
-        if dtp_date is None:
+        if svc.date is None:
             where += f"; no DTP*472, the claim's date {when.isoformat()} used"
-        out.append(ClaimLine(seg_no, claim_id, when, pos.zfill(2), code, tuple(dict.fromkeys(mods)), units, payer,
-                             where))
-    _ = clm
+        out.append(ClaimLine(seg_no, claim_id, when, pos.zfill(2), code, tuple(dict.fromkeys(mods)), units,
+                             claim.payer, where))
     return out, bad
 
 
