@@ -264,6 +264,28 @@ def parse_date(raw: str) -> date:
     return value
 
 
+_COMBOS: dict[tuple[str, str, str, str], tuple[str, str, tuple[str, ...], int] | None] = {}
+_PAYER_CACHE: dict[str, Payer | None] = {}
+
+
+def _combo(raw_code: str, raw_mods: str, raw_units: str, raw_pos: str
+           ) -> tuple[str, str, tuple[str, ...], int] | None:
+    """(place of service, code, modifiers, units) when the four values are in their plain form (a 2-digit POS,
+    a code, modifiers separated by spaces, whole units); None sends the row to the full checks."""
+    code = raw_code.strip().upper()
+    mods_raw = raw_mods.strip().upper()
+    units_raw = raw_units.strip()
+    pos = raw_pos.strip()
+    if not (len(pos) == 2 and pos.isdigit() and CODE_RE.match(code)):
+        return None
+    if units_raw and not (units_raw.isdigit() and 1 <= int(units_raw) <= MAX_UNITS):
+        return None
+    mods = mods_raw.split()
+    if not all(_MODIFIER_RE.match(m) for m in mods):
+        return None
+    return pos, code, tuple(dict.fromkeys(mods)), int(units_raw) if units_raw else 1
+
+
 def parse_payer(raw: str) -> Payer | None:
     text = raw.strip().lower()
     if not text:
@@ -283,17 +305,24 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
     if echo and cols.fast is not None:  # the usual row: one column per field, as many fields as the header
         ci, di, pi, ki, mi, ui, yi = cols.fast
         claim_id = row[ci].strip()
-        raw_code = row[ki].strip().upper()
-        pos = row[pi].strip()
-        mods_raw = row[mi].strip().upper() if mi >= 0 else ""
-        units_raw = row[ui].strip() if ui >= 0 else ""
-        if (claim_id and len(claim_id) <= 64 and len(pos) == 2 and pos.isdigit() and CODE_RE.match(raw_code)
-                and (not units_raw or (units_raw.isdigit() and 1 <= int(units_raw) <= MAX_UNITS))
-                and (not mods_raw or all(_MODIFIER_RE.match(m) for m in mods_raw.split()))):
-            dos = _DATE_CACHE.get(row[di].strip()) or parse_date(row[di])
-            fast_mods = tuple(dict.fromkeys(mods_raw.split())) if mods_raw else ()
-            return ClaimLine(line, claim_id, dos, pos, raw_code, fast_mods, int(units_raw) if units_raw else 1,
-                             parse_payer(row[yi]) if yi >= 0 else None)
+        key = (row[ki], row[mi] if mi >= 0 else "", row[ui] if ui >= 0 else "", row[pi])
+        combo = _COMBOS.get(key)
+        if combo is None:
+            combo = _combo(*key)
+            if len(_COMBOS) < 50_000:
+                _COMBOS[key] = combo
+        if combo and claim_id and len(claim_id) <= 64:
+            raw_date = row[di]
+            dos = _DATE_CACHE.get(raw_date) or parse_date(raw_date)
+            payer = None
+            if yi >= 0:
+                raw_payer = row[yi]
+                payer = _PAYER_CACHE.get(raw_payer)
+                if payer is None and raw_payer not in _PAYER_CACHE:
+                    payer = parse_payer(raw_payer)
+                    if len(_PAYER_CACHE) < 1000:
+                        _PAYER_CACHE[raw_payer] = payer
+            return ClaimLine(line, claim_id, dos, combo[0], combo[1], combo[2], combo[3], payer)
     if len(row) < width:
         missing = [f for f, idx in cols.indices.items() if any(i >= len(row) for i in idx)]
         if missing:

@@ -63,15 +63,34 @@ _PER_CODE_FOLD: Final = frozenset({"caution", "unknown_code"})
 class _Fold:
     first: Finding
     count: int = 0
-    claims: set[int] = field(default_factory=set)
+    claims: int = 0  # distinct claims, counted as the claim id changes (a claim's findings come together)
+    last_claim: str = "\x00"
     codes: Counter[str] = field(default_factory=Counter)
     code_expected: dict[str, str] = field(default_factory=dict)
     sources: dict[str, None] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
 
+    def note(self, t: Finding, claim: str) -> None:
+        """One more occurrence like ``t`` (a template) on ``claim``, after the fold's first."""
+        self.count += t.count
+        if claim != self.last_claim:
+            self.claims += 1
+            self.last_claim = claim
+        code = _code_of(t)
+        self.codes[code] += t.count
+        if t.expected and code not in self.code_expected:
+            self.code_expected[code] = t.expected
+        for s in t.sources:
+            if s not in self.sources:
+                self.sources[s] = None
+        if claim and len(self.examples) < MAX_EXAMPLES and claim not in self.examples:
+            self.examples.append(claim)
+
     def add(self, f: Finding) -> None:
         self.count += f.count
-        self.claims.add(hash(f.claim_id))
+        if f.claim_id != self.last_claim:
+            self.claims += 1
+            self.last_claim = f.claim_id
         code = _code_of(f)
         self.codes[code] += f.count
         if f.expected and code not in self.code_expected:
@@ -101,7 +120,7 @@ def _codes_text(fold: _Fold, arrow: bool, limit: int = 8) -> str:
 
 def _folded(kind: str, fold: _Fold) -> Finding:
     f = fold.first
-    n, claims = fold.count, len(fold.claims)
+    n, claims = fold.count, fold.claims
     where = f"{plural(n, 'line')} on {plural(claims, 'claim')}; first at {f.place or 'line ' + str(f.line)}"
     examples = f" Claims: {', '.join(fold.examples)}{' …' if claims > len(fold.examples) else ''}."
     if kind == "modality_inferred":
@@ -135,13 +154,15 @@ class _Collector:
         self.raw_by_kind: Counter[str] = Counter()
         self.raw_by_severity: Counter[str] = Counter()
         self.folds: dict[tuple[str, str], _Fold] = {}
-        self.error_claims: set[int] = set()
+        self.error_claims = 0
+        self._last_error_claim = "\x00"
 
     def add(self, f: Finding) -> None:
         self.raw_by_kind[f.kind] += f.count
         self.raw_by_severity[f.severity] += f.count
-        if f.severity == "error":
-            self.error_claims.add(hash(f.claim_id))
+        if f.severity == "error" and f.claim_id != self._last_error_claim:
+            self.error_claims += 1  # counted as the claim id changes (a claim's findings come together)
+            self._last_error_claim = f.claim_id
         if f.kind in NOTE_KINDS:
             key = (f.kind, _code_of(f) if f.kind in _PER_CODE_FOLD else "")
             fold = self.folds.get(key)
@@ -150,6 +171,20 @@ class _Collector:
             fold.add(f)
         else:
             self.findings.append(f)
+
+    def add_note(self, t: Finding, claim: str, line: int, iso: str) -> None:
+        """A note from a cached template: folded without building a finding unless it becomes the fold's first."""
+        key = (t.kind, _code_of(t) if t.kind in _PER_CODE_FOLD else "")
+        fold = self.folds.get(key)
+        self.raw_by_kind[t.kind] += t.count
+        self.raw_by_severity[t.severity] += t.count
+        if fold is not None and line >= fold.first.line:
+            fold.note(t, claim)
+            return
+        self.add(Finding(claim, line, t.severity, t.kind, t.message, t.billed, t.expected, t.reason, t.sources,
+                         t.confidence, iso, t.modality, "", t.count))
+        self.raw_by_kind[t.kind] -= t.count  # counted once, above
+        self.raw_by_severity[t.severity] -= t.count
 
     @property
     def count(self) -> int:
@@ -221,6 +256,19 @@ class EncounterChecker:
         self.misses = 0
 
     def __call__(self, group: Sequence[ClaimLine]) -> list[Finding]:
+        templates = self.templates(group)
+        if templates is None:
+            out: list[Finding] = []
+            audit_encounter(self.catalog, group, self.payer, out)
+            return out
+        claim, iso = group[0].claim_id, group[0].date_of_service.isoformat()
+        return [Finding(claim, group[i].line, f.severity, f.kind, f.message, f.billed, f.expected, f.reason,
+                        f.sources, f.confidence, iso, f.modality, group[i].where, f.count)
+                for i, f in templates]
+
+    def templates(self, group: Sequence[ClaimLine]) -> tuple[tuple[int, Finding], ...] | None:
+        """The cached findings of this encounter's shape, as (index of the line, finding with marked claim id
+        and line), or None when the shape must be checked afresh."""
         from bisect import bisect_right
 
         dos = group[0].date_of_service
@@ -234,14 +282,7 @@ class EncounterChecker:
             templates = self._learn(group, dos)
             if len(self._cache) < _CACHE_MAX:
                 self._cache[key] = templates
-        if templates is None:
-            out: list[Finding] = []
-            audit_encounter(self.catalog, group, self.payer, out)
-            return out
-        claim, iso = group[0].claim_id, dos.isoformat()
-        return [Finding(claim, group[i].line, f.severity, f.kind, f.message, f.billed, f.expected, f.reason,
-                        f.sources, f.confidence, iso, f.modality, group[i].where, f.count)
-                for i, f in templates]
+        return templates
 
     def _learn(self, group: Sequence[ClaimLine], dos: date) -> tuple[tuple[int, Finding], ...] | None:
         marked = [replace(ln, claim_id=_CLAIM_MARK, line=_LINE_BASE + i, where="") for i, ln in enumerate(group)]
@@ -292,6 +333,10 @@ class _Pass:
     def check(self, group: list[ClaimLine]) -> None:
         if self.checker is None:
             self.checker = EncounterChecker(self.catalog, self.payer)
+        templates = self.checker.templates(group)
+        if templates is not None and not group[0].where:  # the usual case: reuse the shape's findings
+            self._check_cached(group, templates)
+            return
         out = self.checker(group)
         self.encounters += 1
         self.claims.add(hash(group[0].claim_id))
@@ -308,6 +353,28 @@ class _Pass:
             if where and not f.where and f.line in where:
                 f = replace(f, where=where[f.line])
             add(f)
+
+    def _check_cached(self, group: list[ClaimLine], templates: tuple[tuple[int, Finding], ...]) -> None:
+        self.encounters += 1
+        first = group[0]
+        self.claims.add(hash(first.claim_id))
+        d = first.date_of_service
+        if self.first is None or d < self.first:
+            self.first = d
+        if self.last is None or d > self.last:
+            self.last = d
+        if not templates:
+            return
+        if self.keep is not None and len(self.keep) < MAX_KEPT_CLAIMS:
+            self.keep[(first.claim_id, d.isoformat())] = tuple(group)
+        claim, iso = first.claim_id, d.isoformat()
+        c = self.collector
+        for i, t in templates:
+            if t.kind in NOTE_KINDS:
+                c.add_note(t, claim, group[i].line, iso)
+            else:
+                c.add(Finding(claim, group[i].line, t.severity, t.kind, t.message, t.billed, t.expected, t.reason,
+                              t.sources, t.confidence, iso, t.modality, "", t.count))
 
     def tick(self, stats: ReadStats) -> None:
         if self.progress is not None:
@@ -400,7 +467,7 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         findings=len(findings),
         by_kind={k: by_kind[k] for k in KINDS if by_kind[k]},
         by_severity={s: by_sev[s] for s in SEVERITIES if by_sev[s]},
-        claims_with_errors=len(c.error_claims),
+        claims_with_errors=c.error_claims,
         payer_default=payer,
         data_version=catalog.version_label,
         cancelled=p.cancelled,
