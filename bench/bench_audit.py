@@ -23,6 +23,7 @@ the findings by severity before and after folding.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -174,21 +175,48 @@ def generate(path: Path, n_lines: int, seed: int) -> int:
     return written
 
 
+# Runs a command inside a Python that writes its own peak RSS (VmHWM) at exit: the rusage of a child counts the
+# memory it shared with this process between fork and exec, VmHWM only the command's own.
+_WRAP = """
+import atexit, runpy, sys
+out = sys.argv[1]
+def hwm():
+    try:
+        for line in open('/proc/self/status'):
+            if line.startswith('VmHWM:'):
+                open(out, 'w').write(line.split()[1])
+    except OSError:
+        pass
+atexit.register(hwm)
+args = sys.argv[2:]
+if args[0] == '-m':
+    sys.argv = [args[1]] + args[2:]
+    runpy.run_module(args[1], run_name='__main__', alter_sys=True)
+else:
+    sys.argv = ['-c'] + args[2:]
+    exec(compile(args[1], '<bench>', 'exec'), {'__name__': '__main__'})
+"""
+
+
 def run_measured(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, int, str]:
-    """Run ``cmd``; (wall seconds, peak RSS in bytes, exit status, stderr tail)."""
+    """Run ``cmd`` (``python -m ...`` or ``python -c ...``); (wall seconds, peak RSS in bytes, exit status,
+    stderr tail)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    t0 = time.perf_counter()
-    fin = stdin.open("rb") if stdin else subprocess.DEVNULL
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=fin, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        tail = err.read().decode("utf-8", "replace")[-600:]
-    if stdin:
-        fin.close()  # type: ignore[union-attr]
-    return wall, usage.ru_maxrss * 1024, proc.returncode, tail
+    with tempfile.TemporaryDirectory() as tmp:
+        hwm = Path(tmp) / "hwm"
+        full = [cmd[0], "-c", _WRAP, str(hwm), *cmd[1:]]
+        fin = stdin.open("rb") if stdin else subprocess.DEVNULL
+        with tempfile.TemporaryFile() as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(full, cwd=ROOT, env=env, stdin=fin, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace")[-600:]
+        if stdin:
+            fin.close()  # type: ignore[union-attr]
+        rss = int(hwm.read_text()) * 1024 if hwm.exists() and hwm.read_text().strip() else usage.ru_maxrss * 1024
+    return wall, rss, os.waitstatus_to_exitcode(status), tail
 
 
 CSV_BASELINE = ("import csv, sys\n"
@@ -249,6 +277,31 @@ def window_check(claims: Path) -> None:
     dlg.deleteLater()
 
 
+def single_claim(n: int) -> int:
+    """One claim with ``n`` lines: finding text must not repeat per finding (issue 12: 10,000 lines took 1.5 GB
+    when every finding repeated the whole expected-lines text)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "one-claim.csv"
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write("claim_id,date_of_service,place_of_service,code,modifiers,units\n")
+            for i in range(n):
+                fh.write("BIG,2025-03-03,22," + ("64483,RT,1\n" if i % 2 == 0 else "77003,,1\n"))
+        out = Path(tmp) / "report.json"
+        wall, rss, code, err = run_measured([sys.executable, "-m", "desktop", "audit", str(path), "--out", str(out),
+                                             "--format", "json"])
+        report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {"findings": []}
+        longest = max((len(f["message"]) + len(f["expected"]) + len(f["billed"]) for f in report["findings"]),
+                      default=0)
+        wall0, rss0, _, _ = run_measured([sys.executable, "-c", CSV_BASELINE, str(path)])
+    print(f"one claim of {n:,} lines:")
+    print(row("baseline: csv module reads every row", wall0, rss0, n))
+    print(row("GuideCode audit CLI end to end", wall, rss, n,
+              f"(exit {code}; {len(report['findings']):,} findings, longest text {longest:,} characters)"))
+    if code not in (0, 1):
+        print(err, file=sys.stderr)
+    return 0 if code in (0, 1) else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -257,6 +310,8 @@ def main() -> int:
     ap.add_argument("--validator-max", type=int, default=100_000,
                     help="run pyx12's own validator as a baseline on 837P files up to this many lines")
     ap.add_argument("--window", action="store_true", help="also check the audit window on the 100,000-line CSV")
+    ap.add_argument("--single-claim", type=int, default=0, metavar="N",
+                    help="instead: time one claim of N lines (half 64483, half 77003, a facility claim)")
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--keep", type=Path, default=None, help="keep the generated files in this folder")
     args = ap.parse_args()
@@ -264,6 +319,8 @@ def main() -> int:
     from synth_837p import write_bench_file
 
     py = sys.executable
+    if args.single_claim:
+        return single_claim(args.single_claim)
     ok = True
     csv_rate: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp_name:

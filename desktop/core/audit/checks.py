@@ -353,8 +353,7 @@ def _guidance_findings(ctx: _Ctx, modality: Modality, procs: list[ClaimLine], re
         if expected:
             _check_units_and_modifiers(ctx, grec, glines, expected, res)
             continue
-        for ln in glines:
-            _explain_unsupported(ctx, ln, gcode, modality, procs, valid_procs, expected_text, only_invalid)
+        _explain_unsupported(ctx, glines, gcode, modality, valid_procs, expected_text, only_invalid)
 
 
 def _refused_guidance(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord, expected_text: str) -> None:
@@ -372,61 +371,64 @@ def _refused_guidance(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord, expected_text: 
             sources=pr.sources, confidence=pr.confidence)
 
 
-def _explain_unsupported(ctx: _Ctx, ln: ClaimLine, gcode: str, modality: Modality, procs: list[ClaimLine],
+def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modality: Modality,
                          valid: list[ProcedureResult], expected_text: str, only_invalid: bool) -> None:
-    """A billed guidance line the engine gives no line for: say why, from the procedures' answers."""
+    """Billed guidance lines (of one code) the engine gives no line for: say why, from the procedures' answers.
+    The explanation is worked out once for the code and given to each of its lines (linear in the claim's
+    lines, however many there are)."""
     cat = ctx.catalog
     label = _label(modality)
     included = [pr for pr in valid if pr.state == "included"]
     wrong = [pr for pr in valid if pr.state == "separate" and pr.guidance_code and pr.guidance_code != gcode
              and gcode not in {a.code for a in pr.alternatives}]
-    alt = [pr for pr in valid if pr.state in ("separate", "unconfirmed")
-           and gcode in {a.code for a in pr.alternatives}]
-    explained = False
+    alt = list({pr.code: pr for pr in valid if pr.state in ("separate", "unconfirmed")
+                and gcode in {a.code for a in pr.alternatives}}.values())  # one per procedure code
+    specs: list[tuple[str, str, dict[str, object]]] = []
     if included:
         names = _bounded((pr.code for pr in included), ", ")
-        ctx.add(ln.line, "guidance_included",
-                f"{gcode} billed with {names}: {'its' if len(included) == 1 else 'their'} code already includes "
-                f"{label} guidance, so {gcode} is not reported. " + _bounded((f"{pr.code}: {pr.reason}"
-                                                                             for pr in included), " "),
-                billed=ln.billed, expected=f"no {gcode} (included in {names})",
-                reason=included[0].reason, sources=_union(pr.sources for pr in included),
-                confidence=_min_conf(pr.confidence for pr in included))
-        explained = True
+        specs.append(("guidance_included",
+                      f"{gcode} billed with {names}: {'its' if len(included) == 1 else 'their'} code already "
+                      f"includes {label} guidance, so {gcode} is not reported. "
+                      + _bounded((f"{pr.code}: {pr.reason}" for pr in included), " "),
+                      {"expected": f"no {gcode} (included in {names})", "reason": included[0].reason,
+                       "sources": _union(pr.sources for pr in included),
+                       "confidence": _min_conf(pr.confidence for pr in included)}))
     if wrong:
         fluoro = all((r := cat.get(c)) is not None and r.guidance is not None and r.guidance.modality == "fluoroscopy"
-                     for c in (gcode, *(pr.guidance_code or "" for pr in wrong)))
+                     for c in dict.fromkeys((gcode, *(pr.guidance_code or "" for pr in wrong))))
         names = _bounded((f"{pr.guidance_code} for {pr.code}" for pr in wrong), ", ")
-        ctx.add(ln.line, "wrong_fluoro_code" if fluoro else "unsupported_guidance",
-                f"{gcode} billed, but the rules give {names}. " + _bounded((f"{pr.code}: {pr.reason}"
-                                                                           for pr in wrong), " "),
-                billed=ln.billed, expected=expected_text, reason=wrong[0].reason,
-                sources=_union(pr.sources for pr in wrong), confidence=_min_conf(pr.confidence for pr in wrong),
-                severity="error" if fluoro else None)
-        explained = True
+        specs.append(("wrong_fluoro_code" if fluoro else "unsupported_guidance",
+                      f"{gcode} billed, but the rules give {names}. "
+                      + _bounded((f"{pr.code}: {pr.reason}" for pr in wrong), " "),
+                      {"expected": expected_text, "reason": wrong[0].reason,
+                       "sources": _union(pr.sources for pr in wrong),
+                       "confidence": _min_conf(pr.confidence for pr in wrong),
+                       "severity": "error" if fluoro else None}))
     for pr in alt:
         a = next(a for a in pr.alternatives if a.code == gcode)
         preferred = pr.guidance_code or "no separate guidance code"
-        ctx.add(ln.line, "conflicting_sources",
-                f"{gcode} billed with {pr.code}: sources disagree. GuideCode's preferred answer is {preferred} "
-                f"({', '.join(pr.sources)}, {pr.confidence}); {gcode} is the other answer ({', '.join(a.sources)}, "
-                f"{a.confidence}): {a.reason}", billed=ln.billed, expected=preferred,
-                reason=a.reason, sources=_union((pr.sources, a.sources)), confidence=a.confidence)
-        explained = True
-    if explained or only_invalid:
-        return
-    if any(pr.state in ("redirect", "unconfirmed") for pr in valid):
-        return  # the procedure line's own finding says what to do
-    if not valid:
-        ctx.add(ln.line, "unsupported_guidance",
-                f"{gcode} billed with no procedure on this claim and date for it to guide (is the procedure on "
-                "another claim?).", billed=ln.billed, expected="a procedure line that takes guidance")
-        return
-    ctx.add(ln.line, "unsupported_guidance",
-            f"{gcode} billed, but no procedure on the claim takes {label} guidance: "
-            + _bounded((f"{pr.code}: {pr.reason}" for pr in valid), " "), billed=ln.billed, expected=expected_text,
-            reason=valid[0].reason, sources=_union(pr.sources for pr in valid),
-            confidence=_min_conf(pr.confidence for pr in valid))
+        specs.append(("conflicting_sources",
+                      f"{gcode} billed with {pr.code}: sources disagree. GuideCode's preferred answer is {preferred} "
+                      f"({', '.join(pr.sources)}, {pr.confidence}); {gcode} is the other answer "
+                      f"({', '.join(a.sources)}, {a.confidence}): {a.reason}",
+                      {"expected": preferred, "reason": a.reason, "sources": _union((pr.sources, a.sources)),
+                       "confidence": a.confidence}))
+    if not specs and not only_invalid and not any(pr.state in ("redirect", "unconfirmed") for pr in valid):
+        # (a redirect or unconfirmed procedure line's own finding says what to do)
+        if not valid:
+            specs.append(("unsupported_guidance",
+                          f"{gcode} billed with no procedure on this claim and date for it to guide (is the "
+                          "procedure on another claim?).", {"expected": "a procedure line that takes guidance"}))
+        else:
+            specs.append(("unsupported_guidance",
+                          f"{gcode} billed, but no procedure on the claim takes {label} guidance: "
+                          + _bounded((f"{pr.code}: {pr.reason}" for pr in valid), " "),
+                          {"expected": expected_text, "reason": valid[0].reason,
+                           "sources": _union(pr.sources for pr in valid),
+                           "confidence": _min_conf(pr.confidence for pr in valid)}))
+    for ln in lns:
+        for kind, message, extra in specs:
+            ctx.add(ln.line, kind, message, billed=ln.billed, **extra)  # type: ignore[arg-type]
 
 
 def _has_distinct(ln: ClaimLine) -> bool:
