@@ -13,6 +13,7 @@ or an unreadable file (one line on standard error, never a traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def files_read(claims: Path | None, data_dir: Path | None) -> list[Path]:
 
 
 def run(ns: argparse.Namespace) -> int:
+    import signal
+
     from desktop.commands.common import load_catalog
     from desktop.core.audit import (
         AuditInputError,
@@ -95,6 +98,9 @@ def run(ns: argparse.Namespace) -> int:
     )
     from desktop.core.loader import DataError
 
+    # SIGTERM ends the command through SystemExit, so a report being written is removed, never left partial
+    with contextlib.suppress(ValueError, OSError):  # (not in the main thread: keep the default)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     data_dir = getattr(ns, "data_dir", None)
     try:
         columns = parse_columns_spec(ns.columns)

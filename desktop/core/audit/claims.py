@@ -311,9 +311,14 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
             combo = _combo(*key)
             if len(_COMBOS) < 50_000:
                 _COMBOS[key] = combo
-        if combo and claim_id and len(claim_id) <= 64:
-            raw_date = row[di]
-            dos = _DATE_CACHE.get(raw_date) or parse_date(raw_date)
+        raw_date = row[di]
+        dos = _DATE_CACHE.get(raw_date)
+        if dos is None and combo:
+            try:
+                dos = parse_date(raw_date)
+            except _RowError:
+                dos = None  # the full checks below describe it
+        if combo and dos is not None and claim_id and len(claim_id) <= 64:
             payer = None
             if yi >= 0:
                 raw_payer = row[yi]
