@@ -343,11 +343,12 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
             return row[i].strip() if i < len(row) else ""
         return " ".join(row[i] for i in idx if i < len(row)).strip()
 
-    def shown(value: str, limit: int, digits_only: bool = True) -> str:
-        """A bad value is quoted only when it is made of digits and date separators (it cannot be a name or a
-        member id) and the row lines up with the header; otherwise it is described."""
-        if echo and _SHOWABLE.match(value[:limit]) and (not digits_only or any(c.isdigit() for c in value)):
-            return repr(value[:limit])
+    def shown(value: str, pattern: re.Pattern[str]) -> str:
+        """A bad value is quoted only when the row lines up with the header and the value has the short form
+        ``pattern`` allows for its field (a few digits: it cannot be a name, a member id or a birth date);
+        otherwise it is described."""
+        if echo and pattern.match(value):
+            return repr(value)
         return f"({_describe(value)}, not shown)"
 
     claim_id = get("claim_id")
@@ -359,25 +360,25 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
     try:
         dos = parse_date(raw_date)
     except _RowError as exc:
-        if echo and (not raw_date or _SHOWABLE.match(raw_date[:30])):
+        if echo and (not raw_date or _SHOW_DATE.match(raw_date)):
             raise
-        raise _RowError(f"bad date of service {shown(raw_date, 30)} (use YYYY-MM-DD or MM/DD/YYYY)") from exc
+        raise _RowError(f"bad date of service {shown(raw_date, _SHOW_DATE)} (use YYYY-MM-DD or MM/DD/YYYY)") from exc
     pos = get("place_of_service")
     if not _POS_RE.match(pos):
-        raise _RowError(f"bad place of service {shown(pos, 20)} (a two-digit code such as 11, 22 or 24)"
+        raise _RowError(f"bad place of service {shown(pos, _SHOW_POS)} (a two-digit code such as 11, 22 or 24)"
                         if pos else "place of service is empty")
     pos = pos.zfill(2)
     raw_code = get("code").upper()
     code, *attached = [p for p in _MODIFIER_SPLIT.split(raw_code) if p] or [""]
     if not CODE_RE.match(code):
-        raise _RowError(f"bad code {shown(raw_code, 20, False)} (5 characters, e.g. 64405, 0213T, G0260)"
+        raise _RowError(f"bad code {shown(raw_code, _SHOW_CODE)} (5 characters, e.g. 64405, 0213T, G0260)"
                         if raw_code else "code is empty")
     mods: list[str] = []
     for m in (*attached, *_MODIFIER_SPLIT.split(get("modifiers").upper())):
         if not m:
             continue
         if not _MODIFIER_RE.match(m):
-            raise _RowError(f"bad modifier {shown(m, 10, False)} (two letters or digits, e.g. 26, XS, RT)")
+            raise _RowError(f"bad modifier {shown(m, _SHOW_MOD)} (two letters or digits, e.g. 26, XS, RT)")
         if m not in mods:
             mods.append(m)
     units_raw = get("units")
@@ -385,13 +386,19 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
     if units_raw:
         um = _UNITS_RE.match(units_raw)
         if um is None or not 1 <= int(um.group(1)) <= MAX_UNITS:
-            raise _RowError(f"bad units {shown(units_raw, 12)} (a whole number from 1 to {MAX_UNITS})")
+            raise _RowError(f"bad units {shown(units_raw, _SHOW_UNITS)} (a whole number from 1 to {MAX_UNITS})")
         units = int(um.group(1))
     payer = parse_payer(get("payer")) if "payer" in cols.indices else None
     return ClaimLine(line, claim_id, dos, pos, code, tuple(mods), units, payer)
 
 
-_SHOWABLE = re.compile(r"^[0-9 ./:T-]{1,30}$")
+# the forms of a bad value that may be quoted (see parse_row): short, digits only (a date: one that cannot be real
+# is quoted; a real date never gets here)
+_SHOW_DATE = re.compile(r"^[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}$|^[0-9]{1,8}$")
+_SHOW_POS = re.compile(r"^[0-9]{1,4}$")
+_SHOW_CODE = re.compile(r"^[0-9]{1,7}$")
+_SHOW_MOD = re.compile(r"^[0-9]{1,3}$")
+_SHOW_UNITS = re.compile(r"^[0-9.]{1,6}$")
 
 
 def _describe(value: str) -> str:
