@@ -33,10 +33,10 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
                 shown_note: str = "", locale: QLocale | None = None) -> str:
     fmt = number_format(locale)
     s = report.summary
-    small = "font-size:8pt; color:#444"
-    cell = "padding:2px 4px; border-bottom:1px solid #ccc; vertical-align:top; font-size:8pt"
+    small = "font-size:9pt; color:#444"
+    cell = "padding:2px 4px; border-bottom:1px solid #ccc; vertical-align:top; font-size:9.5pt"
     out = ["<html><body style='font-family:sans-serif'>"]
-    out.append("<h1 style='font-size:16pt'>GuideCode claims audit</h1>")
+    out.append("<h1 style='font-size:20pt'>GuideCode claims audit</h1>")
     if s.cancelled:
         out.append(f"<p style='color:#a00; font-weight:bold'>PARTIAL REPORT: the audit was cancelled after "
                    f"{plural(s.lines_read, 'line', fmt=fmt)}; findings for the rest of the file are missing.</p>")
@@ -62,7 +62,7 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
     for k, v in rows:
         out.append(f"<tr><td style='{cell}; font-weight:bold'>{_e(k)}</td><td style='{cell}'>{_e(v)}</td></tr>")
     out.append("</table>")
-    out.append("<h2 style='font-size:12pt'>Findings by kind</h2><table cellspacing='0'>")
+    out.append("<h2 style='font-size:14pt'>Findings by kind</h2><table cellspacing='0'>")
     out.append("<tr>" + "".join(f"<th style='{cell}'>{h}</th>" for h in
                                 ("Id", "Kind", "Severity", "Rows", "Occurrences", "What to do")) + "</tr>")
     raw = s.unfolded_by_kind or s.by_kind
@@ -102,8 +102,8 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
         out.append(f"<p style='font-size:9pt'><b>What to do:</b> {_e(info.action)}<br/><b>Sources:</b> "
                    f"{'; '.join(titles) or 'none (a claim-structure check)'}</p>")
         out.append("<table cellspacing='0' width='100%'>")
-        out.append("".join(f"<th style='{cell}' align='left'>{h}</th>" for h in
-                           ("Claim", "Date", "Where", "Billed", "Rules say", "Finding")))
+        out.append("<tr>" + "".join(f"<th style='{cell}' align='left'>{h}</th>" for h in
+                                    ("Claim", "Date", "Where", "Billed", "Rules say", "Finding")) + "</tr>")
         for f in group[:MAX_ROWS_PER_KIND]:
             count = f" [{plural(f.count, 'occurrence', fmt=fmt)}]" if f.count > 1 else ""
             out.append("<tr>" + "".join(f"<td style='{cell}'>{_e(v)}</td>" for v in (
