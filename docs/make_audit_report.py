@@ -26,10 +26,10 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "audit-report.png")
     args = ap.parse_args()
 
+    from bench_audit import generate  # type: ignore[import-not-found]
     from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
 
-    from bench_audit import generate  # type: ignore[import-not-found]
     from desktop.core.audit import NOTE_KINDS, audit_file
     from desktop.core.data import load_builtin
     from desktop.ui.audit_pdf import write_pdf
