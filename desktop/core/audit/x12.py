@@ -47,6 +47,7 @@ from desktop.core.loader import CODE_RE
 from desktop.core.model import Payer
 
 MEDICARE_FILING: Final = frozenset({"MA", "MB"})
+_ENVELOPE: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 MAX_SEGMENT_CHARS: Final = 1_048_576
 MAX_ERRORS: Final = 500  # x12_error findings per file; more are counted in the last one
 _MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
@@ -399,7 +400,7 @@ def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | N
             if len(errh.problems) > emitted:
                 current = builder.claim.claim_id if builder.claim is not None else (done.claim_id if done else "")
                 for p in errh.problems[emitted:]:
-                    yield _problem_finding(p, current)
+                    yield _problem_finding(p, "" if p.segment in _ENVELOPE else current)
                 emitted = len(errh.problems)
             if done is not None:
                 yield from _claim_items(done, st)
