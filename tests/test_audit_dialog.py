@@ -353,3 +353,38 @@ def test_closing_the_window_during_an_audit_cancels_it(qtbot: QtBot, main_window
     main_window.close()
     assert not dlg.running
     assert dlg.report is not None and dlg.report.summary.cancelled
+
+
+def test_the_file_dialogs_history_of_claims_folders_is_removed(tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui.audit_dialog import forget_file_dialog_history
+
+    store = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "QtProject")
+    store.setValue("FileDialog/history", ["file:///claims/2025/practice-x"])
+    store.setValue("FileDialog/lastVisited", "file:///claims/2025/practice-x")
+    store.setValue("FileDialog/viewMode", "Detail")
+    store.sync()
+    conf = Path(store.fileName())
+    assert "practice-x" in conf.read_text(encoding="utf-8")
+    assert str(conf).startswith(os.environ["HOME"])  # the test's own home (tests/conftest.py)
+    forget_file_dialog_history()
+    text = conf.read_text(encoding="utf-8")
+    assert "practice-x" not in text and "viewMode" in text
+
+
+def test_numbers_follow_the_locale_and_counts_are_pluralised(qtbot: QtBot, catalog: Catalog, tmp_path: Path) -> None:
+    from PySide6.QtCore import QLocale
+
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    dlg = AuditDialog(catalog)
+    qtbot.addWidget(dlg)
+    report = run_to_end(qtbot, dlg, big_claims_file(tmp_path, 1_000))
+    assert report.summary.claims_checked == 1000
+    assert dlg.summary_label.text().startswith("1.000 claims checked (2.000 lines read, 0 malformed rows skipped)")
+    assert dlg.count_label.text() == "1.000 of 1.000 findings shown"
+    one = tmp_path / "one.csv"
+    one.write_text(HEADER + "C1,2025-03-03,11,64483,,1\nC1,2025-03-03,11,77003,,1\n", encoding="utf-8")
+    run_to_end(qtbot, dlg, one)
+    assert dlg.summary_label.text().startswith("1 claim checked (2 lines read, 0 malformed rows skipped): 1 finding")
+    assert dlg.count_label.text() == "1 of 1 finding shown"
