@@ -270,7 +270,7 @@ def main() -> int:  # noqa: C901 - one list of cases
     good = synth.interchange(synth.fixture_claims())
     t.case(area, "fixture accepted by pyx12's validator and audited", lambda: _pyx12_accepts(tmp, good) and [
         (f.claim_id, f.kind) for f in audit_bytes(cat, good.encode()).findings] == [
-        ("X12-001", "guidance_included"), ("X12-003", "xs_preferred"), ("X12-004", "missing_26"),
+        ("X12-001", "guidance_included"), ("X12-003", "units_per_encounter"), ("X12-004", "missing_26"),
         ("X12-005", "redirect_primary")])
     for mode in (True, False):
         for name, text in synth.broken_variants().items():

@@ -201,14 +201,22 @@ def test_s4_s19_second_77003_region_without_59_or_xs_is_missing_distinct_modifie
     assert f.line == 4 and "own line" in f.message
 
 
-def test_s19_medicare_second_region_with_59_is_xs_preferred(catalog: Catalog) -> None:
+def test_medicare_second_77003_region_is_over_the_per_encounter_rule(catalog: Catalog) -> None:
+    """Corrections (docs/fact-base/core.md): Medicare pays one 77003 per encounter (NCCI ch. IX; MUE 1)."""
     rows = ("A,2025-03-10,24,62282,,1\nA,2025-03-10,24,62281,,1\nA,2025-03-10,24,77003,26,1\n"
-            "A,2025-03-10,24,77003,26 59,1")
-    f = only(audit(catalog, rows, payer="medicare"), "xs_preferred")
-    assert f.severity == "info" and f.line == 5 and "XS" in f.expected
+            "A,2025-03-10,24,77003,26 XS,1")
+    f = only(audit(catalog, rows, payer="medicare"), "units_per_encounter")
+    assert f.severity == "error" and f.line == 4 and "one unit per patient encounter" in f.message
+    assert_cited(catalog, f, "X-NCCI-PM-IX", "X-NCCI-MUE-2024Q3")
+    assert kinds(audit(catalog, rows.replace("26 XS", "26 59"), payer="other")) == []
+
+
+def test_s19_other_payer_second_region_with_xs_is_a_distinct_modifier_choice(catalog: Catalog) -> None:
+    rows = ("A,2025-03-10,24,62282,,1\nA,2025-03-10,24,62281,,1\nA,2025-03-10,24,77003,26,1\n"
+            "A,2025-03-10,24,77003,26 XS,1")
+    f = only(audit(catalog, rows, payer="other"), "distinct_modifier_choice")
+    assert f.severity == "info" and f.line == 5 and f.expected == "77003-26-59"
     assert_cited(catalog, f, "S19")
-    assert "xs_preferred" not in kinds(audit(catalog, rows, payer="other"))
-    assert kinds(audit(catalog, rows.replace("26 59", "26 XS"), payer="medicare")) == []
 
 
 def test_s19_s49_59_and_xs_on_one_line_is_both_59_and_x(catalog: Catalog) -> None:
@@ -304,7 +312,7 @@ def test_lines_group_by_claim_and_date_even_when_not_adjacent(catalog: Catalog) 
 def test_payer_column_overrides_the_default_payer(catalog: Catalog) -> None:
     rows = ("A,2025-03-10,24,62282,,1,Medicare Part B\nA,2025-03-10,24,62281,,1,Medicare Part B\n"
             "A,2025-03-10,24,77003,26,1,Medicare Part B\nA,2025-03-10,24,77003,26 59,1,Medicare Part B")
-    assert kinds(audit(catalog, rows, header=HEADER + ",payer")) == ["xs_preferred"]
+    assert kinds(audit(catalog, rows, header=HEADER + ",payer")) == ["units_per_encounter"]
     assert kinds(audit(catalog, rows.replace("Medicare Part B", "Aetna"), header=HEADER + ",payer",
                        payer="medicare")) == []
 
@@ -546,12 +554,12 @@ FROZEN_IDS = {  # an id never changes meaning: a new kind gets the next id, a re
     "guidance_included": "GC-A01", "per_level_units": "GC-A02", "wrong_fluoro_code": "GC-A03",
     "integral_76000": "GC-A04", "not_guidance_for_procedure": "GC-A05", "deleted_code": "GC-A06",
     "code_not_yet_valid": "GC-A07", "missing_26": "GC-A08", "unexpected_26": "GC-A09", "redirect_primary": "GC-A10",
-    "missing_distinct_modifier": "GC-A11", "xs_preferred": "GC-A12", "both_59_and_x": "GC-A13",
+    "missing_distinct_modifier": "GC-A11", "distinct_modifier_choice": "GC-A12", "both_59_and_x": "GC-A13",
     "conflicting_sources": "GC-A14", "unsupported_guidance": "GC-A15", "units_unconfirmed": "GC-A16",
     "unconfirmed": "GC-A17", "modality_inferred": "GC-A18", "caution": "GC-A19", "unknown_code": "GC-A20",
     "date_out_of_range": "GC-A21", "date_after_data": "GC-A22", "unsupported_place_of_service": "GC-A23",
     "mixed_place_of_service": "GC-A24", "malformed_row": "GC-A25", "unreadable_text": "GC-A26",
-    "x12_error": "GC-A27",
+    "x12_error": "GC-A27", "units_per_encounter": "GC-A28",
 }
 
 
@@ -580,3 +588,27 @@ def test_notes_fold_into_one_row_per_kind_and_rules_say_shows_only_corrections(c
     assert "100 lines on 100 claims" in f.message and f.line == 2
     s = r.summary
     assert s.by_severity == {"info": 1} and s.unfolded_by_severity == {"info": 100} and s.notes_folded == 100
+
+
+def test_the_encounter_shape_cache_gives_the_same_findings_as_checking_every_encounter(
+        catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_audit import generate  # type: ignore[import-not-found]
+
+    from desktop.core.audit import audit_file
+    from desktop.core.audit.run import EncounterChecker, date_boundaries
+
+    path = tmp_path / "mix.csv"
+    generate(path, 6000, 3)
+    text = path.read_text(encoding="utf-8")
+    # dates on both sides of rule boundaries (a code's deletion, the code-set year, NCCI quarters)
+    for year in ("2016", "2018", "2019", "2024", str(catalog.code_set_year + 1)):
+        text += "".join(line.replace(",2025-", f",{year}-") + "\n" for line in text.splitlines()[1:400])
+    path.write_text(text, encoding="utf-8")
+    cached = audit_file(catalog, path)
+    monkeypatch.setattr(EncounterChecker, "templates", lambda self, group: None)
+    fresh = audit_file(catalog, path)
+    key = lambda f: f.as_dict()  # noqa: E731
+    assert [key(f) for f in cached.findings] == [key(f) for f in fresh.findings]
+    assert cached.summary == fresh.summary
+    assert catalog.covers_from in date_boundaries(catalog)

@@ -48,7 +48,7 @@ def test_the_fixture_is_audited_like_the_csv(catalog: Catalog) -> None:
     got = [(f.claim_id, f.kind, f.severity) for f in r.findings]
     assert got == [
         ("X12-001", "guidance_included", "error"),  # bilateral TFESI 64483-50 with 77003-26: included (S6)
-        ("X12-003", "xs_preferred", "info"),  # Medicare (SBR09 MB): the further region takes XS, not 59
+        ("X12-003", "units_per_encounter", "error"),  # Medicare (SBR09 MB): one 77003 per encounter (NCCI ch. IX)
         ("X12-004", "missing_26", "error"),  # POS 22 (CLM05-1): 77002 without 26
         ("X12-005", "redirect_primary", "error"),  # commercial (SBR09 CI), POS 11: 20610 + 76942 -> 20611
     ]
@@ -70,12 +70,12 @@ def test_payer_from_sbr09_or_payer_id_or_name(catalog: Catalog) -> None:
 
     commercial = dataclasses.replace(x3, filing="CI", payer_name="TEST COMMERCIAL HEALTH", payer_id="12345")
     text = synth_837p.interchange([commercial]).encode()
-    assert [f.kind for f in audit_bytes(catalog, text).findings] == []  # other payer: 59 is right
+    assert [f.kind for f in audit_bytes(catalog, text).findings] == []  # other payer: per region, 59 is right
     by_id = audit_bytes(catalog, text, AuditOptions(medicare_payer_ids=frozenset({"12345"}))).findings
-    assert [f.kind for f in by_id] == ["xs_preferred"]
+    assert [f.kind for f in by_id] == ["units_per_encounter"]
     by_name = dataclasses.replace(commercial, payer_name="MEDICARE OF TESTLAND")
     assert [f.kind for f in audit_bytes(catalog, synth_837p.interchange([by_name]).encode()).findings] == [
-        "xs_preferred"]
+        "units_per_encounter"]
 
 
 def test_sv105_overrides_the_claims_place_of_service(catalog: Catalog) -> None:
@@ -158,7 +158,7 @@ def test_cli_detects_837p_by_content() -> None:
                           check=False)
     assert proc.returncode == 1, proc.stderr
     kinds = [f["kind"] for f in json.loads(proc.stdout)["findings"]]
-    assert kinds == ["guidance_included", "xs_preferred", "missing_26", "redirect_primary"]
+    assert kinds == ["guidance_included", "units_per_encounter", "missing_26", "redirect_primary"]
 
 
 def test_envelope_only_reading_gives_the_same_findings_and_checks_the_envelope(catalog: Catalog) -> None:

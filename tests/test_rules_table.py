@@ -22,7 +22,12 @@ import pytest
 
 from desktop.core.encounter_json import parse_encounter
 from desktop.core.engine import resolve
-from desktop.core.model import FACILITY_SETTINGS, SETTINGS, Catalog, CodeRecord, Resolution
+from desktop.core.model import SETTINGS, Catalog, CodeRecord, Resolution
+
+# Fact base, modifiers (docs/fact-base/core.md, "Modifiers"): the physician's guidance line carries 26 in a
+# hospital outpatient department or an ASC, and no modifier in the office (S23, S24, S25). The expectation is
+# written here, independently of rules.yaml, so that a wrong rule in the data fails this table.
+FACILITY_SETTINGS = frozenset({"hospital_outpatient", "asc"})
 
 NOW = "2025-06-01"  # a date after every change in the fact base and inside the 2026 code set
 FC = ("fluoroscopy", "ct")
@@ -339,11 +344,17 @@ for _setting in SETTINGS:
     for _name, _mod, _procs, _codes in _26_ENCOUNTERS:
         TABLE_E.append(Case(f"{_name} {_setting} -> 26 iff facility", "S23,S24,S25", _procs, _mod, setting=_setting,
                             line_mods=tuple((c, _facility(_setting)) for c in _codes)))
-    for _payer, _distinct in (("other", "59"), ("medicare", "XS")):
-        TABLE_E.append(Case(
-            f"62281 cervical + 62282 lumbar {_setting} {_payer} -> 77003 and 77003-{_distinct}", "S3,S4,S19,S49",
-            TWO_REGIONS, setting=_setting, payer=_payer,
-            line_mods=(("77003", _facility(_setting)), ("77003", (*_facility(_setting), _distinct)))))
+    TABLE_E.append(Case(
+        f"62281 cervical + 62282 lumbar {_setting} other -> 77003 and 77003-59", "S3,S4,S19,S49",
+        TWO_REGIONS, setting=_setting, payer="other",
+        line_mods=(("77003", _facility(_setting)), ("77003", (*_facility(_setting), "59")))))
+    # Corrections (docs/fact-base/core.md): Medicare reports 77003 once per encounter whatever the regions
+    # (NCCI Policy Manual ch. IX; MUE 1, MAI 3); the answer says what happens to the second region.
+    TABLE_E.append(Case(
+        f"62281 cervical + 62282 lumbar {_setting} medicare -> one 77003, the per-encounter rule and the MUE",
+        "X-NCCI-PM-IX,X-NCCI-MUE-2024Q3", TWO_REGIONS, setting=_setting, payer="medicare",
+        line_mods=(("77003", _facility(_setting)),),
+        warn=(("77003", "one unit per patient encounter", "MUE", "X-NCCI-PM-IX", "X-NCCI-MUE-2024Q3"),)))
 TABLE_E += [
     # 77003 per region, not per level
     Case("62282 lumbar + 62273 lumbar -> one 77003", "S3,S4", (P("62282", regions=["lumbar"]),
@@ -567,7 +578,7 @@ def test_case_ids_are_unique_and_cited() -> None:
     ids = [c.id for c in every]
     dupes = [i for i, n in Counter(ids).items() if n > 1]
     assert not dupes, dupes
-    assert all(c.src and c.src[0] in "SQ" for c in every), "every case names a source id (S.., Q.., Sec..)"
+    assert all(c.src and c.src[0] in "SQX" for c in every), "every case names a source id (S.., X-.., Q.., Sec..)"
 
 
 # --------------------------------------------------------------------------------------------------------

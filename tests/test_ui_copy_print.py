@@ -32,12 +32,14 @@ def worked_example(main_window):  # type: ignore[no-untyped-def]
     w.set_region("cervical", True)
     w.add_procedure("62282")
     w.set_region("lumbar", True)
-    assert w.displayed_lines() == ["77002-26 \u00d71", "77003-26 \u00d71", "77003-26-XS \u00d71"]
+    # Medicare: one 77003 per encounter (NCCI ch. IX); XS on 77002 (NCCI edit 62281/77002) and on 77003
+    # (77002/77003: 77003 is column two).
+    assert w.displayed_lines() == ["77002-26-XS \u00d71", "77003-26-XS \u00d71"]
     return w
 
 
-EXPECTED_TEXT = "77002-26 \u00d71\n77003-26 \u00d71\n77003-26-XS \u00d71"
-EXPECTED_TSV = "77002\t26\t\t\t\t1\r\n77003\t26\t\t\t\t1\r\n77003\t26\tXS\t\t\t1\r\n"
+EXPECTED_TEXT = "77002-26-XS \u00d71\n77003-26-XS \u00d71"
+EXPECTED_TSV = "77002\t26\tXS\t\t\t1\r\n77003\t26\tXS\t\t\t1\r\n"
 
 
 def clipboard_formats() -> dict[str, bytes]:
@@ -57,7 +59,7 @@ def test_ctrl_c_in_the_search_box_copies_the_lines_in_two_formats(qtbot, worked_
     assert formats["text/plain"].decode("utf-8") == EXPECTED_TEXT
     assert QGuiApplication.clipboard().text() == EXPECTED_TEXT
     assert formats[TSV_MIME].decode("utf-8") == EXPECTED_TSV
-    assert w.statusBar().currentMessage() == "Copied 3 lines."
+    assert w.statusBar().currentMessage() == "Copied 2 lines."
 
 
 def test_ctrl_c_with_text_selected_in_the_search_box_copies_that_text(qtbot, worked_example) -> None:
@@ -166,7 +168,7 @@ def test_summary_has_encounter_lines_reasons_sources_versions_and_disclaimer(wor
     w = worked_example
     enc, res = w.encounter(), w.resolution()
     text = summary_html(w.catalog, enc, res, app_version=__version__, printed_on=DOS)
-    for needle in ["77002-26 \u00d71", "77003-26-XS \u00d71", "62281", "62282", "64405", "ASC (POS 24)", "Medicare",
+    for needle in ["77002-26-XS \u00d71", "77003-26-XS \u00d71", "62281", "62282", "64405", "ASC (POS 24)", "Medicare",
                    "2026-03-16", f"Data {w.catalog.version_label}", f"CPT code set {w.catalog.code_set_year}",
                    __version__, DISCLAIMER.replace("'", "&#x27;")]:
         assert needle in text, needle

@@ -25,7 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.core.loader import CODE_RE, Problem
+from desktop.core.problems import Problem
+from desktop.core.schema import CODE_RE
 
 AMA_NOTICE = "CPT\u00ae descriptors \u00a9 American Medical Association, used under the office's licence"
 STORE_DIR = "descriptors"

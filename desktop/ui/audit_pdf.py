@@ -55,7 +55,7 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
         ("Claims with an error", fmt(s.claims_with_errors)),
         ("Default payer", s.payer_default),
         ("Data", s.data_version),
-        ("NCCI tables", s.ncci_version or "not used by this version of the audit (no NCCI edit is checked)"),
+        ("NCCI tables", s.ncci_version or "none in the data (no NCCI edit was applied)"),
         ("Made", datetime.now().strftime("%Y-%m-%d %H:%M")),
     ]
     out.append("<table cellspacing='0' style='margin-bottom:8px'>")

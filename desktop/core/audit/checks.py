@@ -12,7 +12,6 @@ from desktop.core.audit.claims import ClaimLine
 from desktop.core.audit.findings import KINDS, Finding
 from desktop.core.engine import resolve
 from desktop.core.model import (
-    FACILITY_SETTINGS,
     MODALITY_LABELS,
     Catalog,
     CodeRecord,
@@ -29,26 +28,8 @@ from desktop.core.model import (
     Severity,
 )
 
-# Rules the audit applies that the engine does not expose, with their fact-base sources
-# (/work/shared/reference/domain-facts.md; the ids are in resources/data/sources.yaml).
-# Fact table E, "59 vs X{EPSU}": never put both 59 and an X modifier on the same line (S19, S49), high.
-_RULE_59_X: Final[tuple[str, tuple[str, ...], Confidence]] = (
-    "CMS created XE, XS, XP and XU as more specific subsets of modifier 59; a line takes 59 or an X modifier, "
-    "never both.",
-    ("S19", "S49"), "high")
-# Fact table B, "26 in facilities" (S25, S24, S23), high: physician in POS 19/22/24 on facility equipment
-# reports the guidance code with 26; in an office that owns the equipment, the code with no modifier.
-_RULE_26: Final[tuple[str, tuple[str, ...], Confidence]] = (
-    "In a hospital outpatient department (POS 19/22) or an ASC (POS 24) the physician reports only the "
-    "professional part of the guidance code, with modifier 26; the facility bills the technical part on its "
-    "own claim. In an office that owns the equipment the code is reported without a modifier (global).",
-    ("S25", "S24", "S23"), "high")
-# Fact table E, "26" row: office-owned equipment -> no modifier (S23, S24, S25). The same sources as above.
-
-POS_SETTINGS: Final[dict[str, Setting]] = {"11": "office", "19": "hospital_outpatient", "22": "hospital_outpatient",
-                                           "24": "asc"}
-X_MODIFIERS: Final = frozenset({"XE", "XS", "XP", "XU"})
-DISTINCT_MODIFIERS: Final = frozenset({"59", "XS"})
+# The audit's modifier, place-of-service and unit checks read the same general rules as the engine
+# (catalog.rules, resources/data/rules.yaml), so the two cannot drift apart.
 IMAGING_MODALITIES: Final[tuple[Modality, ...]] = ("fluoroscopy", "ct", "ultrasound", "mri")
 
 
@@ -121,7 +102,8 @@ def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
     first = lines[0]
     pos_counts = Counter(ln.place_of_service for ln in lines)
     pos = pos_counts.most_common(1)[0][0]
-    setting = POS_SETTINGS.get(pos)
+    place = catalog.rules.setting_for(pos, first.date_of_service)
+    setting = place.setting if place is not None else None
     payer = next((ln.payer for ln in lines if ln.payer is not None), default_payer)
     ctx = _Ctx(catalog, first.claim_id, first.date_of_service, list(lines), setting or "office",
                setting is not None, payer, out)
@@ -132,19 +114,25 @@ def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
                 f"{', '.join(sorted(pos_counts))}; the claim was checked as POS {pos}, the most common.",
                 billed=f"POS {odd.place_of_service}", expected=f"POS {pos}", modality="")
     if setting is None:
+        known = [r for r in catalog.rules.places if r.in_force(ctx.dos)]
+        covered = ", ".join(f"{'/'.join(r.codes)} {r.setting.replace('_', ' ')}" for r in known)
         ctx.add(first.line, "unsupported_place_of_service",
-                f"Place of service {pos} is not one GuideCode's rules cover (11 office, 19/22 hospital "
-                "outpatient, 24 ASC): modifier 26 was not checked on this claim; the rest was.",
-                billed=f"POS {pos}", reason=_RULE_26[0], sources=_RULE_26[1], confidence=_RULE_26[2], modality="")
+                f"Place of service {pos} is not one GuideCode's rules cover ({covered}): modifier 26 was not "
+                "checked on this claim; the rest was.", billed=f"POS {pos}",
+                reason=" ".join(r.reason for r in known), sources=_union(r.sources for r in known),
+                confidence="high" if known else None, modality="")
 
-    for ln in lines:  # fact table E: 59 and an X modifier never share a line (S19, S49)
-        if "59" in ln.modifiers and X_MODIFIERS & set(ln.modifiers):
-            xs = "/".join(m for m in ln.modifiers if m in X_MODIFIERS)
-            ctx.add(ln.line, "both_59_and_x",
-                    f"{ln.code} carries both 59 and {xs}: use the X modifier that applies (XS for a separate "
-                    "structure such as another spinal region) or 59 for a payer that takes no X modifiers, "
-                    "not both.", billed=ln.billed, expected=f"{ln.code} with 59 or {xs}, not both",
-                    reason=_RULE_59_X[0], sources=_RULE_59_X[1], confidence=_RULE_59_X[2], modality="")
+    for ln in lines:  # a line takes 59 or an X modifier, never both (rules.yaml, distinct_modifier never_with)
+        for rule in catalog.rules.distinct:
+            clash = [m for m in rule.never_with if m in ln.modifiers]
+            if rule.in_force(ctx.dos) and rule.modifier in ln.modifiers and clash:
+                ctx.add(ln.line, "both_59_and_x",
+                        f"{ln.code} carries both {rule.modifier} and {'/'.join(clash)}: use the one modifier that "
+                        "applies (XS for a separate structure such as another spinal region, 59 for a payer that "
+                        "takes no X modifiers), not both.", billed=ln.billed,
+                        expected=f"{ln.code} with {rule.modifier} or {'/'.join(clash)}, not both",
+                        reason=rule.reason, sources=rule.sources, confidence=rule.confidence, modality="")
+                break
 
     if ctx.dos < catalog.covers_from:
         ctx.add(first.line, "date_out_of_range",
@@ -267,7 +255,8 @@ def _infer_regions(ctx: _Ctx, modality: Modality, entries: tuple[ProcedureEntry,
     further regions the procedures can cover (each line at most its units) and resolve again."""
     wanted: dict[str, int] = {}
     for ln, rec in billed:
-        if rec.guidance is not None and rec.guidance.unit_basis == "per_region" and rec.valid_on(ctx.dos):
+        unit = ctx.catalog.rules.units_for(rec.code, ctx.payer, ctx.dos)
+        if unit is not None and unit.basis == "per_region" and rec.valid_on(ctx.dos):
             wanted[rec.code] = wanted.get(rec.code, 0) + ln.units
     new = list(entries)
     changed = False
@@ -431,22 +420,23 @@ def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modali
             ctx.add(ln.line, kind, message, billed=ln.billed, **extra)  # type: ignore[arg-type]
 
 
-def _has_distinct(ln: ClaimLine) -> bool:
-    return bool(DISTINCT_MODIFIERS & set(ln.modifiers))
+def _distinct_modifiers(ctx: _Ctx) -> frozenset[str]:
+    """Every modifier a distinct-procedure rule in force names (59, XS)."""
+    return frozenset(r.modifier for r in ctx.catalog.rules.distinct if r.in_force(ctx.dos))
 
 
 def _check_units_and_modifiers(ctx: _Ctx, grec: CodeRecord, glines: list[ClaimLine], expected: list[GuidanceLine],
                                res: Resolution) -> None:
-    g = grec.guidance
-    assert g is not None
     code = grec.code
+    rules = ctx.catalog.rules
+    unit = rules.units_for(code, ctx.payer, ctx.dos)
     units = sum(ln.units for ln in glines)
     first = glines[0]
     lines_no = _bounded((str(ln.line) for ln in glines), ", ")
     billed = _bounded(ln.billed for ln in glines) + (f" (lines {lines_no})" if len(glines) > 1 else "")
     exp_text = _lines_text(expected)
     conf = _min_conf(gl.confidence for gl in expected)
-    if g.unit_basis == "per_region":
+    if unit is not None and unit.basis == "per_region":
         regions = [gl.region for gl in expected if gl.region]
         if units > len(expected):
             included = [pr.code for pr in res.procedures if pr.state == "included"]
@@ -457,51 +447,68 @@ def _check_units_and_modifiers(ctx: _Ctx, grec: CodeRecord, glines: list[ClaimLi
             ctx.add(first.line, "per_level_units",
                     f"{code} billed \u00d7{units} but the claim's procedures justify {len(expected)} spinal "
                     f"region(s) ({where}): {code} is reported once per region, never per level.{inc}",
-                    billed=billed, expected=exp_text, reason=g.units_note, sources=g.units_sources,
-                    confidence=conf)
+                    billed=billed, expected=exp_text, reason=unit.note, sources=unit.sources, confidence=conf)
         elif len(expected) > 1:
+            distinct = rules.distinct_for(ctx.payer, ctx.dos)
+            wanted = distinct.modifier if distinct is not None else ""
+            known = _distinct_modifiers(ctx)
             ordered = sorted(glines, key=lambda ln: ln.line)
             multi = [ln for ln in ordered if ln.units > 1]
-            lacking = [ln for ln in ordered if not _has_distinct(ln)]
+            lacking = [ln for ln in ordered if not known & set(ln.modifiers)]
             extra = expected[1]
             for ln in multi:
                 ctx.add(ln.line, "missing_distinct_modifier",
                         f"{code} \u00d7{ln.units} on one line: each further spinal region goes on its own line of "
-                        f"one unit with {'XS' if ctx.payer == 'medicare' else '59'}.", billed=ln.billed,
+                        f"one unit with {wanted}.", billed=ln.billed,
                         expected=exp_text, reason=extra.reason, sources=extra.sources, confidence=extra.confidence)
             if not multi:
                 for ln in lacking[1:]:
                     ctx.add(ln.line, "missing_distinct_modifier",
-                            f"A further {code} line (another spinal region) has neither 59 nor XS.",
+                            f"A further {code} line (another spinal region) has no {' or '.join(sorted(known))}.",
                             billed=ln.billed, expected=exp_text, reason=extra.reason, sources=extra.sources,
                             confidence=extra.confidence)
-            if ctx.payer == "medicare":
-                for ln in ordered:
-                    if "59" in ln.modifiers and "XS" not in ln.modifiers and not X_MODIFIERS & set(ln.modifiers):
-                        ctx.add(ln.line, "xs_preferred",
-                                f"Medicare claim: the further {code} region carries 59; CMS prefers the more "
-                                "specific XS (separate structure).", billed=ln.billed,
-                                expected=f"{code}-XS" if "26" not in ln.modifiers else f"{code}-26-XS",
-                                reason=extra.reason, sources=extra.sources, confidence=extra.confidence)
-    elif (units > 1 or len(glines) > 1) and not g.units_confirmed:
+            for ln in ordered:
+                other = [m for m in known & set(ln.modifiers) if m != wanted]
+                if wanted and other and wanted not in ln.modifiers and distinct is not None:
+                    ctx.add(ln.line, "distinct_modifier_choice",
+                            f"The further {code} region carries {other[0]}; for this payer the rules give {wanted}.",
+                            billed=ln.billed, expected="-".join((code, *(m for m in ln.modifiers if m not in known),
+                                                                 wanted)),
+                            reason=distinct.reason, sources=distinct.sources, confidence=distinct.confidence)
+    elif unit is not None and unit.confirmed and (units > 1 or len(glines) > 1):
+        ctx.add(first.line, "units_per_encounter",
+                f"{code} billed \u00d7{units}: {unit.note}", billed=billed, expected=exp_text, reason=unit.reason,
+                sources=unit.sources, confidence=unit.confidence)
+    elif (units > 1 or len(glines) > 1) and (unit is None or not unit.confirmed):
+        note = unit.note if unit is not None else "the data has no unit rule for this code and payer."
         ctx.add(first.line, "units_unconfirmed",
                 f"{code} billed \u00d7{units}; GuideCode gives one line of one unit. The unit rule for several sites "
-                f"is UNCONFIRMED: {g.units_note}", billed=billed, expected=exp_text, reason=g.units_note,
-                sources=g.units_sources, confidence="low")
-    if not ctx.check_26:
+                f"is UNCONFIRMED: {note}", billed=billed, expected=exp_text, reason=note,
+                sources=unit.sources if unit is not None else (), confidence="low")
+    if ctx.check_26:
+        _check_component(ctx, code, glines, expected, exp_text)
+
+
+def _check_component(ctx: _Ctx, code: str, glines: list[ClaimLine], expected: list[GuidanceLine],
+                     exp_text: str) -> None:
+    """The setting's professional-component rule: 26 in a facility, none in the office."""
+    rules = ctx.catalog.rules
+    rule = rules.component(ctx.setting, ctx.dos)
+    if rule is None:
         return
-    facility = ctx.setting in FACILITY_SETTINGS
-    wants_26 = "26" in expected[0].modifiers
+    pc_modifiers = {r.modifier for r in rules.components if r.modifier}
     for ln in glines:
-        has_26 = "26" in ln.modifiers
-        if facility and wants_26 and not has_26 and "TC" not in ln.modifiers:
-            ctx.add(ln.line, "missing_26",
-                    f"{code} on a facility claim (POS {ln.place_of_service}) without modifier 26: the physician "
-                    "reports the professional component only.", billed=ln.billed, expected=exp_text,
-                    reason=_RULE_26[0], sources=_RULE_26[1], confidence=_RULE_26[2])
-        elif not facility and has_26:
+        if rule.modifier is not None:
+            if rule.modifier in expected[0].modifiers and rule.modifier not in ln.modifiers \
+                    and "TC" not in ln.modifiers:
+                ctx.add(ln.line, "missing_26",
+                        f"{code} on a facility claim (POS {ln.place_of_service}) without modifier {rule.modifier}: "
+                        "the physician reports the professional component only.", billed=ln.billed,
+                        expected=exp_text, reason=rule.reason, sources=rule.sources, confidence=rule.confidence)
+        elif pc_modifiers & set(ln.modifiers):
+            mod = sorted(pc_modifiers & set(ln.modifiers))[0]
             ctx.add(ln.line, "unexpected_26",
-                    f"{code} with modifier 26 on an office claim (POS {ln.place_of_service}): an office that owns "
-                    "the equipment reports the code without 26 (global). Keep 26 only if the equipment is not the "
-                    "practice's.", billed=ln.billed, expected=exp_text, reason=_RULE_26[0], sources=_RULE_26[1],
-                    confidence=_RULE_26[2])
+                    f"{code} with modifier {mod} on an office claim (POS {ln.place_of_service}): an office that owns "
+                    f"the equipment reports the code without {mod} (global). Keep {mod} only if the equipment is "
+                    "not the practice's.", billed=ln.billed, expected=exp_text, reason=rule.reason,
+                    sources=rule.sources, confidence=rule.confidence)

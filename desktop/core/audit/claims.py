@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import IO, Final
 
 from desktop.core.audit.findings import Finding
-from desktop.core.loader import CODE_RE
 from desktop.core.model import Payer
+from desktop.core.schema import CODE_RE
 
 # ---------------------------------------------------------------------------------------------------------
 # Input columns

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from desktop.core.audit.checks import POS_SETTINGS
 from desktop.core.audit.claims import ClaimLine
 from desktop.core.model import Catalog, Encounter, Laterality, Modality, Payer, ProcedureEntry
 
@@ -48,7 +47,8 @@ def claim_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
         raise ValueError("a claim has at least one line")
     first = lines[0]
     pos = Counter(ln.place_of_service for ln in lines).most_common(1)[0][0]
-    setting = POS_SETTINGS.get(pos, "office")
+    place = catalog.rules.setting_for(pos, first.date_of_service)  # as the audit reads it (rules.yaml)
+    setting = place.setting if place is not None else "office"
     payer = next((ln.payer for ln in lines if ln.payer is not None), default_payer)
     modality: Modality = "none"
     procedures: list[ProcedureEntry] = []

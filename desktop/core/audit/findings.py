@@ -60,9 +60,10 @@ KINDS: Final[dict[str, KindInfo]] = {
     "missing_distinct_modifier": KindInfo(
         "GC-A11", "error", "A further 77003 region without its own line and 59/XS",
         "Put each further spinal region on its own 77003 line of one unit with 59 (or XS)."),
-    "xs_preferred": KindInfo(
-        "GC-A12", "info", "Medicare: XS preferred over 59 for a further spinal region",
-        "Use XS instead of 59 on the further region's line for Medicare."),
+    "distinct_modifier_choice": KindInfo(
+        "GC-A12", "info", "A further spinal region carries a distinct-procedure modifier other than the payer's "
+        "(59 where the rules give XS, or the reverse)",
+        "Use the distinct modifier the rules give for this payer on the further region's line (Rules say)."),
     "both_59_and_x": KindInfo(
         "GC-A13", "error", "Modifier 59 and an X modifier on the same line",
         "Keep either 59 or the X modifier that applies, not both."),
@@ -72,6 +73,9 @@ KINDS: Final[dict[str, KindInfo]] = {
     "unsupported_guidance": KindInfo(
         "GC-A15", "warning", "Guidance code billed that no procedure on the claim supports",
         "Check the procedure note: remove the guidance line or add the procedure it guided."),
+    "units_per_encounter": KindInfo(
+        "GC-A28", "error", "More units of a guidance code than the payer's one-per-encounter rule",
+        "Bill one unit of the guidance code for the encounter; remove the further units or lines."),
     "units_unconfirmed": KindInfo(
         "GC-A16", "info", "Several units of a guidance code whose unit rule is unconfirmed",
         "Check the payer's unit rule before billing more than one unit."),

@@ -424,6 +424,13 @@ class _Pass:
             self.tick(stats)
 
 
+def _ncci_label(catalog: Catalog) -> str:
+    """The NCCI tables the engine answered with (it applies their edits to what the rules give), or ""."""
+    ncci = getattr(catalog, "ncci", None)
+    versions = getattr(ncci, "versions", ()) if ncci is not None else ()
+    return "; ".join(str(getattr(v, "label", v)) for v in versions)
+
+
 def _unreadable(stats: ReadStats) -> Finding | None:
     if not stats.replaced_lines:
         return None
@@ -478,7 +485,7 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         source_format=fmt,
         first_date=p.first.isoformat() if p.first else "",
         last_date=p.last.isoformat() if p.last else "",
-        ncci_version=str(getattr(catalog, "ncci_version", "") or ""),
+        ncci_version=_ncci_label(catalog),
     )
     return AuditReport(tuple(findings), summary, dict(p.keep or {}))
 

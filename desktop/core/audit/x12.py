@@ -43,8 +43,8 @@ from desktop.core.audit.claims import (
     TextInput,
 )
 from desktop.core.audit.findings import Finding
-from desktop.core.loader import CODE_RE
 from desktop.core.model import Payer
+from desktop.core.schema import CODE_RE
 
 MEDICARE_FILING: Final = frozenset({"MA", "MB"})
 _ENVELOPE: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})

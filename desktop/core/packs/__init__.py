@@ -5,6 +5,7 @@ A pack is a folder::
     pack.yaml           name, version, code_set_year, effective (from, until), files (sha256 of each file)
     sources.yaml        optional: more source ids, same schema as the built-in sources.yaml
     codes/*.yaml        code records, same schema as the built-in data
+    ncci/               NCCI tables: tables.yaml and *.csv (docs/ncci.md); a pack has codes/, ncci/ or both
     *.md, *.txt         optional notes for people (listed in files like everything else)
 
 Override semantics (``docs/data-packs.md`` has worked examples):

@@ -32,7 +32,7 @@ def validate_pack(folder: Path, *, data_dir: Path | None = None, base: Catalog |
         from desktop.core.data import load_builtin
 
         base = load_builtin()
-    pack, problems = read_pack(folder, CANDIDATE_TAG)
+    pack, problems = read_pack(folder, CANDIDATE_TAG, base)
     prefixes: dict[str, str] = {CANDIDATE_TAG: ""}
     if pack is None:
         return None, [display_problem(p, prefixes) for p in problems]
@@ -43,7 +43,7 @@ def validate_pack(folder: Path, *, data_dir: Path | None = None, base: Catalog |
             for path, tag, shown in found:
                 if path.name in disabled:
                     continue
-                other, other_problems = read_pack(path, tag)
+                other, other_problems = read_pack(path, tag, base)
                 if other is None:
                     continue
                 if replace_same_name and other.manifest.name.casefold() == pack.manifest.name.casefold():
@@ -87,6 +87,10 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
     """Validate ``source`` fully, then copy it into ``data_dir/packs/``. A pack with the same name is
     replaced (its folder is swapped only after the copy is complete and checked again). Raises
     :class:`PackRefused` listing every problem, having changed nothing, if the pack is not valid."""
+    if base is None:
+        from desktop.core.data import load_builtin
+
+        base = load_builtin()
     manifest, problems = validate_pack(source, data_dir=data_dir, base=base)
     if problems or manifest is None:
         raise PackRefused(problems)
@@ -95,7 +99,7 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
     if root.is_dir():
         for path in sorted(root.iterdir()):
             if path.is_dir() and not path.name.startswith("."):
-                other, _ = read_pack(path, f"packs/{path.name}")
+                other, _ = read_pack(path, f"packs/{path.name}", base)
                 same = other is not None and other.manifest.name.casefold() == manifest.name.casefold()
                 if same or (other is None and path.name == _slug(manifest.name)):
                     replaced = path.name
@@ -116,7 +120,7 @@ def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) ->
             dest = staging / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / rel, dest)
-        copied, copy_problems = read_pack(staging, CANDIDATE_TAG)
+        copied, copy_problems = read_pack(staging, CANDIDATE_TAG, base)
         if copied is None or copied.manifest != manifest:
             raise PackRefused([display_problem(p, {CANDIDATE_TAG: ""}) for p in copy_problems] or [
                 Problem(PACK_MANIFEST, 1, "", "the pack changed while it was being copied; try again")])

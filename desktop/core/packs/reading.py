@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.core.loader import (
+    RULE_SETS_FILE,
+    RULES_FILE,
+    SOURCES_FILE,
     UNREADABLE,
     Problem,
-    Reader,
-    describe,
     parse_bytes,
     read_record,
+    read_rule_sets,
+    read_rules,
     read_sources,
     record_mappings,
 )
-from desktop.core.model import CodeRecord, PackInfo, Source
+from desktop.core.model import Catalog, CodeRecord, PackInfo, RuleBook, RuleSet, Source
+from desktop.core.ncci.model import NcciData
+from desktop.core.ncci.reader import NCCI_DIR
 from desktop.core.packs.folders import PACK_MANIFEST
+from desktop.core.schema import FAILED, Context, Cross, describe, key, read_object
 from desktop.core.sha import sha256
 from desktop.core.yamlsrc import LineMap
 
-MANIFEST_KEYS = ("name", "version", "code_set_year", "effective", "files", "description")
-EFFECTIVE_KEYS = ("from", "until")
+if TYPE_CHECKING:
+    from desktop.core.ncci.model import NcciData
+
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NOTE_SUFFIXES = (".md", ".txt")
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -38,17 +45,41 @@ _MAX = date.max
 # Reading one pack
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True)
+class PackEffective:
+    """effective: the days a pack's rules apply (both ends included)."""
+
+    DOC_TITLE = "effective"
+
+    start: date = key("from", "date", "the first day the pack's rules apply; a rule without `from` starts here",
+                      required=True)
+    end: date | None = key("until", "date", "the last day; a rule without `until` ends here (or stays open)",
+                           default=None, shown="open")
+
+
+@dataclass(frozen=True, kw_only=True)
 class PackManifest:
     """pack.yaml: the pack's name, version, code-set year, effective dates, description and checksums."""
 
-    name: str
-    version: str
-    code_set_year: int
-    effective_from: date
-    effective_until: date | None
-    description: str
-    files: Mapping[str, str]
+    DOC_TITLE = "pack.yaml"
+
+    name: str = key("name", "text", "the pack's name (at most 80 characters); a pack of the same name replaces "
+                    "it on import", required=True)
+    version: str = key("version", "text", "the pack's version, shown with every answer it gives", required=True)
+    code_set_year: int = key("code_set_year", "int", "the CPT year the pack is for; its effective dates start "
+                             "in that year", required=True)
+    effective: PackEffective = key("effective", "mapping", "when the pack's rules apply", required=True)
+    description: str = key("description", "text", "for people", default="")
+    files: Mapping[str, str] = key("files", "checksums", "the sha256 of every file in the pack but pack.yaml "
+                                   "(`validate-pack --checksums` prints it)", required=True)
+
+    @property
+    def effective_from(self) -> date:
+        return self.effective.start
+
+    @property
+    def effective_until(self) -> date | None:
+        return self.effective.end
 
     @property
     def info(self) -> PackInfo:
@@ -77,6 +108,9 @@ class Pack:
     sources: Mapping[str, Source]
     source_lines: Mapping[str, int]
     entries: tuple[PackEntry, ...]
+    rules: RuleBook = RuleBook()
+    rule_sets: Mapping[str, RuleSet] = field(default_factory=dict)
+    ncci: NcciData = NcciData()
 
 
 class PackLabels:
@@ -116,9 +150,11 @@ def _pack_files(folder: Path) -> list[str]:
 
 def _allowed_file(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
-    if rel in (PACK_MANIFEST, "sources.yaml"):
+    if rel in (PACK_MANIFEST, SOURCES_FILE, RULES_FILE, RULE_SETS_FILE):
         return True
     if len(parts) == 2 and parts[0] == "codes" and parts[1].endswith(".yaml"):
+        return True
+    if len(parts) == 2 and parts[0] == NCCI_DIR and (parts[1] == "tables.yaml" or parts[1].endswith(".csv")):
         return True
     return len(parts) == 1 and rel.endswith(NOTE_SUFFIXES)
 
@@ -145,64 +181,73 @@ def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None
     return None
 
 
+def _read_checksums(raw: Any, data: LineMap, ctx: Context) -> Any:
+    if not isinstance(raw, LineMap):
+        ctx.problem(data, "files", f"'files' must be a mapping of file: sha256, got {describe(raw)}")
+        return FAILED
+    files: dict[str, str] = {}
+    ok = True
+    for rel, value in raw.items():
+        pure = PurePosixPath(rel)
+        if "\\" in rel or pure.is_absolute() or ".." in pure.parts or rel != pure.as_posix():
+            ctx.problem(raw, rel, f"{rel!r} is not a plain path inside the pack")
+            ok = False
+        elif rel == PACK_MANIFEST:
+            ctx.problem(raw, rel, "pack.yaml does not list its own checksum")
+            ok = False
+        elif not isinstance(value, str) or not SHA256_RE.match(value.strip().lower()):
+            ctx.problem(raw, rel, f"the checksum of {rel} must be 64 hexadecimal digits (sha256), got "
+                        f"{describe(value)}")
+            ok = False
+        else:
+            files[rel] = value.strip().lower()
+    return files if ok else FAILED
+
+
 def _read_manifest(data: Any, label: str, problems: list[Problem]) -> tuple[PackManifest | None, LineMap | None]:
     if not isinstance(data, LineMap):
         problems.append(Problem(label, 1, "", "pack.yaml must be a mapping of keys (name, version, ...)"))
         return None, None
-    before = len(problems)
-    r = Reader(problems, label, "pack", data, MANIFEST_KEYS)
-    name = r.string("name")
-    if len(name) > 80:
-        r.problem("name", "'name' must be at most 80 characters")
-    version = r.string("version")
-    year = r.integer("code_set_year")
-    if year and not 2000 <= year <= 2100:
-        r.problem("code_set_year", f"code_set_year {year} is not a plausible year")
-    description = r.string("description", required=False)
-    eff_map = r.mapping("effective")
-    start: date | None = None
-    until: date | None = None
-    if eff_map is None:
-        if "effective" not in data:
-            r.problem(None, "missing required key 'effective' (with 'from' and optional 'until')")
-    else:
-        e = Reader(problems, label, "pack effective", eff_map, EFFECTIVE_KEYS)
-        start = e.day("from", required=True)
-        until = e.day("until")
-        if start and until and until < start:
-            e.problem("until", f"effective dates end ({until}) before they start ({start})")
-        if start and year and start.year != year:
-            r.problem("code_set_year", f"code_set_year {year} does not match the effective dates: a pack for "
-                      f"code set {year} takes effect in {year}, not on {start.isoformat()}")
-    files: dict[str, str] = {}
-    files_map = r.mapping("files")
-    if files_map is None and "files" not in data:
-        r.problem(None, "missing required key 'files' (the sha256 checksum of each file in the pack)")
-    for rel, value in (files_map or {}).items():
-        line = files_map.line_of(rel) if files_map is not None else data.line
-        pure = PurePosixPath(rel)
-        if "\\" in rel or pure.is_absolute() or ".." in pure.parts or rel != pure.as_posix():
-            problems.append(Problem(label, line, "files", f"{rel!r} is not a plain path inside the pack"))
-            continue
-        if rel == PACK_MANIFEST:
-            problems.append(Problem(label, line, "files", "pack.yaml does not list its own checksum"))
-            continue
-        if not isinstance(value, str) or not SHA256_RE.match(value.strip().lower()):
-            problems.append(Problem(label, line, "files", f"the checksum of {rel} must be 64 hexadecimal "
-                                    f"digits (sha256), got {describe(value)}"))
-            continue
-        files[rel] = value.strip().lower()
-    if len(problems) > before or start is None:
-        return None, files_map
-    return PackManifest(name, version, year, start, until, description, files), files_map
+    files_map = data.get("files") if isinstance(data.get("files"), LineMap) else None
+    ctx = Context(problems, label, "pack")
+    manifest: PackManifest | None = read_object(PackManifest, data, ctx, custom={"files": _read_checksums},
+                                                cross=_MANIFEST_CROSS)
+    return manifest, files_map
 
 
-def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list[Problem]]:
+def _manifest_problems(m: PackManifest, data: LineMap, ctx: Context) -> list[Problem]:
+    out: list[Problem] = []
+    here = Context(out, ctx.file, ctx.entry)
+    if len(m.name) > 80:
+        here.problem(data, "name", "'name' must be at most 80 characters")
+    year, start = m.code_set_year, m.effective_from
+    if not 2000 <= year <= 2100:
+        here.problem(data, "code_set_year", f"code_set_year {year} is not a plausible year")
+    elif start.year != year:
+        here.problem(data, "code_set_year", f"code_set_year {year} does not match the effective dates: a pack for "
+                     f"code set {year} takes effect in {year}, not on {start.isoformat()}")
+    return out
+
+
+def _effective_problems(e: PackEffective, data: LineMap, ctx: Context) -> list[Problem]:
+    if e.end is not None and e.end < e.start:
+        return [Problem(ctx.file, data.line_of("until"), "pack effective",
+                        f"effective dates end ({e.end}) before they start ({e.start})")]
+    return []
+
+
+_MANIFEST_CROSS: Cross = {PackManifest: _manifest_problems, PackEffective: _effective_problems}
+
+
+def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = None
+              ) -> tuple[Pack | None, list[Problem]]:
     """Read and check one pack folder on its own (manifest, checksums, schema, duplicates, dates).
 
     Problems name files as ``<tag>/<file>``; references to codes and sources outside the pack are
-    checked later, on the merged data (:func:`apply_packs`).
+    checked later, on the merged data (:func:`apply_packs`). ``base``: the data the pack goes on, whose
+    rule sets the pack's records may use.
     """
+    base_sets = base.rule_sets if base is not None else {}
     labels = PackLabels(tag)
     problems: list[Problem] = []
     man_label = labels(PACK_MANIFEST)
@@ -225,7 +270,8 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
             continue
         if not _allowed_file(rel):
             problems.append(Problem(labels(rel), 1, "", "unexpected file: a pack holds pack.yaml, sources.yaml, "
-                                    "codes/*.yaml and optional notes (*.md, *.txt) beside pack.yaml"))
+                                    "rules.yaml, rule-sets.yaml, codes/*.yaml, ncci/ tables and optional notes "
+                                    "(*.md, *.txt) beside pack.yaml"))
             continue
         raw = _read_bytes(folder / rel, labels(rel), problems)
         if raw is None:
@@ -262,14 +308,37 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
                     if isinstance(item, LineMap) and isinstance(item.get("id"), str):
                         source_lines.setdefault(item["id"].strip(), item.line_of("id"))
 
+    rules = RuleBook()
+    if RULES_FILE in contents:
+        rlabel = labels(RULES_FILE)
+        rules = read_rules(parse_bytes(contents[RULES_FILE], rlabel, problems), rlabel, problems, origin)
+    own_sets: dict[str, RuleSet] = {}
+    if RULE_SETS_FILE in contents:
+        slabel = labels(RULE_SETS_FILE)
+        own_sets = read_rule_sets(parse_bytes(contents[RULE_SETS_FILE], slabel, problems), slabel, problems)
+        for sid, rule_set in own_sets.items():
+            if base_sets and sid in base_sets:
+                problems.append(Problem(rule_set.location.file, rule_set.location.line, f"rule set {sid}",
+                                        f"rule set {sid!r} is already defined by the data this pack goes on; "
+                                        "give the pack's set another id"))
+    sets = {**(base_sets or {}), **own_sets}
     entries: list[PackEntry] = []
     code_files = [rel for rel in contents if rel.startswith("codes/")]
-    if not code_files:
-        problems.append(Problem(labels("codes/"), 1, "", "no code files (codes/*.yaml) found"))
+    has_ncci = any(rel.startswith(f"{NCCI_DIR}/") for rel in contents)
+    if not code_files and RULES_FILE not in contents and not has_ncci:
+        problems.append(Problem(labels("codes/"), 1, "", "the pack changes nothing: no code files (codes/*.yaml), "
+                                "no rules.yaml and no ncci/ tables"))
+    ncci = NcciData()
+    if has_ncci:  # the sources the tables cite are checked on the merged data (desktop.core.packs.merge)
+        from desktop.core.ncci.data import read_pack_ncci
+
+        tables, ncci_problems = read_pack_ncci(contents, tag, None, origin)
+        problems.extend(ncci_problems)
+        ncci = tables or NcciData()
     for rel in code_files:
         label = labels(rel)
         cdata = parse_bytes(contents[rel], label, problems)
-        entries.extend(_read_entries(cdata, label, problems, origin))
+        entries.extend(_read_entries(cdata, label, problems, origin, sets))
 
     first: dict[str, CodeRecord] = {}
     for entry in entries:
@@ -284,18 +353,30 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG) -> tuple[Pack | None, list
     if manifest is not None:
         for entry in entries:
             _check_window(entry.record, manifest, problems)
+        _check_rule_window(rules, manifest, problems)
     if problems or manifest is None:
         return None, problems
-    return Pack(folder, tag, manifest, sources, source_lines, tuple(entries)), problems
+    return Pack(folder, tag, manifest, sources, source_lines, tuple(entries), rules, own_sets, ncci), problems
 
 
-def _read_entries(data: Any, label: str, problems: list[Problem], origin: str) -> list[PackEntry]:
+def _check_rule_window(rules: RuleBook, manifest: PackManifest, problems: list[Problem]) -> None:
+    lo, hi = manifest.effective_from, manifest.effective_until or _MAX
+    for rule in rules.all_rules():
+        outside = [d for d in (rule.start, rule.end) if d is not None and not lo <= d <= hi]
+        if outside:
+            problems.append(Problem(rule.location.file, rule.location.line, rule.id,
+                                    f"rule dates {_span(rule.start, rule.end)} are outside the pack's effective "
+                                    f"dates {manifest.effective_label}"))
+
+
+def _read_entries(data: Any, label: str, problems: list[Problem], origin: str,
+                  rule_sets: Mapping[str, RuleSet]) -> list[PackEntry]:
     out: list[PackEntry] = []
     for item in record_mappings(data, label, problems):
         keys = frozenset(item.keys())
         if "name" not in item:  # an override may keep the existing name; a new code must have one (checked
             item = _with_key(item, "name", _KEEP_NAME)  # on the merged data, where "new" is known)
-        rec = read_record(problems, label, item, origin)
+        rec = read_record(problems, label, item, origin, rule_sets)
         if rec is not None:
             out.append(PackEntry(rec, keys))
     return out
@@ -317,7 +398,7 @@ def _check_window(rec: CodeRecord, manifest: PackManifest, problems: list[Proble
     lo, hi = manifest.effective_from, manifest.effective_until or _MAX
     for i, p in enumerate(rec.policies, 1):
         outside = [d for d in (p.start, p.end) if d is not None and not lo <= d <= hi]
-        if outside:
+        if outside and not p.rule_set:  # a named set's rules are simply limited to the pack's dates
             problems.append(Problem(p.location.file, p.location.line, f"{rec.code} guidance rule {i}",
                                     f"rule dates {_span(p.start, p.end)} are outside the pack's effective dates "
                                     f"{manifest.effective_label}"))

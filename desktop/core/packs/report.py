@@ -83,7 +83,7 @@ def load_report(data_dir: Path | None, base: Catalog | None = None, *, missing_o
     read: dict[str, tuple[Pack | None, list[Problem]]] = {}
     for path, tag, _ in found:
         if path.name not in disabled:
-            read[tag] = read_pack(path, tag)
+            read[tag] = read_pack(path, tag, base)
     good = [pack for pack, _ in read.values() if pack is not None]
     catalog, skipped = apply_packs(base, good)
     statuses: list[PackStatus] = []
@@ -92,7 +92,7 @@ def load_report(data_dir: Path | None, base: Catalog | None = None, *, missing_o
         enabled = path.name not in disabled
         pack, problems = read.get(tag, (None, []))
         if pack is None and not enabled:
-            pack, _ = read_pack(path, tag)  # only for the name and version shown in the dialog
+            pack, _ = read_pack(path, tag, base)  # only for the name and version shown in the dialog
         problems = problems + skipped.get(tag, [])
         shown = [display_problem(p, prefixes) for p in problems]
         all_problems.extend(shown)
