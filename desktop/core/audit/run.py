@@ -172,7 +172,7 @@ class _Collector:
         else:
             self.findings.append(f)
 
-    def add_note(self, t: Finding, claim: str, line: int, iso: str) -> None:
+    def add_note(self, t: Finding, claim: str, line: int, iso: str, billed: str) -> None:
         """A note from a cached template: folded without building a finding unless it becomes the fold's first."""
         key = (t.kind, _code_of(t) if t.kind in _PER_CODE_FOLD else "")
         fold = self.folds.get(key)
@@ -181,7 +181,7 @@ class _Collector:
         if fold is not None and line >= fold.first.line:
             fold.note(t, claim)
             return
-        self.add(Finding(claim, line, t.severity, t.kind, t.message, t.billed, t.expected, t.reason, t.sources,
+        self.add(Finding(claim, line, t.severity, t.kind, t.message, billed, t.expected, t.reason, t.sources,
                          t.confidence, iso, t.modality, "", t.count))
         self.raw_by_kind[t.kind] -= t.count  # counted once, above
         self.raw_by_severity[t.severity] -= t.count
@@ -234,6 +234,7 @@ def date_boundaries(catalog: Catalog) -> list[date]:
     return sorted(edges)
 
 
+Templates = tuple[tuple[int, Finding, bool], ...]
 _CLAIM_MARK: Final = "\u2063claim\u2063"
 _LINE_BASE: Final = 987_650_000
 _CACHE_MAX: Final = 50_000
@@ -251,7 +252,7 @@ class EncounterChecker:
         self.catalog = catalog
         self.payer = payer
         self._edges = date_boundaries(catalog)
-        self._cache: dict[tuple[object, ...], tuple[tuple[int, Finding], ...] | None] = {}
+        self._cache: dict[tuple[object, ...], Templates | None] = {}
         self.hits = 0
         self.misses = 0
 
@@ -262,18 +263,23 @@ class EncounterChecker:
             audit_encounter(self.catalog, group, self.payer, out)
             return out
         claim, iso = group[0].claim_id, group[0].date_of_service.isoformat()
-        return [Finding(claim, group[i].line, f.severity, f.kind, f.message, f.billed, f.expected, f.reason,
-                        f.sources, f.confidence, iso, f.modality, group[i].where, f.count)
-                for i, f in templates]
+        return [Finding(claim, group[i].line, f.severity, f.kind, f.message, group[i].billed if rebill else f.billed,
+                        f.expected, f.reason, f.sources, f.confidence, iso, f.modality, group[i].where, f.count)
+                for i, f, rebill in templates]
 
-    def templates(self, group: Sequence[ClaimLine]) -> tuple[tuple[int, Finding], ...] | None:
+    def templates(self, group: Sequence[ClaimLine]) -> Templates | None:
         """The cached findings of this encounter's shape, as (index of the line, finding with marked claim id
-        and line), or None when the shape must be checked afresh."""
+        and line, whether its ``billed`` is that line's), or None when the shape must be checked afresh.
+
+        The shape leaves out the units of a code the data does not know (a drug line's 1 to 8 units): such a
+        line only ever gives findings about itself, whose billed text is taken from the line."""
         from bisect import bisect_right
 
         dos = group[0].date_of_service
+        known = self.catalog.by_code
         key = (bisect_right(self._edges, dos), self.payer,
-               tuple((ln.place_of_service, ln.code, ln.modifiers, ln.units, ln.payer) for ln in group))
+               tuple((ln.place_of_service, ln.code, ln.modifiers, ln.units if ln.code in known else 0, ln.payer)
+                     for ln in group))
         if key in self._cache:
             templates = self._cache[key]
             self.hits += 1
@@ -284,19 +290,28 @@ class EncounterChecker:
                 self._cache[key] = templates
         return templates
 
-    def _learn(self, group: Sequence[ClaimLine], dos: date) -> tuple[tuple[int, Finding], ...] | None:
+    def _learn(self, group: Sequence[ClaimLine], dos: date) -> Templates | None:
         marked = [replace(ln, claim_id=_CLAIM_MARK, line=_LINE_BASE + i, where="") for i, ln in enumerate(group)]
         out: list[Finding] = []
         audit_encounter(self.catalog, marked, self.payer, out)
         iso = dos.isoformat()
         mark_line = str(_LINE_BASE)[:4]
-        templates = []
+        known = self.catalog.by_code
+        unknown_billed = {ln.billed for ln in marked if ln.code not in known}
+        templates: list[tuple[int, Finding, bool]] = []
         for f in out:
             text = "\x1f".join((f.message, f.billed, f.expected, f.reason, f.modality))
             if _CLAIM_MARK in text or mark_line in text or iso in text or not (
                     _LINE_BASE <= f.line < _LINE_BASE + len(group)) or f.claim_id != _CLAIM_MARK:
                 return None
-            templates.append((f.line - _LINE_BASE, f))
+            i = f.line - _LINE_BASE
+            rebill = marked[i].code not in known
+            if rebill and f.billed != marked[i].billed:
+                return None  # a finding on an unknown code's line that does not bill that line: check afresh
+            other = "\x1f".join((f.message, f.expected, f.reason, f.modality) if rebill else (text,))
+            if any(b in other for b in unknown_billed):
+                return None  # a text that quotes an unknown code's units: they are not in the shape
+            templates.append((i, f, rebill))
         return tuple(templates)
 
 
@@ -354,7 +369,7 @@ class _Pass:
                 f = replace(f, where=where[f.line])
             add(f)
 
-    def _check_cached(self, group: list[ClaimLine], templates: tuple[tuple[int, Finding], ...]) -> None:
+    def _check_cached(self, group: list[ClaimLine], templates: Templates) -> None:
         self.encounters += 1
         first = group[0]
         self.claims.add(hash(first.claim_id))
@@ -369,12 +384,13 @@ class _Pass:
             self.keep[(first.claim_id, d.isoformat())] = tuple(group)
         claim, iso = first.claim_id, d.isoformat()
         c = self.collector
-        for i, t in templates:
+        for i, t, rebill in templates:
             if t.kind in NOTE_KINDS:
-                c.add_note(t, claim, group[i].line, iso)
+                c.add_note(t, claim, group[i].line, iso, group[i].billed if rebill else t.billed)
             else:
-                c.add(Finding(claim, group[i].line, t.severity, t.kind, t.message, t.billed, t.expected, t.reason,
-                              t.sources, t.confidence, iso, t.modality, "", t.count))
+                c.add(Finding(claim, group[i].line, t.severity, t.kind, t.message,
+                              group[i].billed if rebill else t.billed, t.expected, t.reason, t.sources, t.confidence,
+                              iso, t.modality, "", t.count))
 
     def tick(self, stats: ReadStats) -> None:
         if self.progress is not None:
