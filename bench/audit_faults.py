@@ -454,4 +454,7 @@ def _window_phi(cat, src: Path, tmp: Path, home: Path) -> bool:  # type: ignore[
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # without Qt's teardown of the window checks' objects at interpreter exit

@@ -120,10 +120,13 @@ def test_a_service_line_without_a_code_is_a_malformed_row(catalog: Catalog) -> N
     assert len(bad) == 1 and bad[0].claim_id == "X12-004" and "SV101-2" in bad[0].message
 
 
-@pytest.mark.parametrize("text", [b"ISA*00*short~", b"ISA" + b"x" * 200])
+@pytest.mark.parametrize("text", [b"ISA*00*short~", b"ISA" + b"x" * 200,
+                                  b"ISA*TESTPATIENT ZEBULON\n" + b"9" * 120])
 def test_not_an_interchange_fails_with_one_sentence(catalog: Catalog, text: bytes) -> None:
-    with pytest.raises(AuditInputError, match="X12"):
+    with pytest.raises(AuditInputError, match="X12") as info:
         audit_bytes(catalog, text)
+    message = str(info.value)
+    assert "\n" not in message and "TESTPATIENT" not in message and "ZEBULON" not in message
 
 
 def test_no_segment_terminator_for_a_megabyte_stops_with_a_finding(catalog: Catalog) -> None:

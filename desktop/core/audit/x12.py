@@ -220,6 +220,18 @@ class _TooLong(Exception):
     pass
 
 
+def _isa_problem(message: str) -> str:
+    """pyx12's refusal of the interchange header, in GuideCode's words (its message quotes the header's text,
+    which is not repeated)."""
+    if message.startswith("First line does not begin"):
+        return "the file does not start with an ISA segment (the interchange header)"
+    if message.startswith("ISA line is only"):
+        return "the ISA segment (the interchange header) is shorter than its fixed 106 characters"
+    if "Version Number is unknown" in message:
+        return "the ISA segment's version (ISA12) is not 00501 or 00401"
+    return "pyx12 cannot read its ISA segment (the interchange header)"
+
+
 @dataclass(slots=True)
 class _Subscriber:
     filing: str = ""
@@ -384,9 +396,10 @@ def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | N
             raw = pyx12.x12file.X12Reader(stream)
             nodes = _plain_segments(raw, errh)
     except pyx12.errors.X12Error as exc:
-        raise AuditInputError(f"not an X12 837P file: {str(exc)[:80]}") from None
+        raise AuditInputError(f"not an X12 837P file: {_isa_problem(str(exc))}") from None
     except (pyx12.errors.EngineError, OSError, ValueError) as exc:
-        raise AuditInputError(f"pyx12 cannot read this file: {str(exc)[:120]}") from None
+        raise AuditInputError(f"pyx12 cannot read this file ({type(exc).__name__}: its X12 map or envelope is "
+                              "not one it knows; GuideCode reads ASC X12 5010 837P, 005010X222A1)") from None
     builder = _ClaimBuilder(options)
     emitted = 0
     last_id = ""
