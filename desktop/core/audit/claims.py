@@ -726,8 +726,8 @@ def iter_csv_claims(src: TextInput, options: AuditOptions, stats: ReadStats | No
                 continue
             yield malformed(start, "", "a quoted field opened on this line is never closed (the file ends here)")
             break
-        if not any(v.strip() for v in row):
-            continue
+        if not (row and row[0] and not row[0].isspace()) and not any(v.strip() for v in row):
+            continue  # a blank line (the usual row has its claim id first: no scan of every field)
         st.rows += 1
         try:
             yield parse_row(row, cols, start)
