@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from collections.abc import Collection, Sequence
 from datetime import date
@@ -31,6 +32,16 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
+MAX_INDENT = 16
+
+
+def _indent(text: str) -> int:
+    """``--indent``: a whole number from 0 to MAX_INDENT (argparse turns the error into one usage line)."""
+    if not re.fullmatch(r"[0-9]{1,3}", text.strip()) or not 0 <= int(text) <= MAX_INDENT:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_INDENT}, got {text[:20]!r}")
+    return int(text)
+
+
 def build_parser(wanted: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The command-line parser. ``wanted``: the words of the command line, so that only the command
     modules named there are imported (None imports them all, e.g. for --help)."""
@@ -47,7 +58,8 @@ def build_parser(wanted: Collection[str] | None = None) -> argparse.ArgumentPars
     p.add_argument("file", help="JSON file with one encounter, or - to read standard input")
     p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
                    help="folder of data packs to apply on top of the built-in data")
-    p.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    p.add_argument("--indent", type=_indent, default=2, metavar="N",
+                   help=f"JSON indentation, 0 to {MAX_INDENT} (0: one line; default 2)")
     for name, (module, help_text) in COMMAND_MODULES.items():
         if wanted is None or name in wanted:
             importlib.import_module(module).register(sub)
@@ -67,17 +79,24 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
 
 
 def cmd_resolve(ns: argparse.Namespace) -> int:
-    from desktop.core.encounter_json import EncounterError, parse_encounter_text, resolution_to_json
+    from desktop.core.encounter_json import MAX_INPUT_BYTES, EncounterError, parse_encounter_text, resolution_to_json
     from desktop.core.engine import resolve
     from desktop.core.loader import DataError
+    from desktop.core.safefile import read_regular, read_stream
 
-    try:
+    try:  # at most MAX_INPUT_BYTES, read in bounded chunks: `resolve /dev/zero` or an endless pipe ends cleanly
         if ns.file == "-":
-            text = sys.stdin.read()
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                return _fail("cannot read standard input: there is none")
+            raw = read_stream(stdin, MAX_INPUT_BYTES)
         else:
-            text = Path(ns.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"cannot read {ns.file}: {getattr(exc, 'strerror', None) or exc}")
+            raw = read_regular(Path(ns.file), MAX_INPUT_BYTES, allow_pipe=True)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _fail(f"cannot read {ns.file}: it is not UTF-8 text (byte {exc.start})")
+    except OSError as exc:
+        return _fail(f"cannot read {ns.file}: {exc.strerror or exc}")
     try:
         encounter = parse_encounter_text(text, today=date.today())
     except EncounterError as exc:
@@ -104,16 +123,46 @@ def cmd_version() -> int:
     return EXIT_OK
 
 
-def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool] | None:
-    """``(data_dir, no_error_dialogs)`` when the command line only opens the window (nothing, or only
+# Qt's own command-line options (QGuiApplication / QApplication), passed through to QApplication untouched:
+# those taking a value (``-style Fusion`` or ``-style=Fusion``) and those without one.
+QT_VALUE_OPTIONS = frozenset({
+    "-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-qwindowgeometry", "-qwindowicon",
+    "-qwindowtitle", "-style", "-stylesheet", "-session", "-display", "-geometry", "-name", "-title",
+    "-icon", "-visual", "-ncols", "-cmap", "-qmljsdebugger",
+})
+QT_FLAG_OPTIONS = frozenset({"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync", "-testability"})
+
+
+def _qt_option(words: Sequence[str], i: int) -> int:
+    """How many words at ``words[i]`` are one Qt option (with its value), or 0 if it is not one. Qt takes a
+    leading ``--`` as ``-`` too."""
+    word = words[i]
+    name = word[1:] if word.startswith("--") else word
+    head, eq, value = name.partition("=")
+    if head in QT_VALUE_OPTIONS:
+        if eq:
+            return 1 if value else 0
+        return 2 if i + 1 < len(words) and words[i + 1] and not words[i + 1].startswith("-") else 0
+    return 1 if not eq and head in QT_FLAG_OPTIONS else 0
+
+
+def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool, list[str]] | None:
+    """``(data_dir, no_error_dialogs, qt_args)`` when the command line only opens the window (nothing, or only
     ``--no-error-dialogs`` and ``--data-dir DIR`` / ``--data-dir=DIR``, each at most once, spelled out in
-    full), so the usual start skips building the parser; None for anything else, which argparse handles."""
+    full, and Qt's own options such as ``-style Fusion``), so the usual start skips building the parser; None
+    for anything else, which argparse handles."""
     data_dir: Path | None = None
     no_dialogs = False
+    qt_args: list[str] = []
     seen: set[str] = set()
     i = 0
     while i < len(words):
         word = words[i]
+        qt = _qt_option(words, i)
+        if qt:
+            qt_args += words[i:i + qt]
+            i += qt
+            continue
         if word == "--no-error-dialogs":
             option, value = word, None
         elif word == "--data-dir" and i + 1 < len(words):
@@ -131,18 +180,18 @@ def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool] | None:
         else:
             data_dir = Path(value)
         i += 1
-    return data_dir, no_dialogs
+    return data_dir, no_dialogs, qt_args
 
 
-def _run_gui(data_dir: Path | None, no_error_dialogs: bool) -> int:
+def _run_gui(data_dir: Path | None, no_error_dialogs: bool, qt_args: Sequence[str] = ()) -> int:
     gui = importlib.import_module("desktop.ui.main")
-    return int(gui.run_gui(data_dir=data_dir, error_dialogs=not no_error_dialogs))
+    return int(gui.run_gui(data_dir=data_dir, error_dialogs=not no_error_dialogs, qt_args=list(qt_args)))
 
 
 def dispatch(argv: Sequence[str]) -> int:
     words = list(argv)
     plain = _plain_gui_start(words)
-    if plain is not None:  # the window with at most --data-dir/--no-error-dialogs: no parser needed
+    if plain is not None:  # the window with at most --data-dir/--no-error-dialogs and Qt's options: no parser
         return _run_gui(*plain)
     parser = build_parser(None if {"-h", "--help"} & set(words) else words)
     try:

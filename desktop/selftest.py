@@ -168,7 +168,7 @@ def check_window(catalog: Any, when: date, workdir: Path) -> str:
         for case in KNOWN_CASES:
             window.clear_encounter()
             window.set_modality(case.modality)
-            window.search_edit.setText(case.code)          # what typing does: textChanged -> filter
+            window.search.search_edit.setText(case.code)          # what typing does: textChanged -> filter
             QCoreApplication.processEvents()
             rec = window.highlighted_record()
             _check(rec is not None and rec.code == case.code,

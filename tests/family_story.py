@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+L, type ``text``, Enter: the first search hit is added to the encounter."""
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    assert window.search_edit.hasFocus()
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    assert window.search.search_edit.hasFocus()
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def procedure_card(window, code: str):  # type: ignore[no-untyped-def]

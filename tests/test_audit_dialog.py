@@ -361,24 +361,6 @@ def test_closing_the_window_during_an_audit_cancels_it(qtbot: QtBot, main_window
     assert dlg.report is not None and dlg.report.summary.cancelled
 
 
-def test_the_file_dialogs_history_of_claims_folders_is_removed(tmp_path: Path) -> None:
-    from PySide6.QtCore import QSettings
-
-    from desktop.ui.audit_dialog import forget_file_dialog_history
-
-    store = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "QtProject")
-    store.setValue("FileDialog/history", ["file:///claims/2025/practice-x"])
-    store.setValue("FileDialog/lastVisited", "file:///claims/2025/practice-x")
-    store.setValue("FileDialog/viewMode", "Detail")
-    store.sync()
-    conf = Path(store.fileName())
-    assert "practice-x" in conf.read_text(encoding="utf-8")
-    assert str(conf).startswith(os.environ["HOME"])  # the test's own home (tests/conftest.py)
-    forget_file_dialog_history()
-    text = conf.read_text(encoding="utf-8")
-    assert "practice-x" not in text and "viewMode" in text
-
-
 def test_numbers_follow_the_locale_and_counts_are_pluralised(qtbot: QtBot, catalog: Catalog, tmp_path: Path) -> None:
     from PySide6.QtCore import QLocale
 

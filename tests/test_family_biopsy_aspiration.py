@@ -22,8 +22,8 @@ DOS = date(2026, 3, 16)
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+L, type ``text``, Enter: what a coder does to add a procedure."""
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def procedure_cards(window):  # type: ignore[no-untyped-def]
@@ -65,7 +65,7 @@ def test_window_ultrasound_fna_story(qtbot, main_window) -> None:  # type: ignor
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "FNA ultrasound")
-    assert [r.code for r in w.enc_model.rows()] == ["10005"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["10005"]
     assert w.displayed_lines() == []
     (card,) = procedure_cards(w)
     assert card.item.state == "included"

@@ -22,8 +22,8 @@ DOS = date(2026, 3, 16)
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+L, type ``text``, Enter: what a coder does to add a procedure."""
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def test_neck_botox_with_emg_under_ultrasound_gives_no_imaging_line_and_says_why(catalog: Catalog) -> None:
@@ -59,7 +59,7 @@ def test_window_cervical_dystonia_story(qtbot, main_window) -> None:  # type: ig
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "cervical dystonia")
     type_and_add(qtbot, w, "EMG guidance")
-    assert [r.code for r in w.enc_model.rows()] == ["64616", "95874"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["64616", "95874"]
     assert w.displayed_lines() == []
     neck, emg = (c for c in w.answer.cards if c.item.kind == "procedure")
     assert "UNCONFIRMED" in neck.headline.text() and "76942" in neck.headline.text()

@@ -47,7 +47,7 @@ def test_window_story_esp_block_for_rib_fractures(qtbot, main_window) -> None:  
     w.set_setting("hospital_outpatient")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "ESP block")
-    assert [r.code for r in w.enc_model.rows()] == ["64466"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["64466"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "64466")
     assert card.headline.text().startswith("Guidance included in 64466")

@@ -22,8 +22,8 @@ DOS = date(2026, 3, 16)
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+L, type ``text``, Enter: what a coder does to add a procedure."""
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def test_tmj_arthrogram_with_its_s_and_i_bills_no_fluoroscopy_but_alone_gets_77002(catalog: Catalog) -> None:
@@ -67,7 +67,7 @@ def test_window_prp_then_tmj_arthrogram_story(qtbot, main_window) -> None:  # ty
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "PRP")
-    assert [r.code for r in w.enc_model.rows()] == ["0232T"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["0232T"]
     assert w.displayed_lines() == []
     (card,) = (c for c in w.answer.cards if c.item.kind == "procedure")
     assert card.headline.text().startswith("Guidance included in 0232T") and "76942" in card.headline.text()

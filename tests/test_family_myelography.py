@@ -20,8 +20,8 @@ FAMILY = "myelography"
 
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def procedure_cards(window):  # type: ignore[no-untyped-def]
@@ -73,7 +73,7 @@ def test_window_myelogram_then_ct_myelogram(qtbot, main_window) -> None:  # type
     w.set_payer("other")
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "myelogram")
-    assert [r.code for r in w.enc_model.rows()] == ["62304"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["62304"]
     assert w.displayed_lines() == []
     card = procedure_cards(w)[0]
     assert card.headline.text().startswith("Guidance included in 62304")
@@ -81,7 +81,7 @@ def test_window_myelogram_then_ct_myelogram(qtbot, main_window) -> None:  # type
 
     w.clear_encounter()
     type_and_add(qtbot, w, "ct myelogram")
-    assert [r.code for r in w.enc_model.rows()] == ["62284"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["62284"]
     assert w.displayed_lines() == ["77003 \u00d71"]
     line = next(c for c in w.answer.cards if c.item.kind == "line")
     assert "S39" in [chip.text() for chip in line.sources.chips]

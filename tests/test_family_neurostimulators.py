@@ -20,8 +20,8 @@ DOS = date(2026, 3, 16)
 
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def procedure_cards(window):  # type: ignore[no-untyped-def]
@@ -66,7 +66,7 @@ def test_window_scs_trial_then_pns_lead(qtbot, main_window) -> None:  # type: ig
     w.set_payer("medicare")
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "SCS trial")
-    assert [r.code for r in w.enc_model.rows()] == ["63650"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["63650"]
     assert w.displayed_lines() == []
     card = procedure_cards(w)[0]
     assert card.headline.text() == "Guidance included in 63650 \u2014 do not bill 77002/77003"
@@ -77,7 +77,7 @@ def test_window_scs_trial_then_pns_lead(qtbot, main_window) -> None:  # type: ig
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "PNS trial")
-    assert [r.code for r in w.enc_model.rows()] == ["64555"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["64555"]
     assert w.displayed_lines() == ["76942 \u00d71"]
     line = next(c for c in w.answer.cards if c.item.kind == "line")
     assert [chip.text() for chip in line.sources.chips] == ["S213"] and line.badge.text() == "LOW"

@@ -50,7 +50,7 @@ def test_window_story_iovera_genicular_cryoneurolysis(qtbot, main_window) -> Non
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "iovera")
-    assert [r.code for r in w.enc_model.rows()] == ["0441T"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["0441T"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "0441T")
     assert card.headline.text().startswith("Guidance included in 0441T")

@@ -20,8 +20,8 @@ DOS = date(2026, 3, 16)
 
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def procedure_cards(window):  # type: ignore[no-untyped-def]
@@ -64,7 +64,7 @@ def test_window_pump_refill_under_ultrasound_warns_and_bills_nothing(qtbot, main
     w.set_payer("medicare")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "pump refill")
-    assert [r.code for r in w.enc_model.rows()] == ["95990"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["95990"]
     assert w.displayed_lines() == []
     card = procedure_cards(w)[0]
     assert card.headline.text() == "95990 with ultrasound: UNCONFIRMED \u2014 no guidance line given; candidate 76942"
@@ -75,7 +75,7 @@ def test_window_pump_refill_under_ultrasound_warns_and_bills_nothing(qtbot, main
     w.clear_encounter()
     w.set_modality("fluoroscopy")
     type_and_add(qtbot, w, "intrathecal catheter")
-    assert [r.code for r in w.enc_model.rows()] == ["62350"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["62350"]
     assert procedure_cards(w)[0].headline.text().startswith("Guidance included in 62350")
     assert [chip.text() for chip in procedure_cards(w)[0].sources.chips] == ["X-NCCI-PTP-302"]
 

@@ -22,8 +22,8 @@ DOS = date(2026, 3, 16)
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+L, type ``text``, Enter: what a coder does to add a procedure."""
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def test_dry_needling_and_trigger_points_under_ultrasound(catalog: Catalog) -> None:
@@ -63,14 +63,14 @@ def test_window_dry_needling_then_trigger_point_story(qtbot, main_window) -> Non
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "dry needling")
-    assert [r.code for r in w.enc_model.rows()] == ["20560"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["20560"]
     assert w.displayed_lines() == []
     (card,) = (c for c in w.answer.cards if c.item.kind == "procedure")
     assert "UNCONFIRMED" in card.headline.text()
     assert [chip.text() for chip in card.sources.chips] == ["X-GC-NOSOURCE"]
 
     type_and_add(qtbot, w, "trigger point")
-    assert [r.code for r in w.enc_model.rows()] == ["20560", "20552"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["20560", "20552"]
     assert w.displayed_lines() == ["76942 \u00d71"]
     line = next(c for c in w.answer.cards if c.item.kind == "line")
     assert [chip.text() for chip in line.sources.chips] == ["S14", "S111"]

@@ -37,7 +37,7 @@ def test_engine_tfesi_codes_under_ultrasound_point_to_the_category_iii_twins(cat
         res = resolve(catalog, Encounter(DOS, modality="ultrasound", procedures=(ProcedureEntry(code),)))
         (result,) = res.procedures
         assert (result.state, result.redirect_to) == ("redirect", twin), code
-        assert "S300" in result.sources  # 76942 is bundled into 64479-64484 in the NCCI PTP table
+        assert "X-NCCI-PTP-302" in result.sources  # 76942 is bundled into 64479-64484 in the NCCI PTP table
         back = resolve(catalog, Encounter(DOS, modality="fluoroscopy", procedures=(ProcedureEntry(twin),)))
         assert (back.procedures[0].state, back.procedures[0].redirect_to) == ("redirect", code), twin
     before = resolve(catalog, Encounter(date(2010, 6, 1), modality="ultrasound", procedures=(ProcedureEntry("64483"),)))
@@ -50,7 +50,7 @@ def test_engine_ultrasound_facet_injection_is_high_confidence_and_bilateral_is_m
                                      procedures=(ProcedureEntry("0216T", laterality="bilateral"),)))
     (result,) = res.procedures
     assert (result.state, result.confidence) == ("included", "high")
-    assert set(result.sources) >= {"S31", "S300"}
+    assert set(result.sources) >= {"S31", "X-NCCI-PTP-302"}
     assert any("0216T bilateral" in m.text and "modifier 50" in m.text for m in res.messages)
     mri = resolve(catalog, Encounter(DOS, modality="mri", procedures=(ProcedureEntry("0216T"),))).procedures[0]
     assert mri.state == "unconfirmed" and [a.code for a in mri.alternatives] == [None]
@@ -63,7 +63,7 @@ def test_window_story_lumbar_tfesi_under_ultrasound(qtbot, main_window) -> None:
     w.set_setting("office")
     w.set_modality("ultrasound")
     type_and_add(qtbot, w, "lumbar TFESI ultrasound")
-    assert [r.code for r in w.enc_model.rows()] == ["0230T"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["0230T"]
     assert w.displayed_lines() == []
     card = procedure_card(w, "0230T")
     assert card.headline.text().startswith("Guidance included in 0230T")

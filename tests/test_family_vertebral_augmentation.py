@@ -19,8 +19,8 @@ FAMILY = "vertebral-augmentation"
 
 def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search_edit, text)
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.search.search_edit, text)
+    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def procedure_cards(window):  # type: ignore[no-untyped-def]
@@ -76,13 +76,13 @@ def test_window_kyphoplasty_2014_then_2026_then_sacroplasty(qtbot, main_window) 
 
     w.clear_encounter()
     type_and_add(qtbot, w, "kypho")
-    assert [r.code for r in w.enc_model.rows()] == ["22513"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["22513"]
     card = procedure_cards(w)[-1]
     assert card.headline.text().startswith("Guidance included in 22513")
     assert "X-NCCI-PTP-302" in [chip.text() for chip in card.sources.chips]
 
     type_and_add(qtbot, w, "sacroplasty")
-    assert [r.code for r in w.enc_model.rows()][-1] == "0200T"
+    assert [r.code for r in w.editor.enc_model.rows()][-1] == "0200T"
     assert procedure_cards(w)[-1].headline.text().startswith("Guidance included in 0200T")
 
 

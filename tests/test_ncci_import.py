@@ -173,7 +173,7 @@ def test_the_text_release_gives_the_rows_guidecode_can_use(codes: set[str]) -> N
     ptp = table_text(imp, "ptp").splitlines()
     assert ptp[0] == "column_1,column_2,effective,deletion,modifier_indicator,rationale"
     assert "62281,76000,1996-01-01,1998-12-31,1,CPT Separate procedure definition" in ptp
-    assert "62323,62321,2017-01-01,,1,Mutually exclusive procedures" in ptp  # a procedure pair is kept too
+    assert "62321,62323,2017-01-01,,1,Mutually exclusive procedures" in ptp  # a procedure pair is kept too
     assert "64405,77002,2007-01-01,2019-12-31,1,Misuse of Column Two code with Column One code" in ptp
     assert not any(line.startswith(("11042", "99213")) for line in ptp)
     mue = table_text(imp, "mue").splitlines()
@@ -599,6 +599,13 @@ def test_install_adds_a_pack_that_the_next_resolve_names(tmp_path: Path) -> None
     answer = json.loads(done.stdout)
     assert {"name": "CMS NCCI practitioner 2024Q3 PTP + MUE", "version": "PTP 30.2, MUE 2024Q3"}.items() <= \
         answer["data_packs"][-1].items()
+    assert answer["ncci"] == ("NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30); NCCI MUE practitioner 2024Q3 "
+                              "(2024-07-01 to 2024-09-30)")
+    # the pack's table answered (the built-in one has no procedure pairs): its 62321/62323 edit puts XS on 62323
+    assert answer["procedure_lines"] == [{"code": "62321", "units": 1, "modifiers": []},
+                                         {"code": "62323", "units": 1, "modifiers": ["XS"]}]
+    assert not any("not checked" in m["text"] for m in answer["messages"])
+    assert done.returncode == 0, done.stderr
     proc = subprocess.run([sys.executable, "-m", "desktop", "validate-pack",
                            str(data / "packs" / "cms-ncci-practitioner-2024q3-ptp-mue")],
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
@@ -626,7 +633,7 @@ def test_a_pack_s_ncci_tables_are_checked_and_merged(codes: set[str], tmp_path: 
     assert skipped == {}
     t = catalog.ncci.for_date("practitioner", date(2024, 8, 1)).tables
     assert t.ptp is not None and t.ptp.version.origin == "CMS NCCI practitioner 2024Q3 PTP + MUE"
-    assert t.pair("62323", "62321", date(2024, 8, 1)) is not None  # from the pack
+    assert t.pair("62321", "62323", date(2024, 8, 1)) is not None  # from the pack
     assert t.pair("64530", "77002", date(2024, 8, 1)) is None  # the built-in table of that quarter is replaced
     assert base.ncci.for_date("practitioner", date(2024, 8, 1)).tables.pair("64530", "77002", date(2024, 8, 1))
 
@@ -645,10 +652,10 @@ def test_a_pack_s_ncci_tables_are_checked_and_merged(codes: set[str], tmp_path: 
 
     ptp = (pack / "ncci" / "ptp-practitioner-v30.2.csv").read_text(encoding="utf-8")
     bad = with_file("ncci/ptp-practitioner-v30.2.csv",
-                    ptp.replace("62323,62321,2017-01-01,,1", "62323,62321,2017-01-01,,4"))
-    line = ptp.splitlines().index(next(x for x in ptp.splitlines() if x.startswith("62323,62321"))) + 1
+                    ptp.replace("62321,62323,2017-01-01,,1", "62321,62323,2017-01-01,,4"))
+    line = ptp.splitlines().index(next(x for x in ptp.splitlines() if x.startswith("62321,62323"))) + 1
     assert [str(p) for p in validate_pack(bad, base=base)[1]] == [
-        f"ncci/ptp-practitioner-v30.2.csv:{line}: 62323/62321: modifier_indicator must be 0, 1 or 9; got '4'"]
+        f"ncci/ptp-practitioner-v30.2.csv:{line}: 62321/62323: modifier_indicator must be 0, 1 or 9; got '4'"]
     tables = (pack / "ncci" / "tables.yaml").read_text(encoding="utf-8")
     unknown = with_file("ncci/tables.yaml", tables.replace('source: "L-NCCI-PRA-2024Q3-MUE', 'source: "L-ELSEWHERE'))
     problems_found = [str(p) for p in validate_pack(unknown, base=base)[1]]
@@ -673,3 +680,43 @@ def test_an_ncci_only_pack_does_not_raise_the_code_set_year(codes: set[str], tmp
     assert skipped == {}
     assert catalog.code_set_year == base.code_set_year
     assert catalog.packs[-1].name == "CMS NCCI practitioner 2027Q1 PTP"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Progress and stopping (the window's File → Import NCCI edits… runs the import on a worker thread)
+
+
+def big_part(folder: Path, rows: int) -> Path:
+    """Part f1 with ``rows`` more rows of two codes GuideCode does not know (read and checked, not kept)."""
+    path = folder / "ccipra-v302r0-f1.TXT"
+    path.write_bytes(PARTS[0].read_bytes() + b"11042\t97598\t\t20130101\t*\t1\tStandards of practice\r\n" * rows)
+    return path
+
+
+def test_progress_is_called_as_the_rows_are_checked_and_the_answer_is_the_same(codes: set[str],
+                                                                               tmp_path: Path) -> None:
+    from desktop.core.ncci.importer import PROGRESS_EVERY
+
+    files = [big_part(tmp_path, 3 * PROGRESS_EVERY), *PARTS[1:], MUE]
+    calls: list[int] = []
+    with_progress = read_release(files, codes, progress=calls.append)
+    # one look-up per row of an unknown first code (the second is not looked up), two per kept row, and more
+    assert len(calls) >= 3 and calls == [PROGRESS_EVERY * n for n in range(1, len(calls) + 1)]
+    assert with_progress == read_release(files, codes)
+
+
+def test_an_exception_raised_by_progress_stops_the_import_and_writes_nothing(codes: set[str],
+                                                                             tmp_path: Path) -> None:
+    from desktop.core.ncci.importer import PROGRESS_EVERY
+
+    class Stop(Exception):
+        pass
+
+    def stop(_: int) -> None:
+        raise Stop
+
+    files = [big_part(tmp_path, 2 * PROGRESS_EVERY), *PARTS[1:], MUE]
+    before = snapshot(tmp_path)
+    with pytest.raises(Stop):
+        read_release(files, codes, progress=stop)
+    assert snapshot(tmp_path) == before

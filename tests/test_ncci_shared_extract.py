@@ -9,7 +9,9 @@ The repository does not copy it: this test checks what the repository holds agai
 1. The built-in NCCI tables (resources/data/ncci/) equal the extract for every row they carry, and carry
    every extract row whose two codes (PTP) or whose code (MUE) GuideCode has a record for.
 2. The PC/TC and add-on flags of the built-in records agree with the PFS indicators of every release in
-   which the code is listed (PC/TC indicator 1 = 26/TC split; global days ZZZ = add-on).
+   which the code is listed (PC/TC indicator 1 = 26/TC split; global days ZZZ = add-on), and so does every
+   record's bilateral category (docs/fact-base/bilateral-indicators.md: 1 -> modifier 50, 0/2/9 -> no sides),
+   outside the sourced ``BILATERAL_EXCEPTIONS``.
 3. No engine answer contradicts the NCCI tables outside the sourced ``EXCEPTIONS`` (the count and list are
    printed; before the rule book applied the edits there were 23, after the per-encounter units 11): a
    guidance line billed plainly for a pair NCCI bundles (indicator 0, or 1 without a distinct-procedure
@@ -28,7 +30,7 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -135,6 +137,99 @@ def test_pc_tc_and_add_on_flags_agree_with_the_fee_schedule(catalog: Catalog) ->
     guidance = [rec.code for rec in catalog.records if rec.kind == "guidance"]
     assert {"76942", "77002", "77003", "77012", "77021", "76000", "77001"} <= set(guidance)
     assert checked > 500
+
+
+# PFS bilateral-surgery indicator -> the categories that agree with it, and the report the Medicare rule of the
+# category must give (docs/data-format.md, "bilateral"; docs/fact-base/bilateral-indicators.md). Indicator 3
+# (each side paid in full) is on no procedure record; imaging and guidance records get no line of their own, so
+# they are not_applicable whatever their indicator.
+BILATERAL_BY_INDICATOR: dict[str, tuple[frozenset[str], str]] = {
+    "1": (frozenset({"modifier_50", "addon_conflict"}), "one_line_50"),  # addon_conflict: add-ons only
+    "0": (frozenset({"not_applicable", "sides_paid_as_one"}), "no_sides"),
+    "2": (frozenset({"not_applicable"}), "no_sides"),
+    "9": (frozenset({"not_bilateral", "not_applicable"}), "no_sides"),
+}
+# Records whose category the indicator does not settle, code -> "source ids: why". Each stays unconfirmed.
+BILATERAL_EXCEPTIONS: dict[str, str] = {
+    "64486": "S100: indicator 1 (64486-50 at 150%), but the both-sides TAP code 64488 is valued as bilateral "
+             "(indicator 2); which of the two a both-sides block takes is not settled",
+    "64487": "S100: indicator 1, but the both-sides TAP catheter code 64489 is valued as bilateral (indicator 2); "
+             "as 64486",
+    "G0260": "S100: status E (not paid under the PFS) and indicator 9: the fee schedule says nothing about how "
+             "the facility reports both sides",
+}
+
+
+def release_day(release: str) -> date:
+    """``RVU24C_JUL`` -> 2024-07-01, ``RVU20A_JAN`` -> 2020-01-01."""
+    return date(2000 + int(release[3:5]), 7 if release.endswith("_JUL") else 1, 1)
+
+
+def bilateral_disagreements(catalog: Catalog, pfs: list[dict[str, str]]) -> list[str]:
+    """Every record whose bilateral category (and the report of its Medicare rule) disagrees with the PFS
+    bilateral indicator of a release that lists the code, outside ``BILATERAL_EXCEPTIONS``."""
+    out: list[str] = []
+    for r in pfs:
+        rec = catalog.get(r["hcpcs_code"])
+        if rec is None or r["mod"] != "":
+            continue
+        what = f"{rec.code} bilateral {rec.bilateral}, {r['release']} bilateral indicator {r['bilat_surg']}"
+        if rec.kind != "procedure":
+            if rec.bilateral != "not_applicable":
+                out.append(f"{what}: a {rec.kind} record gets no line of its own, so not_applicable")
+            continue
+        if rec.code in BILATERAL_EXCEPTIONS:
+            if rec.bilateral != "unconfirmed":
+                out.append(f"{what}: settled, so drop it from BILATERAL_EXCEPTIONS")
+            continue
+        allowed, report = BILATERAL_BY_INDICATOR.get(r["bilat_surg"], (frozenset(), ""))
+        if rec.bilateral not in allowed or (rec.bilateral == "addon_conflict" and not rec.add_on):
+            out.append(f"{what}: the indicator wants {' or '.join(sorted(allowed)) or 'a sourced exception'}")
+            continue
+        rule = catalog.rules.bilateral_for(rec.bilateral, "medicare", release_day(r["release"]))
+        if rule is None or rule.report != report:
+            out.append(f"{what}: the Medicare rule reports {rule.report if rule else 'nothing'}, the indicator "
+                       f"means {report}")
+        if "S100" not in rec.bilateral_sources:
+            out.append(f"{what}: bilateral_sources must cite the fee schedule (S100)")
+    return sorted(set(out))
+
+
+def test_bilateral_categories_agree_with_the_fee_schedule_indicators(catalog: Catalog,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    pfs = rows(PFS_FILE)
+    assert bilateral_disagreements(catalog, pfs) == []
+    listed = {r["hcpcs_code"] for r in pfs if r["mod"] == ""}
+    procedures = [rec for rec in catalog.records if rec.kind == "procedure" and rec.code in listed]
+    open_ = sorted(rec.code for rec in procedures if rec.bilateral == "unconfirmed")
+    assert open_ == sorted(BILATERAL_EXCEPTIONS)
+    for why in BILATERAL_EXCEPTIONS.values():  # each exception names its source
+        ids = why.split(":", 1)[0].split(", ")
+        assert ids and all(s in catalog.sources for s in ids), why
+    assert len(procedures) > 100
+    with capsys.disabled():
+        print(f"\nbilateral categories checked against the PFS indicators: {len(procedures)} procedure records; "
+              f"unconfirmed: {sum(rec.bilateral == 'unconfirmed' for rec in catalog.records)} in all, "
+              f"{len(open_)} of them listed by the fee schedule (sourced exceptions: {', '.join(open_)})")
+
+
+def test_the_bilateral_check_finds_a_category_the_indicator_contradicts(catalog: Catalog) -> None:
+    """The checker itself: 20552 (indicator 0) made modifier_50, 64405 (indicator 1) made not_bilateral, an
+    exception settled, and a settled record without S100 are each found."""
+    pfs = [r for r in rows(PFS_FILE) if r["release"] == "RVU24C_JUL"]
+    by_code = dict(catalog.by_code)
+    by_code["20552"] = replace(by_code["20552"], bilateral="modifier_50")
+    by_code["64405"] = replace(by_code["64405"], bilateral="not_bilateral")
+    by_code["G0260"] = replace(by_code["G0260"], bilateral="modifier_50", bilateral_sources=("S100",))
+    by_code["64450"] = replace(by_code["64450"], bilateral_sources=())
+    changed = replace(catalog, by_code=by_code, records=tuple(by_code.values()))
+    found = bilateral_disagreements(changed, pfs)
+    assert [f.split(":")[0] for f in found] == [
+        "20552 bilateral modifier_50, RVU24C_JUL bilateral indicator 0",
+        "64405 bilateral not_bilateral, RVU24C_JUL bilateral indicator 1",
+        "64450 bilateral modifier_50, RVU24C_JUL bilateral indicator 1",
+        "G0260 bilateral modifier_50, RVU24C_JUL bilateral indicator 9"]
+    assert bilateral_disagreements(catalog, pfs) == []
 
 
 # ---------------------------------------------------------------------------------------------------------

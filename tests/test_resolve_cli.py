@@ -1,7 +1,9 @@
 """Acceptance tests of ``python -m desktop resolve -`` as a subprocess: the parsed JSON and the exit status.
 
-Expected answers come from the fact base (/work/shared/reference/domain-facts.md); source ids are in the
-test ids. Exit statuses: 0 resolved, 1 an error in the answer (unknown/deleted code), 2 invalid input.
+Expected answers come from the fact base: docs/fact-base/core.md, "Guidance reported separately" (64405),
+"Guidance included in the procedure" (62323, 27096), "Modifiers" (26, 59) and "Corrections" (K1: Medicare's
+one 77003 per encounter); source ids are in the test ids. Exit statuses: 0 resolved, 1 an error in the
+answer (unknown/deleted code), 2 invalid input.
 """
 
 from __future__ import annotations

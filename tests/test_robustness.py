@@ -205,7 +205,7 @@ def test_an_uncaught_exception_shows_the_error_dialog_and_the_window_survives(  
     assert seen["clipboard"] == details
     assert str(tmp_path / "logs" / "guidecode.log") in str(seen["message"])
     assert "simulated failure inside a slot" in (tmp_path / "logs" / "guidecode.log").read_text(encoding="utf-8")
-    assert w.isVisible() and [r.code for r in w.enc_model.rows()] == ["64405"]
+    assert w.isVisible() and [r.code for r in w.editor.enc_model.rows()] == ["64405"]
     assert w.displayed_lines() == ["77002 \u00d71"]
 
 
@@ -276,11 +276,11 @@ def fuzz_window(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Main
 @given(text=TEXT)
 def test_fuzzed_text_in_the_window_search_box(fuzz_window: MainWindow, text: str) -> None:
     w = fuzz_window
-    w.search_edit.setText(text)
-    shown = w.search_edit.text()
-    assert len(shown) <= w.search_edit.maxLength() == 200  # the box itself caps what reaches the search
-    assert w.count_label.text().endswith("codes")
-    rows = w.proc_model.rowCount()
+    w.search.search_edit.setText(text)
+    shown = w.search.search_edit.text()
+    assert len(shown) <= w.search.search_edit.maxLength() == 200  # the box itself caps what reaches the search
+    assert w.search.count_label.text().endswith("codes")
+    rows = w.search.proc_model.rowCount()
     assert (w.highlighted_record() is not None) == (rows > 0)
     w.add_highlighted()
     w.clear_encounter()

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Any, TypeVar
 
+from desktop.core import strictjson
 from desktop.core.model import (
     LATERALITIES,
     MODALITIES,
@@ -33,6 +34,7 @@ MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 INPUT_CODE_RE = re.compile(r"^[A-Z0-9]{5}$")
 MAX_PROCEDURES = 200
 MAX_UNITS = 999
+MAX_INPUT_BYTES = 1024 * 1024  # resolve reads at most this much, in bounded chunks
 
 
 class EncounterError(ValueError):
@@ -126,13 +128,51 @@ def parse_encounter(obj: Any, *, today: date) -> Encounter:
 
 
 def parse_encounter_text(text: str, *, today: date) -> Encounter:
+    """Parse one encounter from JSON text: strict JSON (:mod:`desktop.core.strictjson`: a key written twice,
+    a 5,000-digit number or deep nesting is refused, like the YAML loader refuses them), then strict fields."""
+    if len(text) > MAX_INPUT_BYTES:
+        raise EncounterError(f"the input is larger than {MAX_INPUT_BYTES // 1024} KB; one encounter is far smaller")
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EncounterError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise EncounterError("not valid JSON: nested too deeply") from None
+        obj = strictjson.loads(text)
+    except strictjson.JsonInputError as exc:
+        raise EncounterError(f"not valid JSON: {exc.located}") from None
     return parse_encounter(obj, today=today)
+
+
+def procedure_to_json(entry: ProcedureEntry) -> dict[str, Any]:
+    """One procedure as the ``resolve`` input takes it; fields at their default are left out."""
+    out: dict[str, Any] = {"code": entry.code}
+    if entry.units != 1:
+        out["units"] = entry.units
+    if entry.modifiers:
+        out["modifiers"] = list(entry.modifiers)
+    if entry.modality is not None:
+        out["modality"] = entry.modality
+    if entry.regions:
+        out["regions"] = list(entry.regions)
+    if entry.laterality is not None:
+        out["laterality"] = entry.laterality
+    return out
+
+
+def encounter_to_json(encounter: Encounter) -> dict[str, Any]:
+    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged.
+    ``images_recorded`` is written only when stated (true or false)."""
+    out: dict[str, Any] = {
+        "date_of_service": encounter.date_of_service.isoformat(),
+        "setting": encounter.setting,
+        "payer": encounter.payer,
+        "modality": encounter.modality,
+        "procedures": [procedure_to_json(p) for p in encounter.procedures],
+    }
+    if encounter.images_recorded is not None:
+        out["images_recorded"] = encounter.images_recorded
+    return out
+
+
+def encounter_to_text(encounter: Encounter) -> str:
+    """:func:`encounter_to_json` as indented JSON text ending in a newline (what Save as writes)."""
+    return json.dumps(encounter_to_json(encounter), indent=2, ensure_ascii=True) + "\n"
 
 
 def resolution_to_json(res: Resolution) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class _Work:
     ncci_label: str = ""
     rules: RuleBook = field(default_factory=RuleBook)
     checked_years: list[int] = field(default_factory=list)
+    unchecked: dict[str, None] = field(default_factory=dict)  # "a + b" pairs outside the PTP table's scope
 
     def msg(self, severity: Severity, text: str, code: str | None = None, sources: tuple[str, ...] = ()) -> None:
         self.messages.append(Message(severity, text, code, sources))
@@ -219,6 +220,10 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
         if rec.covers_guidance is not None:
             text += " " + rec.covers_guidance.reason
             result("none_used", text, rec.covers_guidance.sources, rec.covers_guidance.confidence)
+        elif rec.cautions:  # the record's own rule for it (a diagnostic study beside guidance) is in its cautions
+            sources = tuple(dict.fromkeys(s for n in rec.cautions for s in n.sources))
+            confidence = min((n.confidence for n in rec.cautions), key=lambda c: _CONFIDENCE_ORDER[c])
+            result("none_used", f"{text} {rec.cautions[0].text}", sources, confidence)
         else:
             result("none_used", text)
         return
@@ -362,8 +367,8 @@ def _procedure_lines(catalog: Catalog, enc: Encounter, work: _Work) -> None:
             work.proc_lines.append(ProcedureLine(res.index, code, entry.units, entry.modifiers))
             continue
         report = rule.report
-        if report == "no_sides":
-            if rec.bilateral == "not_bilateral" or side_mods:
+        if report == "no_sides":  # a warning rule speaks whenever a side is entered; an info rule only for modifiers
+            if rule.severity != "info" or side_mods:
                 what = f"modifier {' '.join(side_mods)}" if side_mods else f"laterality {side}"
                 work.msg(rule.severity, f"{rec.code}: {rule.note} ({what} entered.)", rec.code, rule.sources)
             work.proc_lines.append(ProcedureLine(res.index, code, entry.units, plain, rule.reason, rule.sources,
@@ -472,8 +477,10 @@ def _build_lines(catalog: Catalog, enc: Encounter, work: _Work, tables: NcciTabl
         what = (f"{len(seen)} spinal regions ({', '.join(seen)})" if several_regions
                 else f"guidance for {', '.join(for_codes)} at more than one site or side")
         if unit.confirmed:
-            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{_mue_text(tables, gcode)}",
-                     gcode, unit.sources)
+            mue_note = _mue_text(tables, gcode)
+            mue_source = (tables.mue_table.version.source,) if mue_note and tables.mue_table is not None else ()
+            work.msg("warning", f"{gcode}: one line of 1 unit for {what}. {unit.note}{mue_note}", gcode,
+                     tuple(dict.fromkeys((*unit.sources, *mue_source))))
         else:
             work.msg("warning", f"{gcode}: one line of 1 unit is given for {what}. The unit rule is UNCONFIRMED: "
                      f"{unit.note}", gcode, unit.sources)
@@ -562,7 +569,23 @@ def _apply_ptp(catalog: Catalog, enc: Encounter, work: _Work, lines: tuple[Guida
             out.append(kept)
     out = _guidance_pairs(out, enc, work, tables, modifier, distinct_mods)
     _procedure_pairs(proc_codes, enc, work, tables, modifier, distinct_mods)
+    if work.unchecked:  # "no edit found" is CMS's answer only inside the table's scope: say what was not checked
+        version = tables.ptp.version
+        held = ("the edits with an imaging code among the codes GuideCode had when it was made"
+                if version.scope_paired_with is not None else "the codes GuideCode had when it was made")
+        one = len(work.unchecked) == 1
+        work.msg("info", f"NCCI pair edits not checked for {', '.join(work.unchecked)}: {version.label} holds only "
+                 f"{held}. Import CMS's quarterly NCCI files to check {'it' if one else 'them'}: python -m desktop "
+                 "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window.")
     return tuple(out)
+
+
+def _checked(a: str, b: str, tables: NcciTables, work: _Work) -> bool:
+    """True if the PTP table would hold an edit between ``a`` and ``b``; else the pair is noted as not checked."""
+    if tables.knows_pair(a, b):
+        return True
+    work.unchecked[f"{a} + {b}"] = None
+    return False
 
 
 def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: Encounter, work: _Work,
@@ -572,7 +595,7 @@ def _guidance_with_procedures(line: GuidanceLine, proc_codes: list[str], enc: En
     own: list[tuple[str, PtpEdit]] = []
     other: list[tuple[str, PtpEdit]] = []
     for code in proc_codes:
-        edit = tables.pair(code, g, when)
+        edit = tables.pair(code, g, when) if _checked(code, g, tables, work) else None
         if edit is None or edit.column_2 != g:
             continue
         (own if code in line.for_codes else other).append((code, edit))
@@ -631,7 +654,7 @@ def _guidance_pairs(lines: list[GuidanceLine], enc: Encounter, work: _Work, tabl
     marked: dict[str, tuple[str, tuple[str, ...]]] = {}
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when)
+            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
             if edit is None:
                 continue
             rule = rules.ptp_for("two_guidance_codes", edit.modifier_indicator, payer, when)
@@ -668,7 +691,7 @@ def _procedure_pairs(codes: list[str], enc: Encounter, work: _Work, tables: Ncci
     when, payer, rules = enc.date_of_service, enc.payer, work.rules
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
-            edit = tables.pair(a, b, when)
+            edit = tables.pair(a, b, when) if _checked(a, b, tables, work) else None
             if edit is None:
                 continue
             rule = rules.ptp_for("two_procedures", edit.modifier_indicator, payer, when)

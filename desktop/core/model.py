@@ -31,7 +31,8 @@ State = Literal["separate", "included", "none_used", "redirect", "unconfirmed", 
 PolicyState = Literal["separate", "included", "redirect", "unconfirmed", "none_used", "not_applicable"]
 Kind = Literal["procedure", "guidance", "imaging"]
 Laterality = Literal["left", "right", "bilateral"]
-BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "unconfirmed"]
+BilateralCategory = Literal["not_applicable", "modifier_50", "not_bilateral", "addon_conflict", "sides_paid_as_one",
+                            "unconfirmed"]
 BilateralReport = Literal["one_line_50", "two_units", "rt_lt", "no_sides", "unconfirmed"]
 UnitBasis = Literal["per_encounter", "per_region", "per_procedure_unit"]
 Severity = Literal["error", "warning", "info"]
@@ -97,8 +98,9 @@ class Source:
 
     DOC_TITLE = "sources.yaml"
 
-    id: str = key("id", "text", "starts with a capital letter, no spaces; `S1`-`S55` are the fact base's ids, "
-                  "`X-...` further sources", required=True)
+    id: str = key("id", "text", "starts with a capital letter, no spaces; the fact base (docs/fact-base/) cites "
+                  "sources by these ids: `S...` and `X-...`; a data pack's own sources use further ids",
+                  required=True)
     title: str = key("title", "text", "what the source is, in paraphrase", required=True)
     kind: str = key("kind", "text", "newsletter, MAC article, forum, CMS table, ...", default="")
     reliability: str = key("reliability", "text", "how far to trust it (High, Medium, Low, with a word why)",

@@ -144,20 +144,6 @@ def wait_for_audits() -> None:
     _LIVE_THREADS.clear()
 
 
-def forget_file_dialog_history() -> None:
-    """Qt's own file dialog stores the folders it visited (``FileDialog/history``, ``lastVisited``) in
-    QtProject.conf, outside GuideCode's settings: after each use, the audit window removes them, so no claims
-    folder is remembered there (issue 12)."""
-    from PySide6.QtCore import QSettings
-
-    store = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "QtProject")
-    store.beginGroup("FileDialog")
-    for key in ("history", "lastVisited"):
-        store.remove(key)
-    store.endGroup()
-    store.sync()
-
-
 def help_path() -> Path:
     """The audit documentation: bundled as resources/help/audit.md in the frozen app, docs/audit.md from
     source."""
@@ -732,7 +718,6 @@ class AuditDialog(QDialog):
     def choose_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Audit claims file", str(self.path.parent if self.path else ""),
                                               "Claims files (*.csv *.txt *.tsv *.837 *.x12 *.edi);;All files (*)")
-        forget_file_dialog_history()
         if name:
             self.start(Path(name))
 
@@ -1105,7 +1090,6 @@ class AuditDialog(QDialog):
         suffix = {"csv": ".csv", "json": ".json", "pdf": ".pdf"}[fmt]
         default = str(self.path.with_name(self.path.stem + "-findings" + suffix)) if self.path else "findings" + suffix
         name, _ = QFileDialog.getSaveFileName(self, "Export findings", default, f"{fmt.upper()} files (*{suffix})")
-        forget_file_dialog_history()
         if not name:
             return
         out = Path(name)

@@ -7,8 +7,9 @@ person confirms. The stored descriptors are shown beside GuideCode's own name:
 - in the procedure list's tooltip and under the highlighted procedure (``descriptorPreview``);
 - in the answer pane, one row per code of the encounter (``descriptorStrip``);
 
-always with the AMA notice. Nothing here edits the window's own widgets: :func:`attach` adds labels to
-its panes and an event filter for the list's tooltips.
+always with the AMA notice, and the descriptor text is searchable (ranked after GuideCode's own words).
+Nothing here edits the window's own widgets: :func:`attach` adds labels to its panes and an event filter
+for the list's tooltips, through :class:`desktop.ui.window_api.WindowHost`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QHelpEvent, QPalette
@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop.core import descriptors as core
+from desktop.core.packs.locking import os_reason
 from desktop.ui.models import RecordRole
+from desktop.ui.window_api import WindowHost
 
 log = logging.getLogger(__name__)
 
@@ -85,28 +87,30 @@ class DescriptorProblemsDialog(QDialog):
 class DescriptorsController(QObject):
     """Loads, stores and shows the office's descriptors for one window."""
 
-    def __init__(self, window: Any, data_dir: Path) -> None:
-        super().__init__(window)
+    def __init__(self, window: WindowHost, data_dir: Path) -> None:
+        super().__init__(window.widget())
         self.window = window
         self.data_dir = data_dir
         self.pending: DescriptorProblemsDialog | None = None
-        self.descriptors, problems = core.load_saved(data_dir)
-        for problem in problems:
-            log.warning("licensed descriptors not shown: %s", problem)
-            window.statusBar().showMessage(f"The stored CPT descriptors could not be read ({problem.message}).",
-                                           15000)
+        # The menu first: whatever the stored file holds, Load and Remove stay reachable.
         self.load_action = window.add_file_action("Load CPT &descriptors\u2026", self.load_dialog)
         self.load_action.setObjectName("loadDescriptorsAction")
         self.remove_action = window.add_file_action("Remove CPT descriptors", self.remove)
         self.remove_action.setObjectName("removeDescriptorsAction")
+        self.descriptors, problems = core.load_saved(data_dir)  # never raises: a damaged file is one problem
+        self.stored_problem = problems[0].message if problems else None
+        for problem in problems:
+            log.warning("licensed descriptors not shown: %s", problem)
+            window.statusBar().showMessage(f"The stored CPT descriptors could not be read ({problem.message}).",
+                                           15000)
+        self.remove_action.setEnabled(self.descriptors is not None or bool(problems))
 
         self.preview = QLabel()
         self.preview.setObjectName("descriptorPreview")
         self.preview.setWordWrap(True)
         self.preview.setTextFormat(Qt.TextFormat.PlainText)
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = window.search_pane.layout()
-        layout.insertWidget(layout.indexOf(window.preview_label) + 1, self.preview)
+        window.add_search_widget(self.preview)
 
         self.strip = QFrame()
         self.strip.setObjectName("descriptorStrip")
@@ -124,16 +128,14 @@ class DescriptorsController(QObject):
         self.notice.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         strip_box.addWidget(self.strip_text)
         strip_box.addWidget(self.notice)
-        answer_layout = window.answer_pane.layout()
-        answer_layout.insertWidget(answer_layout.indexOf(window.answer) + 1, self.strip)
+        window.add_answer_widget(self.strip)
 
-        window.proc_view.viewport().installEventFilter(self)
-        window.proc_view.selectionModel().currentChanged.connect(self.update_preview)
-        window.proc_model.modelReset.connect(self.update_preview)
-        for signal in (window.enc_model.rowsInserted, window.enc_model.rowsRemoved, window.enc_model.modelReset,
-                       window.enc_model.dataChanged):
-            signal.connect(self.update_strip)
+        window.procedure_view().viewport().installEventFilter(self)
+        window.highlight_changed.connect(self.update_preview)
+        window.answer_changed.connect(self.update_strip)
         self.update_views()
+        if self.descriptors is not None:
+            self._search_descriptors()
 
     # Showing ------------------------------------------------------------------------------------------
     def descriptor(self, code: str) -> str | None:
@@ -149,11 +151,12 @@ class DescriptorsController(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) and self.descriptors is not None:
-            index = self.window.proc_view.indexAt(event.pos())
+            view = self.window.procedure_view()
+            index = view.indexAt(event.pos())
             rec = index.data(RecordRole) if index.isValid() else None
             if rec is not None and self.descriptor(rec.code) is not None:
                 base = str(index.data(Qt.ItemDataRole.ToolTipRole) or f"{rec.code}: {rec.name}")
-                QToolTip.showText(event.globalPos(), self.tooltip_text(rec.code, base), self.window.proc_view)
+                QToolTip.showText(event.globalPos(), self.tooltip_text(rec.code, base), view)
                 return True
         return super().eventFilter(watched, event)
 
@@ -179,7 +182,8 @@ class DescriptorsController(QObject):
             if text is None:
                 continue
             rec = self.window.catalog.get(entry.code)
-            own = rec.name if rec is not None else "not in GuideCode's data"
+            when = self.window.encounter().date_of_service
+            own = rec.name_on(when) if rec is not None else "not in GuideCode's data"
             rows.append(f"{entry.code}  GuideCode: {own}\n        CPT\u00ae: {text}")
         for line in self.window.resolution().guidance_lines:
             text = self.descriptor(line.code)
@@ -187,19 +191,24 @@ class DescriptorsController(QObject):
                 continue
             seen.add(line.code)
             rec = self.window.catalog.get(line.code)
-            rows.append(f"{line.code}  GuideCode: {rec.name if rec else line.code}\n        CPT\u00ae: {text}")
+            name = rec.name_on(self.window.encounter().date_of_service) if rec else line.code
+            rows.append(f"{line.code}  GuideCode: {name}\n        CPT\u00ae: {text}")
         self.strip.setVisible(bool(rows))
         self.strip_text.setText("\n".join(rows))
 
     def update_views(self) -> None:
-        self.remove_action.setEnabled(self.descriptors is not None)
+        self.remove_action.setEnabled(self.descriptors is not None or self.stored_problem is not None)
         self.update_preview()
         self.update_strip()
+
+    def _search_descriptors(self) -> None:
+        """Make the stored descriptor text searchable in the window (or no longer, once removed)."""
+        self.window.set_search_descriptors(dict(self.descriptors.descriptors) if self.descriptors else None)
 
     # Loading ------------------------------------------------------------------------------------------
     @Slot()
     def load_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Load CPT descriptors (CSV: code, descriptor)", "",
+        name, _ = QFileDialog.getOpenFileName(self.window.widget(), "Load CPT descriptors (CSV: code, descriptor)", "",
                                               "CSV files (*.csv *.txt);;All files (*)")
         if name:
             self.load_from(Path(name))
@@ -212,7 +221,7 @@ class DescriptorsController(QObject):
             return result
         log.warning("descriptor file %s: %d problem(s), %d good row(s)", path, len(result.problems),
                     len(result.good))
-        dialog = DescriptorProblemsDialog(path.name, result, self.window)
+        dialog = DescriptorProblemsDialog(path.name, result, self.window.widget())
         if self.pending is not None:
             self.pending.deleteLater()
         self.pending = dialog
@@ -225,22 +234,37 @@ class DescriptorsController(QObject):
     def _store(self, result: core.ParseResult, source_name: str) -> None:
         if not result.good:
             return
-        core.save(self.data_dir, result.good, source_name)
+        try:
+            core.save(self.data_dir, result.good, source_name)
+        except OSError as exc:  # a full or read-only disk: the descriptors stored before are kept as they were
+            log.warning("descriptors from %s not stored: %s", source_name, exc)
+            self.window.statusBar().showMessage(f"The CPT descriptors from {source_name} could not be stored: "
+                                                f"{os_reason(exc)}. The descriptors shown are unchanged.", 15000)
+            return
+        self.stored_problem = None
         self.descriptors, _ = core.load_saved(self.data_dir)
         self.update_views()
+        self._search_descriptors()
         n = len(result.good)
         self.window.statusBar().showMessage(f"Loaded {n} CPT descriptor{'s' if n != 1 else ''} from {source_name}. "
                                             f"{core.AMA_NOTICE}.", 15000)
 
     @Slot()
     def remove(self) -> None:
-        core.remove_saved(self.data_dir)
+        try:
+            core.remove_saved(self.data_dir)
+        except OSError as exc:
+            self.window.statusBar().showMessage(f"The CPT descriptors could not be removed: {os_reason(exc)}.",
+                                                15000)
+            return
+        self.stored_problem = None
         self.descriptors = None
         self.update_views()
+        self._search_descriptors()
         self.window.statusBar().showMessage("CPT descriptors removed; GuideCode shows its own names only.", 8000)
 
 
-def attach(window: Any, data_dir: Path) -> DescriptorsController:
-    controller = DescriptorsController(window, data_dir)
-    window.descriptors = controller
-    return controller
+def attach(window: WindowHost, data_dir: Path) -> DescriptorsController:
+    """Add File → Load CPT descriptors… and the descriptor views to ``window``; the controller is a child of
+    the window (it lives as long as the window does)."""
+    return DescriptorsController(window, data_dir)
