@@ -104,6 +104,12 @@ check_run onefile-resolve-pack '"name": "Example payer notes"' \
   "$EXE" resolve "$OUT/encounter-us.json" --data-dir "$ROOT/resources/samples/packs"
 check_run onefile-selftest-pack '^SELFTEST ok: .*1 data pack.*frozen' \
   "$EXE" --self-test --data-dir "$ROOT/resources/samples/packs"
+# an 837P audit: pyx12 and the maps the spec bundles (exit 1: the fixture has error findings)
+"$EXE" audit "$ROOT/tests/fixtures/x12/claims-837p.txt" --format json > "$OUT/audit-837p.json" 2> "$OUT/audit-837p.err" \
+  && fail "frozen 837P audit: exit 0, expected 1 (findings of severity error)"
+grep -q '"format": "837p"' "$OUT/audit-837p.json" && grep -q '"guidance_included"' "$OUT/audit-837p.json" \
+  || fail "frozen 837P audit did not give the fixture's findings: $(head -c 400 "$OUT/audit-837p.err")"
+say "ok  onefile audit of the 837P fixture (pyx12 maps bundled)"
 [ "$(mei_dirs)" = "$mei_before" ] || fail "onefile left _MEI folders behind: $(comm -13 <(echo "$mei_before") <(mei_dirs))"
 lap "onefile self-tests (offscreen, xcb, with a data pack), --version, resolve" "$t"
 

@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Imported only when first used, after the window has painted (or never, for a plain start). The frozen
 # build is checked the same way, with yaml too, by packaging/check_first_paint.py in the smoke test.
 NOT_BEFORE_FIRST_PAINT = [
+    "pyx12", "defusedxml",              # the 837P reader (desktop/core/audit/x12.py): only for an 837P audit
+    "desktop.core.audit.x12",
+    "desktop.ui.audit_pdf",             # the audit's PDF report
     "logging.handlers",                 # the log rotates with app_logging.SizeRotatingFileHandler
     "socket",                           # came with logging.handlers; GuideCode never opens a socket
     "platform",                         # the start-up log line uses sys and os

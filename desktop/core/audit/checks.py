@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from typing import Final
 
-from desktop.core.audit.claims import AuditOptions, ClaimLine, read_claims, read_claims_file
-from desktop.core.audit.findings import KINDS, SEVERITY_RANK, AuditReport, AuditSummary, CancelFn, Finding, ProgressFn
+from desktop.core.audit.claims import ClaimLine
+from desktop.core.audit.findings import KINDS, Finding
 from desktop.core.engine import resolve
 from desktop.core.model import (
     MODALITY_LABELS,
@@ -50,8 +48,19 @@ def _line_text(ln: GuidanceLine) -> str:
     return f"{ln.display}{where} (for {', '.join(ln.for_codes)})"
 
 
+MAX_LISTED: Final = 5  # a finding names at most this many lines or codes, then "and N more" (bounded text)
+
+
+def _bounded(parts: Iterable[str], sep: str = "; ", limit: int = MAX_LISTED) -> str:
+    """Join distinct ``parts``, at most ``limit`` of them, then "and N more": a finding's text stays short
+    however many lines a claim has (a 50,000-line claim must not give 50,000 findings that each repeat it)."""
+    seen = list(dict.fromkeys(parts))
+    more = len(seen) - limit
+    return sep.join(seen[:limit]) + (f"{sep}and {more} more" if more > 0 else "")
+
+
 def _lines_text(lines: Iterable[GuidanceLine]) -> str:
-    return "; ".join(_line_text(ln) for ln in lines)
+    return _bounded(_line_text(ln) for ln in lines)
 
 
 def _min_conf(values: Iterable[Confidence]) -> Confidence:
@@ -234,6 +243,8 @@ def _no_guidance_findings(ctx: _Ctx, procs: list[ClaimLine], res: Resolution) ->
         ctx.add(ln.line, "modality_inferred",
                 f"No guidance code is billed with {ln.code}, so no imaging is inferred; with no imaging the rules "
                 f"say report {pr.redirect_to} instead.{tail} Check the procedure note.",
+                # the inferred code stays in ``expected`` for the folded summary, which shows it as "no
+                # imaging: 62322" in its text and leaves "Rules say" empty (an inference, not a correction)
                 billed=ln.billed, expected=pr.redirect_to or "", reason=pr.reason, sources=pr.sources,
                 confidence=pr.confidence)
 
@@ -321,7 +332,7 @@ def _guidance_findings(ctx: _Ctx, modality: Modality, procs: list[ClaimLine], re
             cand = f" ({pr.guidance_code} is the candidate code)" if pr.guidance_code else ""
             ctx.add(ln.line, "unconfirmed",
                     f"{ln.code} with {label}: no confirmed rule{cand}; {billed_codes} is billed. Check the "
-                    "payer's policy.", billed=f"{ln.billed} + {billed_codes}", expected=pr.guidance_code or "",
+                    "payer's policy.", billed=f"{ln.billed} + {billed_codes}", expected="",
                     reason=pr.reason, sources=pr.sources, confidence=pr.confidence)
 
     for gcode, glines in by_code.items():
@@ -331,8 +342,7 @@ def _guidance_findings(ctx: _Ctx, modality: Modality, procs: list[ClaimLine], re
         if expected:
             _check_units_and_modifiers(ctx, grec, glines, expected, res)
             continue
-        for ln in glines:
-            _explain_unsupported(ctx, ln, gcode, modality, procs, valid_procs, expected_text, only_invalid)
+        _explain_unsupported(ctx, glines, gcode, modality, valid_procs, expected_text, only_invalid)
 
 
 def _refused_guidance(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord, expected_text: str) -> None:
@@ -350,60 +360,64 @@ def _refused_guidance(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord, expected_text: 
             sources=pr.sources, confidence=pr.confidence)
 
 
-def _explain_unsupported(ctx: _Ctx, ln: ClaimLine, gcode: str, modality: Modality, procs: list[ClaimLine],
+def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modality: Modality,
                          valid: list[ProcedureResult], expected_text: str, only_invalid: bool) -> None:
-    """A billed guidance line the engine gives no line for: say why, from the procedures' answers."""
+    """Billed guidance lines (of one code) the engine gives no line for: say why, from the procedures' answers.
+    The explanation is worked out once for the code and given to each of its lines (linear in the claim's
+    lines, however many there are)."""
     cat = ctx.catalog
     label = _label(modality)
     included = [pr for pr in valid if pr.state == "included"]
     wrong = [pr for pr in valid if pr.state == "separate" and pr.guidance_code and pr.guidance_code != gcode
              and gcode not in {a.code for a in pr.alternatives}]
-    alt = [pr for pr in valid if pr.state in ("separate", "unconfirmed")
-           and gcode in {a.code for a in pr.alternatives}]
-    explained = False
+    alt = list({pr.code: pr for pr in valid if pr.state in ("separate", "unconfirmed")
+                and gcode in {a.code for a in pr.alternatives}}.values())  # one per procedure code
+    specs: list[tuple[str, str, dict[str, object]]] = []
     if included:
-        names = ", ".join(pr.code for pr in included)
-        ctx.add(ln.line, "guidance_included",
-                f"{gcode} billed with {names}: {'its' if len(included) == 1 else 'their'} code already includes "
-                f"{label} guidance, so {gcode} is not reported. " + " ".join(f"{pr.code}: {pr.reason}"
-                                                                            for pr in included),
-                billed=ln.billed, expected=f"no {gcode} (included in {names})",
-                reason=included[0].reason, sources=_union(pr.sources for pr in included),
-                confidence=_min_conf(pr.confidence for pr in included))
-        explained = True
+        names = _bounded((pr.code for pr in included), ", ")
+        specs.append(("guidance_included",
+                      f"{gcode} billed with {names}: {'its' if len(included) == 1 else 'their'} code already "
+                      f"includes {label} guidance, so {gcode} is not reported. "
+                      + _bounded((f"{pr.code}: {pr.reason}" for pr in included), " "),
+                      {"expected": f"no {gcode} (included in {names})", "reason": included[0].reason,
+                       "sources": _union(pr.sources for pr in included),
+                       "confidence": _min_conf(pr.confidence for pr in included)}))
     if wrong:
         fluoro = all((r := cat.get(c)) is not None and r.guidance is not None and r.guidance.modality == "fluoroscopy"
-                     for c in (gcode, *(pr.guidance_code or "" for pr in wrong)))
-        names = ", ".join(f"{pr.guidance_code} for {pr.code}" for pr in wrong)
-        ctx.add(ln.line, "wrong_fluoro_code" if fluoro else "unsupported_guidance",
-                f"{gcode} billed, but the rules give {names}. " + " ".join(f"{pr.code}: {pr.reason}" for pr in wrong),
-                billed=ln.billed, expected=expected_text, reason=wrong[0].reason,
-                sources=_union(pr.sources for pr in wrong), confidence=_min_conf(pr.confidence for pr in wrong),
-                severity="error" if fluoro else None)
-        explained = True
+                     for c in dict.fromkeys((gcode, *(pr.guidance_code or "" for pr in wrong))))
+        names = _bounded((f"{pr.guidance_code} for {pr.code}" for pr in wrong), ", ")
+        specs.append(("wrong_fluoro_code" if fluoro else "unsupported_guidance",
+                      f"{gcode} billed, but the rules give {names}. "
+                      + _bounded((f"{pr.code}: {pr.reason}" for pr in wrong), " "),
+                      {"expected": expected_text, "reason": wrong[0].reason,
+                       "sources": _union(pr.sources for pr in wrong),
+                       "confidence": _min_conf(pr.confidence for pr in wrong),
+                       "severity": "error" if fluoro else None}))
     for pr in alt:
         a = next(a for a in pr.alternatives if a.code == gcode)
         preferred = pr.guidance_code or "no separate guidance code"
-        ctx.add(ln.line, "conflicting_sources",
-                f"{gcode} billed with {pr.code}: sources disagree. GuideCode's preferred answer is {preferred} "
-                f"({', '.join(pr.sources)}, {pr.confidence}); {gcode} is the other answer ({', '.join(a.sources)}, "
-                f"{a.confidence}): {a.reason}", billed=ln.billed, expected=preferred,
-                reason=a.reason, sources=_union((pr.sources, a.sources)), confidence=a.confidence)
-        explained = True
-    if explained or only_invalid:
-        return
-    if any(pr.state in ("redirect", "unconfirmed") for pr in valid):
-        return  # the procedure line's own finding says what to do
-    if not valid:
-        ctx.add(ln.line, "unsupported_guidance",
-                f"{gcode} billed with no procedure on this claim and date for it to guide (is the procedure on "
-                "another claim?).", billed=ln.billed, expected="a procedure line that takes guidance")
-        return
-    ctx.add(ln.line, "unsupported_guidance",
-            f"{gcode} billed, but no procedure on the claim takes {label} guidance: "
-            + " ".join(f"{pr.code}: {pr.reason}" for pr in valid), billed=ln.billed, expected=expected_text,
-            reason=valid[0].reason, sources=_union(pr.sources for pr in valid),
-            confidence=_min_conf(pr.confidence for pr in valid))
+        specs.append(("conflicting_sources",
+                      f"{gcode} billed with {pr.code}: sources disagree. GuideCode's preferred answer is {preferred} "
+                      f"({', '.join(pr.sources)}, {pr.confidence}); {gcode} is the other answer "
+                      f"({', '.join(a.sources)}, {a.confidence}): {a.reason}",
+                      {"expected": preferred, "reason": a.reason, "sources": _union((pr.sources, a.sources)),
+                       "confidence": a.confidence}))
+    if not specs and not only_invalid and not any(pr.state in ("redirect", "unconfirmed") for pr in valid):
+        # (a redirect or unconfirmed procedure line's own finding says what to do)
+        if not valid:
+            specs.append(("unsupported_guidance",
+                          f"{gcode} billed with no procedure on this claim and date for it to guide (is the "
+                          "procedure on another claim?).", {"expected": "a procedure line that takes guidance"}))
+        else:
+            specs.append(("unsupported_guidance",
+                          f"{gcode} billed, but no procedure on the claim takes {label} guidance: "
+                          + _bounded((f"{pr.code}: {pr.reason}" for pr in valid), " "),
+                          {"expected": expected_text, "reason": valid[0].reason,
+                           "sources": _union(pr.sources for pr in valid),
+                           "confidence": _min_conf(pr.confidence for pr in valid)}))
+    for ln in lns:
+        for kind, message, extra in specs:
+            ctx.add(ln.line, kind, message, billed=ln.billed, **extra)  # type: ignore[arg-type]
 
 
 def _distinct_modifiers(ctx: _Ctx) -> frozenset[str]:
@@ -418,8 +432,8 @@ def _check_units_and_modifiers(ctx: _Ctx, grec: CodeRecord, glines: list[ClaimLi
     unit = rules.units_for(code, ctx.payer, ctx.dos)
     units = sum(ln.units for ln in glines)
     first = glines[0]
-    lines_no = ", ".join(str(ln.line) for ln in glines)
-    billed = "; ".join(ln.billed for ln in glines) + (f" (lines {lines_no})" if len(glines) > 1 else "")
+    lines_no = _bounded((str(ln.line) for ln in glines), ", ")
+    billed = _bounded(ln.billed for ln in glines) + (f" (lines {lines_no})" if len(glines) > 1 else "")
     exp_text = _lines_text(expected)
     conf = _min_conf(gl.confidence for gl in expected)
     if unit is not None and unit.basis == "per_region":
@@ -498,103 +512,3 @@ def _check_component(ctx: _Ctx, code: str, glines: list[ClaimLine], expected: li
                     f"the equipment reports the code without {mod} (global). Keep {mod} only if the equipment is "
                     "not the practice's.", billed=ln.billed, expected=exp_text, reason=rule.reason,
                     sources=rule.sources, confidence=rule.confidence)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Whole files
-
-
-def audit_lines(catalog: Catalog, lines: Sequence[ClaimLine], *, payer: Payer = "other",
-                malformed: Sequence[Finding] = (), rows_read: int | None = None,
-                progress: ProgressFn | None = None, progress_every: int = 1000,
-                cancel: CancelFn | None = None) -> AuditReport:
-    """Group lines into claim-and-date encounters (in file order) and audit each."""
-    groups: dict[tuple[str, date], list[ClaimLine]] = {}
-    for ln in lines:
-        groups.setdefault((ln.claim_id, ln.date_of_service), []).append(ln)
-    total = len(lines)
-    findings: list[Finding] = list(malformed)
-    done = 0
-    next_report = progress_every
-    reported = -1
-    cancelled = False
-    checked = 0
-    for group in groups.values():
-        if cancel is not None and cancel():
-            cancelled = True
-            break
-        audit_encounter(catalog, group, payer, findings)
-        checked += 1
-        done += len(group)
-        if progress is not None and done >= next_report:
-            progress(done, total)
-            reported = done
-            next_report = (done // progress_every + 1) * progress_every
-    if progress is not None and not cancelled and reported != total:
-        progress(total, total)
-    findings = _collapse_unknown(findings)
-    findings.sort(key=lambda f: (f.line, SEVERITY_RANK[f.severity], f.kind))
-    by_kind = Counter(f.kind for f in findings)
-    by_sev = Counter(f.severity for f in findings)
-    error_claims = {f.claim_id for f in findings if f.severity == "error"}
-    summary = AuditSummary(
-        claims_checked=len({cid for cid, _ in list(groups)[:checked]}),
-        encounters_checked=checked,
-        lines_read=rows_read if rows_read is not None else total + len(malformed),
-        rows_skipped=len(malformed),
-        findings=len(findings),
-        by_kind={k: by_kind[k] for k in KINDS if by_kind[k]},
-        by_severity={s: by_sev[s] for s in ("error", "warning", "info") if by_sev[s]},
-        claims_with_errors=len(error_claims),
-        payer_default=payer,
-        data_version=catalog.version_label,
-        cancelled=cancelled,
-    )
-    return AuditReport(tuple(findings), summary)
-
-
-def _collapse_unknown(findings: list[Finding]) -> list[Finding]:
-    """One ``unknown_code`` finding per distinct code, at its first line, with how often it occurs: a
-    practice's file is full of office-visit and drug codes GuideCode has no data for, and one finding per
-    line would bury the guidance errors."""
-    seen: dict[str, list[Finding]] = {}
-    rest: list[Finding] = []
-    for f in findings:
-        if f.kind == "unknown_code":
-            seen.setdefault(re.split(r"[- ]", f.billed, maxsplit=1)[0], []).append(f)
-        else:
-            rest.append(f)
-    for code, group in seen.items():
-        first = min(group, key=lambda f: f.line)
-        claims = len({f.claim_id for f in group})
-        where = (f"{len(group)} lines on {claims} claim(s), first on line {first.line}" if len(group) > 1
-                 else "1 line")
-        rest.append(replace(first, message=(
-            f"{code} is not in GuideCode's data, so it was not checked ({where}); the other lines of those "
-            "claims were.")))
-    return rest
-
-
-def audit_text(catalog: Catalog, text: str, options: AuditOptions | None = None, *,
-               progress: ProgressFn | None = None, progress_every: int = 1000,
-               cancel: CancelFn | None = None) -> AuditReport:
-    """Audit claims CSV text. Raises :class:`AuditInputError` if it cannot be audited at all."""
-    opts = options or AuditOptions()
-    lines, bad, read = read_claims(text, opts, cancel=cancel)
-    if cancel is not None and cancel():
-        lines = []
-    report = audit_lines(catalog, lines, payer=opts.payer, malformed=bad, rows_read=read, progress=progress,
-                         progress_every=progress_every, cancel=cancel)
-    if cancel is not None and cancel() and not report.summary.cancelled:
-        report = AuditReport(report.findings, replace(report.summary, cancelled=True))
-    return report
-
-
-
-def audit_file(catalog: Catalog, path: Path, options: AuditOptions | None = None, *, encoding: str = "utf-8-sig",
-               progress: ProgressFn | None = None, progress_every: int = 1000,
-               cancel: CancelFn | None = None) -> AuditReport:
-    return audit_text(catalog, read_claims_file(path, encoding), options, progress=progress,
-                      progress_every=progress_every, cancel=cancel)
-
-
