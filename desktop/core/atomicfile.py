@@ -27,7 +27,8 @@ def _read_umask() -> int:
 _UMASK = _read_umask()  # read once, at import: os.umask is process-wide, so never toggle it while threads run
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX: fsync the folder; elsewhere nothing to do)."""
     if os.name != "posix":
         return
     try:
@@ -80,7 +81,7 @@ def _replacing(path: Path) -> Iterator[tuple[int, Path]]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

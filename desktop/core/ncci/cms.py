@@ -40,7 +40,7 @@ from typing import IO, Literal
 from xml.etree import ElementTree
 
 from desktop.core.ncci.model import CODE_RE, MAIS, MODIFIER_INDICATORS, Mai, ModifierIndicator, TableContent, TableKind
-from desktop.core.ncci.reader import size_text
+from desktop.core.ncci.reader import ProblemSink, size_text
 from desktop.core.problems import Problem
 
 MAX_INPUT_BYTES = 1024 * 1024 * 1024  # a file or an uncompressed archive member (a PTP part is ~0.1 GB)
@@ -49,7 +49,6 @@ MAX_MEMBERS = 64
 MAX_LINE_CHARS = 64 * 1024
 MAX_COLUMNS = 64
 HEADER_SEARCH_ROWS = 40
-MAX_PROBLEMS_PER_FILE = 50
 DATA_SUFFIXES = (".txt", ".csv", ".xlsx")
 MAI_TEXT: dict[int, str] = {1: "line edit", 2: "date of service edit: policy", 3: "date of service edit: clinical"}
 
@@ -93,20 +92,22 @@ class CmsTable:
     mue: list[CmsMueRow] = field(default_factory=list)
     rows_read: int = 0
     problems: list[Problem] = field(default_factory=list)
-    count: int = 0
     last_line: int = 0
+    sink: ProblemSink = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sink = ProblemSink(self.problems, self.label)  # capped like the reader's: one readable answer
+
+    @property
+    def count(self) -> int:
+        return self.sink.count
 
     def problem(self, line: int, entry: str, message: str) -> None:
-        self.count += 1
-        if self.count < MAX_PROBLEMS_PER_FILE:
-            self.problems.append(Problem(self.label, line, entry, message))
-        elif self.count == MAX_PROBLEMS_PER_FILE:
-            self.problems.append(Problem(self.label, line, entry, f"{message} (stopped after "
-                                         f"{MAX_PROBLEMS_PER_FILE} problems in this file)"))
+        self.sink.add(line, entry, message)
 
     @property
     def full(self) -> bool:
-        return self.count >= MAX_PROBLEMS_PER_FILE
+        return self.sink.full
 
 
 @dataclass(slots=True)

@@ -45,6 +45,7 @@ from desktop.core.ncci.model import (
     quarter_label,
 )
 from desktop.core.problems import Location, Problem
+from desktop.core.schema import describe
 
 NCCI_DIR = "ncci"
 TABLES_FILE = "tables.yaml"
@@ -140,25 +141,7 @@ def parse_iso_date(text: str) -> date | None:
         return None
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (true/false)"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return repr(value) if len(value) < 60 else repr(value[:57] + "...")
-    if isinstance(value, date):
-        return f"the date {value.isoformat()}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-class _Sink:
+class ProblemSink:
     """Problems of one file, capped so that a garbled file of a million lines gives a readable answer."""
 
     def __init__(self, problems: list[Problem], label: str) -> None:
@@ -208,13 +191,13 @@ def _table_entries(raw: bytes, label: str, problems: list[Problem]) -> list[Any]
         return []
     if not isinstance(tables, list):
         problems.append(Problem(label, data.line_of("tables"), "", f"'tables' must be a list of tables, got "
-                                f"{_describe(tables)}"))
+                                f"{describe(tables)}"))
         return []
     out: list[Any] = []
     for i, item in enumerate(tables, 1):
         if not isinstance(item, LineMap):
             problems.append(Problem(label, data.line_of("tables"), f"table {i}",
-                                    f"each table must be a mapping of keys, got {_describe(item)}"))
+                                    f"each table must be a mapping of keys, got {describe(item)}"))
         else:
             out.append(item)
     return out
@@ -240,7 +223,7 @@ def _read_table_entry(item: Any, index: int, label: str, problems: list[Problem]
         value = item[key]
         if not isinstance(value, str):
             hint = f' (quote it: "{value}")' if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-            problem(key, f"{key!r} must be text, got {_describe(value)}{hint}")
+            problem(key, f"{key!r} must be text, got {describe(value)}{hint}")
             return ""
         if required and not value.strip():
             problem(key, f"{key!r} must not be empty")
@@ -269,12 +252,12 @@ def _read_table_entry(item: Any, index: int, label: str, problems: list[Problem]
     if "rows" not in item:
         problem(None, "missing required key 'rows' (the number of rows of the file, to catch a cut file)")
     elif isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        problem("rows", f"'rows' must be a whole number of rows, got {_describe(rows)}")
+        problem("rows", f"'rows' must be a whole number of rows, got {describe(rows)}")
     text("note", required=False)
     scope_codes, paired_with = _read_scope(item, problem, table)
     partial = item.get("partial", False)
     if not isinstance(partial, bool):
-        problem("partial", f"'partial' must be true or false, got {_describe(partial)}")
+        problem("partial", f"'partial' must be true or false, got {describe(partial)}")
     if len(problems) > before or start is None or not isinstance(rows, int):
         return None
     kind_v: TableKind = kind  # type: ignore[assignment]  # checked against TABLE_KINDS above
@@ -293,7 +276,7 @@ def _read_scope(item: Any, problem: Callable[[str | None, str], None],
     scope = item["scope"]
     if not isinstance(scope, LineMap):
         problem("scope", f"'scope' must be a mapping with 'codes' (and for a PTP table 'paired_with'), got "
-                f"{_describe(scope)}")
+                f"{describe(scope)}")
         return None, None
     for key in scope:
         if key not in SCOPE_KEYS:
@@ -308,7 +291,7 @@ def _read_scope(item: Any, problem: Callable[[str | None, str], None],
             return None
         bad = [v for v in value if not isinstance(v, str) or not CODE_RE.match(v)]
         if bad:
-            problem("scope", f"'scope: {key}' holds {_describe(bad[0])}, not a quoted CPT/HCPCS code")
+            problem("scope", f"'scope: {key}' holds {describe(bad[0])}, not a quoted CPT/HCPCS code")
             return None
         return frozenset(value)
 
@@ -347,7 +330,7 @@ class _CsvRows:
         return self.start
 
 
-def _check_header(rows: Iterator[tuple[int, list[str]]], columns: Sequence[str], sink: _Sink) -> bool:
+def _check_header(rows: Iterator[tuple[int, list[str]]], columns: Sequence[str], sink: ProblemSink) -> bool:
     for _line, row in rows:
         if tuple(c.strip() for c in row) != tuple(columns):
             sink.add(1, "", f"the first line must be the header {','.join(columns)}; got {','.join(row)[:80]!r}")
@@ -359,7 +342,7 @@ def _check_header(rows: Iterator[tuple[int, list[str]]], columns: Sequence[str],
 
 def parse_ptp_csv(text: str, version: NcciVersion, label: str, problems: list[Problem]) -> list[PtpEdit] | None:
     """The edits of one PTP file in GuideCode's format, or None if any row is wrong (every problem named)."""
-    sink = _Sink(problems, label)
+    sink = ProblemSink(problems, label)
     reader = _CsvRows(text)
     edits: list[PtpEdit] = []
     try:
@@ -380,7 +363,7 @@ def parse_ptp_csv(text: str, version: NcciVersion, label: str, problems: list[Pr
     return edits if sink.count == 0 else None
 
 
-def _ptp_row(row: list[str], line: int, version: NcciVersion, label: str, sink: _Sink) -> PtpEdit | None:
+def _ptp_row(row: list[str], line: int, version: NcciVersion, label: str, sink: ProblemSink) -> PtpEdit | None:
     if len(row) != len(PTP_COLUMNS):
         sink.add(line, "", f"expected {len(PTP_COLUMNS)} fields ({','.join(PTP_COLUMNS)}), found {len(row)}")
         return None
@@ -414,7 +397,7 @@ def _ptp_row(row: list[str], line: int, version: NcciVersion, label: str, sink: 
     return PtpEdit(c1, c2, effective, deletion, indicator, rationale.strip(), Location(label, line))
 
 
-def _check_ptp_duplicates(edits: Sequence[PtpEdit], sink: _Sink) -> None:
+def _check_ptp_duplicates(edits: Sequence[PtpEdit], sink: ProblemSink) -> None:
     by_pair: dict[tuple[str, str], list[PtpEdit]] = {}
     for edit in edits:
         by_pair.setdefault((edit.column_1, edit.column_2), []).append(edit)
@@ -441,7 +424,7 @@ def ptp_clash(a: PtpEdit, b: PtpEdit) -> str:
 
 def parse_mue_csv(text: str, version: NcciVersion, label: str, problems: list[Problem]) -> list[Mue] | None:
     """The MUEs of one file in GuideCode's format, or None if any row is wrong (every problem named)."""
-    sink = _Sink(problems, label)
+    sink = ProblemSink(problems, label)
     reader = _CsvRows(text)
     mues: list[Mue] = []
     seen: dict[str, int] = {}
@@ -467,7 +450,7 @@ def parse_mue_csv(text: str, version: NcciVersion, label: str, problems: list[Pr
     return mues if sink.count == 0 else None
 
 
-def _mue_row(row: list[str], line: int, version: NcciVersion, label: str, sink: _Sink) -> Mue | None:
+def _mue_row(row: list[str], line: int, version: NcciVersion, label: str, sink: ProblemSink) -> Mue | None:
     if len(row) != len(MUE_COLUMNS):
         sink.add(line, "", f"expected {len(MUE_COLUMNS)} fields ({','.join(MUE_COLUMNS)}), found {len(row)}")
         return None

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core import strictjson
-from desktop.core.atomicfile import is_temp_name, write_atomic, write_text_atomic
+from desktop.core.atomicfile import fsync_dir, is_temp_name, write_atomic, write_text_atomic
 from desktop.core.packs.folders import PACK_MANIFEST, PACKS_SUBDIR, STATE_FILE, read_state, write_state
 from desktop.core.packs.locking import StoreBusy, StoreError, checkpoint, os_reason, store_lock
 from desktop.core.safefile import read_regular
@@ -131,21 +131,7 @@ def read_journal(data_dir: Path) -> Journal | None:
 def _clear_journal(data_dir: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         journal_path(data_dir).unlink()
-    _fsync_dir(data_dir)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(data_dir)
 
 
 def _rmtree(path: Path) -> None:
@@ -244,7 +230,7 @@ def install_files(data_dir: Path, folder: str, name: str, version: str, files: M
             if i == 0:
                 checkpoint("staging")
         for sub in {(staging / rel).parent for rel in files}:
-            _fsync_dir(sub)
+            fsync_dir(sub)
         problem = verify(staging)
         if problem is not None:
             raise StoreError(problem)
@@ -266,10 +252,10 @@ def install_files(data_dir: Path, folder: str, name: str, version: str, files: M
         if target.exists():
             os.replace(target, old)
             moved_old = True
-            _fsync_dir(root)
+            fsync_dir(root)
             checkpoint("old-moved")
         os.replace(staging, target)
-        _fsync_dir(root)
+        fsync_dir(root)
     except OSError as exc:  # the swap failed (a file held open on Windows, ...): put everything back
         with contextlib.suppress(OSError):
             if moved_old and not target.exists():
@@ -305,9 +291,9 @@ def _finish_install(data_dir: Path, journal: Journal, *, live: bool) -> None:
                 if old.exists():  # cannot happen; keep both rather than lose one
                     raise StoreError(f"both {target.name} and {old.name} exist; leaving them for a person to sort")
                 os.replace(target, old)
-                _fsync_dir(root)
+                fsync_dir(root)
             os.replace(staging, target)
-            _fsync_dir(root)
+            fsync_dir(root)
         _write_journal(data_dir, journal.at("committed"))
         if live:
             checkpoint("journal-committed")
@@ -340,7 +326,7 @@ def remove_folder(data_dir: Path, folder: str, name: str, version: str) -> None:
             _clear_journal(data_dir)
         raise StoreError(f"the data pack {journal.title} could not be removed: {os_reason(exc)}. Nothing was "
                          "changed.") from exc
-    _fsync_dir(root)
+    fsync_dir(root)
     checkpoint("remove-moved")
     try:
         _finish_remove(data_dir, journal, live=True)
@@ -355,7 +341,7 @@ def _finish_remove(data_dir: Path, journal: Journal, *, live: bool) -> None:
     target = root / journal.folder
     if target.exists() and not trash.exists():
         os.replace(target, trash)
-        _fsync_dir(root)
+        fsync_dir(root)
     _enable(data_dir, journal.folder)
     if live:
         checkpoint("remove-state-written")
@@ -396,7 +382,7 @@ def _recover_journal(data_dir: Path, journal: Journal) -> str:
         _rmtree(staging)
         if old.exists() and not target.exists():
             os.replace(old, target)
-        _fsync_dir(root)
+        fsync_dir(root)
         _clear_journal(data_dir)
         if journal.op == "update":
             return (f"The update of data pack {journal.title} was interrupted before it finished; it was rolled "
@@ -506,7 +492,7 @@ def _restore_legacy_old(data_dir: Path, path: Path) -> list[str]:
         _rmtree(path)
         return []
     os.replace(path, data_dir / PACKS_SUBDIR / folder)
-    _fsync_dir(data_dir / PACKS_SUBDIR)
+    fsync_dir(data_dir / PACKS_SUBDIR)
     return [f"The data pack \u201c{name}\u201d had been left hidden by an update that was interrupted (by an "
             f"earlier GuideCode); it was put back as packs/{folder}."]
 
