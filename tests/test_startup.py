@@ -42,6 +42,7 @@ NOT_BEFORE_FIRST_PAINT = [
     "desktop.ui.about",
     "desktop.commands.audit",
     "desktop.commands.validate_pack",
+    "desktop.commands.import_pack",
     "PySide6.QtPrintSupport",
 ]
 
