@@ -6,14 +6,17 @@ before anything reads or writes them).
   ``os.devnull`` instead.
 - On Windows a redirected stream (``GuideCode.exe resolve x.json > out.json``, a pipe) is opened in the
   ANSI code page, cp1252 in the offices we serve, with strict errors, and a frozen build ignores
-  ``PYTHONIOENCODING``. The self-test line (``64405→77002``), ``resolve``'s JSON (``ensure_ascii=False``),
-  ``audit``'s report (``77003 ×2``) and error lines that quote the user's input all carry characters cp1252
-  does not have, so the command died with ``UnicodeEncodeError`` after doing its work. Every stream that is
+  ``PYTHONIOENCODING``. The self-test line (``64405→77002``), ``resolve``'s JSON (``ensure_ascii=False``)
+  and error lines that quote the user's input carry characters cp1252 does not have, so the command died
+  with ``UnicodeEncodeError`` after doing its work; ``audit``'s report (``77003 ×2``) came out as cp1252
+  bytes that a UTF-8 reader misreads. Every stream that is
   not a terminal is therefore UTF-8 (what JSON and CSV readers expect), with ``backslashreplace`` for what
   even UTF-8 cannot encode (lone surrogates from undecodable file names); standard input that is not a
   terminal is read as UTF-8 too, a byte-order mark allowed (Notepad writes one). A terminal keeps its own
-  encoding (the Windows console is UTF-16 already, PEP 528) but never fails on a character it lacks: a
-  strict one shows ``?`` instead. Windows reports the ``NUL`` device as a terminal; it gets the same no-fail rule.
+  encoding (the Windows console is UTF-16 already, PEP 528) but never fails on a character it lacks: it
+  shows ``?`` instead. Windows reports the ``NUL`` device as a terminal (``> NUL`` in a batch file); it gets
+  the same no-fail rule. An exception escaping a windowed frozen build is worse than a crash: the bootloader
+  shows it in a message box and waits for a click, so an unattended script hangs.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from typing import Any
 OUTPUT_ENCODING = "utf-8"
 OUTPUT_ERRORS = "backslashreplace"
 INPUT_ENCODING = "utf-8-sig"
+# error handlers that never raise on output; "strict" and "surrogateescape" (what Python picks for a
+# Windows NUL device under some locales) do
+NEVER_FAILING_ERRORS = frozenset({"replace", "backslashreplace", "namereplace", "xmlcharrefreplace", "ignore"})
 
 
 def _isatty(stream: Any) -> bool:
@@ -40,7 +46,7 @@ def _reconfigure(stream: Any, *, output: bool) -> None:
         return
     try:
         if _isatty(stream):
-            if output and getattr(stream, "errors", "strict") == "strict":
+            if output and getattr(stream, "errors", "strict") not in NEVER_FAILING_ERRORS:
                 reconfigure(errors="replace")
         elif output:
             reconfigure(encoding=OUTPUT_ENCODING, errors=OUTPUT_ERRORS)

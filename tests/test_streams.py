@@ -172,6 +172,17 @@ def test_a_terminal_keeps_its_encoding_and_never_fails(monkeypatch: pytest.Monke
     assert out.value() == "64405?77002 \u00e9\n".encode("cp1252")
 
 
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_the_windows_nul_device_never_fails(monkeypatch: pytest.MonkeyPatch, errors: str) -> None:
+    """Windows calls NUL a terminal; Python may open it with surrogateescape, which fails on "→" too."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors=errors)
+    monkeypatch.setattr(out, "isatty", lambda: True)
+    _install(monkeypatch, stdout=out, stderr=_Stream("cp1252", tty=True), stdin=None)
+    streams.ensure_std_streams()
+    print("64405\u219277002", file=sys.stdout, flush=True)
+    assert out.errors == "replace"
+
+
 def test_redirected_stdin_is_read_as_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
     stdin = io.TextIOWrapper(io.BytesIO("\ufeff{\"a\": \"\u2192\"}".encode()), encoding="cp1252")
     _install(monkeypatch, stdout=_Stream("utf-8", tty=False), stderr=_Stream("utf-8", tty=False), stdin=stdin)
