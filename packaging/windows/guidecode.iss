@@ -27,6 +27,10 @@
 #ifndef OutputDir
   #define OutputDir RepoRoot + "\dist"
 #endif
+#ifndef Compression
+  ; the upgrade test's older-version installer uses /DCompression=zip/1 to compile fast; releases never do
+  #define Compression "lzma2/max"
+#endif
 
 [Setup]
 ; Fixed for the life of the product: Windows finds the installed copy (upgrade, uninstall) by it.
@@ -56,7 +60,7 @@ OutputBaseFilename={#AppName}-{#AppVersion}-setup
 SetupIconFile={#RepoRoot}\resources\icons\guidecode.ico
 UninstallDisplayIcon={app}\{#AppExeName}
 UninstallDisplayName={#AppName} {#AppVersion}
-Compression=lzma2/max
+Compression={#Compression}
 SolidCompression=yes
 WizardStyle=modern
 CloseApplications=yes
