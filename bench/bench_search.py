@@ -11,10 +11,11 @@ What is measured (``time.perf_counter`` around each key; the same key sequence f
   with a three-procedure encounter on screen. Each key is a real key event sent into the search box with
   ``QTest.keyClick`` (clearing the field is ``search_edit.clear()``: the same ``textChanged`` slot),
   then ``processEvents()``, by which time the list view has been reset, laid out and painted. The time
-  covers ranking (desktop.core.search), the model reset, the highlight and its engine preview, and
-  ``resolve`` of the encounter for the answer panel.
+  covers ranking (desktop.core.search), the model reset, the highlight and its engine preview. (The answer
+  panel depends on the encounter, not on the search text: since the window was split into panes, a
+  keystroke no longer re-resolves the encounter; ``close`` checks the answer survived the typing.)
 - ``bare_proxy``: ``QStringListModel`` of the same 10,000 display strings + ``QSortFilterProxyModel``,
-  case-insensitive ``setFilterFixedString(q)``, no view (as ../shared/baseline/filter_bench.py).
+  case-insensitive ``setFilterFixedString(q)``, no view (as the shared baseline's filter_bench.py does).
 - ``proxy_view``: the same proxy with a shown ``QListView`` (uniformItemSizes) + ``processEvents()``:
   the least the proxy alternative would cost inside a window (and it could not rank without a Python
   ``lessThan``, which packaging.md §2.12 rules out).
@@ -166,14 +167,14 @@ class WindowSteps:
         self.app.processEvents()
 
     def __call__(self, prev: str, q: str) -> int:
-        edit = self.window.search_edit
+        edit = self.window.search.search_edit
         if q:
             assert q.startswith(prev) and len(q) == len(prev) + 1
             QTest.keyClick(edit, q[-1])
         else:
             edit.clear()
         self.app.processEvents()
-        return self.window.proc_model.match_count
+        return self.window.search.proc_model.match_count
 
 
 class ProxySteps:

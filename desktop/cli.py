@@ -14,14 +14,9 @@ import sys
 from collections.abc import Collection, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from desktop.core.model import Catalog
 
 from desktop import __version__
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from desktop.commands.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load_catalog
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,17 +61,10 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "validate-pack": ("desktop.commands.validate_pack", "check a data pack folder; print every problem, exit 0/1"),
     "audit": ("desktop.commands.audit", "check a claims CSV file for imaging-guidance errors"),
     "import-pack": ("desktop.commands.import_pack", "install a data pack into the user data folder"),
+    "coverage": ("desktop.commands.coverage",
+                 "report per code family: codes, rules by confidence, unconfirmed points, sources"),
+    "import-ncci": ("desktop.commands.import_ncci", "import CMS's quarterly NCCI PTP and MUE files as a data pack"),
 }
-
-
-def load_catalog(data_dir: Path | None) -> Catalog:
-    """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
-    from desktop.core.packs import load_with_packs
-
-    catalog, problems = load_with_packs(data_dir)
-    for problem in problems:
-        print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
-    return catalog
 
 
 def cmd_resolve(ns: argparse.Namespace) -> int:
@@ -117,16 +105,46 @@ def cmd_version() -> int:
     return EXIT_OK
 
 
-def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool] | None:
-    """``(data_dir, no_error_dialogs)`` when the command line only opens the window (nothing, or only
+# Qt's own command-line options (QGuiApplication / QApplication), passed through to QApplication untouched:
+# those taking a value (``-style Fusion`` or ``-style=Fusion``) and those without one.
+QT_VALUE_OPTIONS = frozenset({
+    "-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-qwindowgeometry", "-qwindowicon",
+    "-qwindowtitle", "-style", "-stylesheet", "-session", "-display", "-geometry", "-name", "-title",
+    "-icon", "-visual", "-ncols", "-cmap", "-qmljsdebugger",
+})
+QT_FLAG_OPTIONS = frozenset({"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync", "-testability"})
+
+
+def _qt_option(words: Sequence[str], i: int) -> int:
+    """How many words at ``words[i]`` are one Qt option (with its value), or 0 if it is not one. Qt takes a
+    leading ``--`` as ``-`` too."""
+    word = words[i]
+    name = word[1:] if word.startswith("--") else word
+    head, eq, value = name.partition("=")
+    if head in QT_VALUE_OPTIONS:
+        if eq:
+            return 1 if value else 0
+        return 2 if i + 1 < len(words) and words[i + 1] and not words[i + 1].startswith("-") else 0
+    return 1 if not eq and head in QT_FLAG_OPTIONS else 0
+
+
+def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool, list[str]] | None:
+    """``(data_dir, no_error_dialogs, qt_args)`` when the command line only opens the window (nothing, or only
     ``--no-error-dialogs`` and ``--data-dir DIR`` / ``--data-dir=DIR``, each at most once, spelled out in
-    full), so the usual start skips building the parser; None for anything else, which argparse handles."""
+    full, and Qt's own options such as ``-style Fusion``), so the usual start skips building the parser; None
+    for anything else, which argparse handles."""
     data_dir: Path | None = None
     no_dialogs = False
+    qt_args: list[str] = []
     seen: set[str] = set()
     i = 0
     while i < len(words):
         word = words[i]
+        qt = _qt_option(words, i)
+        if qt:
+            qt_args += words[i:i + qt]
+            i += qt
+            continue
         if word == "--no-error-dialogs":
             option, value = word, None
         elif word == "--data-dir" and i + 1 < len(words):
@@ -144,18 +162,18 @@ def _plain_gui_start(words: Sequence[str]) -> tuple[Path | None, bool] | None:
         else:
             data_dir = Path(value)
         i += 1
-    return data_dir, no_dialogs
+    return data_dir, no_dialogs, qt_args
 
 
-def _run_gui(data_dir: Path | None, no_error_dialogs: bool) -> int:
+def _run_gui(data_dir: Path | None, no_error_dialogs: bool, qt_args: Sequence[str] = ()) -> int:
     gui = importlib.import_module("desktop.ui.main")
-    return int(gui.run_gui(data_dir=data_dir, error_dialogs=not no_error_dialogs))
+    return int(gui.run_gui(data_dir=data_dir, error_dialogs=not no_error_dialogs, qt_args=list(qt_args)))
 
 
 def dispatch(argv: Sequence[str]) -> int:
     words = list(argv)
     plain = _plain_gui_start(words)
-    if plain is not None:  # the window with at most --data-dir/--no-error-dialogs: no parser needed
+    if plain is not None:  # the window with at most --data-dir/--no-error-dialogs and Qt's options: no parser
         return _run_gui(*plain)
     parser = build_parser(None if {"-h", "--help"} & set(words) else words)
     try:

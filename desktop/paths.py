@@ -28,3 +28,14 @@ def resource(relative: str) -> Path:
 
 def builtin_data_dir() -> Path:
     return resource("data")
+
+
+def bundled_doc(name: str) -> Path:
+    """A page of ``docs/`` shipped inside the app (Help → Data sources shows ``data-sources.md``): beside
+    ``resources`` in the frozen build (packaging/guidecode.spec), the repository's ``docs/`` from source."""
+    rel = PurePosixPath(name)
+    if rel.is_absolute() or ".." in rel.parts or len(rel.parts) != 1:
+        raise ValueError(f"not a document name: {name!r}")
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS) / "docs" / name
+    return Path(__file__).resolve().parents[1] / "docs" / name

@@ -82,7 +82,7 @@ def check_resources() -> Path:
 
 def load_data(data_dir: Path | None) -> tuple[Any, Any]:
     """(built-in catalog, catalog with the data packs in ``data_dir``); raises SelfTestFailure."""
-    from desktop.cli import load_catalog
+    from desktop.commands.common import load_catalog
     from desktop.core.data import load_builtin
     from desktop.core.loader import DataError
 
@@ -168,7 +168,7 @@ def check_window(catalog: Any, when: date, workdir: Path) -> str:
         for case in KNOWN_CASES:
             window.clear_encounter()
             window.set_modality(case.modality)
-            window.search_edit.setText(case.code)          # what typing does: textChanged -> filter
+            window.search.search_edit.setText(case.code)          # what typing does: textChanged -> filter
             QCoreApplication.processEvents()
             rec = window.highlighted_record()
             _check(rec is not None and rec.code == case.code,

@@ -8,9 +8,10 @@ What it does, on this machine and in this one run:
 1. builds GuideCode's onefile (shipped with PyInstaller's splash screen) and onedir executables with
    packaging/build.sh (packaging/guidecode.spec, the pinned build venv), and the same onefile without the
    splash (GUIDECODE_SPLASH=0) for comparison;
-2. copies ../shared/baseline/app.py and slim.spec into a temporary work folder and builds the baseline's
-   reference "slim" onefile and onedir (``SLIM_ONEDIR=1``) with the same build venv, so PyInstaller, Qt,
-   Python and the build options (windowed, strip, no UPX) are the same for both apps;
+2. copies the shared baseline's app.py and slim.spec (../shared/baseline beside the repository, or
+   GUIDECODE_BASELINE_DIR) into a temporary work folder and builds the baseline's reference "slim" onefile
+   and onedir (``SLIM_ONEDIR=1``) with the same build venv, so PyInstaller, Qt, Python and the build options
+   (windowed, strip, no UPX) are the same for both apps;
 3. measures launch -> first painted window (the harness's ``time.time()`` just before ``Popen`` to the app's
    ``time.time()`` at the first Paint of its list view, printed as ``STARTUP {json}`` by
    ``BASELINE_EXIT_AFTER_PAINT=1`` / ``GUIDECODE_EXIT_AFTER_PAINT=1``), offscreen, warm (2 warm-up runs,
@@ -45,7 +46,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = Path(os.environ.get("GUIDECODE_BASELINE_DIR", "/work/shared/baseline"))
+
+
+def _default_baseline() -> Path:
+    """The shared baseline beside the repository (../shared/baseline), or, from a git worktree one folder
+    further down, ../../shared/baseline; GUIDECODE_BASELINE_DIR overrides both."""
+    ups = Path(__file__).resolve().parents
+    candidates = [ups[n] / "shared" / "baseline" for n in (2, 3) if n < len(ups)]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+BASELINE = Path(os.environ.get("GUIDECODE_BASELINE_DIR") or _default_baseline())
 VENV_PY = ROOT / "build" / "venv-build" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 TARGET_STARTUP, TARGET_SIZE = 1.15, 1.2
 

@@ -17,7 +17,8 @@ from pathlib import Path
 NOT_BEFORE_FIRST_PAINT = (
     "yaml",                           # the bundled catalog cache is used (desktop/core/catalog_cache.py),
     "desktop.core.loader",            # so neither the YAML loader
-    "desktop.core.packs",             # nor pack reading is imported when no pack is installed
+    "desktop.core.packs.reading",     # nor pack reading is imported when no pack is installed
+    "desktop.core.packs.merge", "desktop.core.packs.install",
     "pickle",                         # read with the C unpickler alone
     "hashlib",                        # desktop/core/sha.py
     "logging.handlers", "socket",     # desktop/app_logging.py SizeRotatingFileHandler
@@ -25,6 +26,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.descriptors_dialog", "desktop.core.descriptors",
     "desktop.ui.packs_dialog", "desktop.ui.audit_dialog", "desktop.core.audit", "desktop.ui.about",
     "desktop.ui.error_dialog", "desktop.commands.audit", "desktop.commands.validate_pack",
+    "desktop.core.saved_work", "desktop.core.atomicfile", "desktop.ui.source_dialog", "desktop.ui.help",
     "PySide6.QtPrintSupport",
 )
 

@@ -55,3 +55,14 @@ def main_window(qtbot, catalog, ui_settings):  # type: ignore[no-untyped-def]
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+@pytest.fixture(autouse=True)
+def _clipboard_released() -> object:
+    """WORKAROUND: with the offscreen platform plugin, a QMimeData left on the clipboard at exit crashes the
+    interpreter's shutdown (PySide6 6.11.3; not with xcb on a real X server). Every test that copies
+    leaves its data there, so it is cleared after each test; no test reads what another copied."""
+    yield None
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is not None and widgets.QApplication.instance() is not None:
+        widgets.QApplication.clipboard().clear()

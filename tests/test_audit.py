@@ -2,7 +2,8 @@
 
 Each finding kind has a test that builds the smallest claims file showing it and, where there is one, a twin
 claim billed correctly that must produce no finding of that kind. Expected answers follow the fact base
-(/work/shared/reference/domain-facts.md); the source ids a finding must cite are in the test names.
+(docs/fact-base/core.md, section by section as each group below says); the source ids a finding must cite
+are in the test names.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def assert_cited(catalog: Catalog, f: Finding, *ids: str) -> None:
         assert sid in catalog.sources, (sid, f)
 
 
-# --- guidance billed with a code that includes imaging (fact table C) ---------------------------------------
+# --- guidance billed with a code that includes it (docs/fact-base/core.md, "Guidance included in the procedure") ---
 
 def test_s5_s6_77003_with_transforaminal_64483_is_guidance_included(catalog: Catalog) -> None:
     r = audit(catalog, "A,2025-03-03,11,64483,RT,1\nA,2025-03-03,11,77003,,1")
@@ -83,7 +84,7 @@ def test_s1_77003_with_27096_is_guidance_included_and_62273_alone_justifies_it(c
     assert "guidance_included" not in kinds(r)
 
 
-# --- 77003 per level instead of per region (fact table B, S3/S4) -------------------------------------------
+# --- 77003 per level instead of per region (docs/fact-base/core.md, "Guidance codes and units", B1; S3/S4) ---
 
 def test_s3_s4_77003_three_units_for_one_blood_patch_is_per_level_units(catalog: Catalog) -> None:
     r = audit(catalog, "A,2025-03-03,24,62273,,1\nA,2025-03-03,24,77003,26,3")
@@ -156,7 +157,7 @@ def test_s6_62323_before_cpt_2017_is_code_not_yet_valid(catalog: Catalog) -> Non
     assert "code_not_yet_valid" not in kinds(audit(catalog, "A,2017-06-01,22,62323,,1"))
 
 
-# --- modifier 26 (fact table B, S25/S24/S23) --------------------------------------------------------------
+# --- modifier 26 (docs/fact-base/core.md, "Guidance codes and units", B13; S25/S24/S23) ----------------------
 
 @pytest.mark.parametrize("pos", ["19", "22", "24"])
 def test_s25_facility_guidance_without_26_is_missing_26(catalog: Catalog, pos: str) -> None:
@@ -187,7 +188,7 @@ def test_s6_62322_with_77003_is_redirect_primary_to_62323(catalog: Catalog) -> N
     assert_cited(catalog, f, "S6")
 
 
-# --- 59 / XS (fact table E, S19/S49, S4) -----------------------------------------------------------------
+# --- 59 / XS (docs/fact-base/core.md, "Modifiers", E1-E3; S19/S49, S4) ---------------------------------------
 
 def test_s4_s19_second_77003_region_without_59_or_xs_is_missing_distinct_modifier(catalog: Catalog) -> None:
     base = "A,2025-03-07,22,62282,,1\nA,2025-03-07,22,62281,,1\nA,2025-03-07,22,77003,26,1\n"
@@ -201,14 +202,22 @@ def test_s4_s19_second_77003_region_without_59_or_xs_is_missing_distinct_modifie
     assert f.line == 4 and "own line" in f.message
 
 
-def test_s19_medicare_second_region_with_59_is_xs_preferred(catalog: Catalog) -> None:
+def test_medicare_second_77003_region_is_over_the_per_encounter_rule(catalog: Catalog) -> None:
+    """docs/fact-base/core.md, "Corrections" (K1, K2): Medicare pays one 77003 per encounter (NCCI ch. IX; MUE 1)."""
     rows = ("A,2025-03-10,24,62282,,1\nA,2025-03-10,24,62281,,1\nA,2025-03-10,24,77003,26,1\n"
-            "A,2025-03-10,24,77003,26 59,1")
-    f = only(audit(catalog, rows, payer="medicare"), "xs_preferred")
-    assert f.severity == "info" and f.line == 5 and "XS" in f.expected
+            "A,2025-03-10,24,77003,26 XS,1")
+    f = only(audit(catalog, rows, payer="medicare"), "units_per_encounter")
+    assert f.severity == "error" and f.line == 4 and "one unit per patient encounter" in f.message
+    assert_cited(catalog, f, "X-NCCI-PM-IX", "X-NCCI-MUE-2024Q3")
+    assert kinds(audit(catalog, rows.replace("26 XS", "26 59"), payer="other")) == []
+
+
+def test_s19_other_payer_second_region_with_xs_is_a_distinct_modifier_choice(catalog: Catalog) -> None:
+    rows = ("A,2025-03-10,24,62282,,1\nA,2025-03-10,24,62281,,1\nA,2025-03-10,24,77003,26,1\n"
+            "A,2025-03-10,24,77003,26 XS,1")
+    f = only(audit(catalog, rows, payer="other"), "distinct_modifier_choice")
+    assert f.severity == "info" and f.line == 5 and f.expected == "77003-26-59"
     assert_cited(catalog, f, "S19")
-    assert "xs_preferred" not in kinds(audit(catalog, rows, payer="other"))
-    assert kinds(audit(catalog, rows.replace("26 59", "26 XS"), payer="medicare")) == []
 
 
 def test_s19_s49_59_and_xs_on_one_line_is_both_59_and_x(catalog: Catalog) -> None:
@@ -303,7 +312,7 @@ def test_lines_group_by_claim_and_date_even_when_not_adjacent(catalog: Catalog) 
 def test_payer_column_overrides_the_default_payer(catalog: Catalog) -> None:
     rows = ("A,2025-03-10,24,62282,,1,Medicare Part B\nA,2025-03-10,24,62281,,1,Medicare Part B\n"
             "A,2025-03-10,24,77003,26,1,Medicare Part B\nA,2025-03-10,24,77003,26 59,1,Medicare Part B")
-    assert kinds(audit(catalog, rows, header=HEADER + ",payer")) == ["xs_preferred"]
+    assert kinds(audit(catalog, rows, header=HEADER + ",payer")) == ["units_per_encounter"]
     assert kinds(audit(catalog, rows.replace("Medicare Part B", "Aetna"), header=HEADER + ",payer",
                        payer="medicare")) == []
 

@@ -175,7 +175,7 @@ def test_custom_column_names_and_payer_from_the_dialog(qtbot: QtBot, dialog: Aud
     assert report.summary.findings == 0
     dialog.payer_box.setCurrentIndex(dialog.payer_box.findData("medicare"))
     report = run_to_end(qtbot, dialog, path)
-    assert [f.kind for f in report.findings] == ["xs_preferred"]
+    assert [f.kind for f in report.findings] == ["units_per_encounter"]
     dialog.columns_edit.setText("nonsense")
     assert not dialog.start(path) and "FIELD=HEADER" in dialog.file_label.text()
 

@@ -22,13 +22,14 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "descriptors"
 NOTICE = "CPT\u00ae descriptors \u00a9 American Medical Association, used under the office's licence"
+CONTROLLERS: dict[MainWindow, descriptors_dialog.DescriptorsController] = {}
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, catalog: Catalog) -> MainWindow:  # type: ignore[no-untyped-def]
     w = MainWindow(catalog, Settings.at(tmp_path / "GuideCode.ini"))
     qtbot.addWidget(w)
-    descriptors_dialog.attach(w, tmp_path / "user-data")
+    CONTROLLERS[w] = descriptors_dialog.attach(w, tmp_path / "user-data")
     w.show()
     qtbot.waitExposed(w)
     w.set_date(date(2026, 3, 2))
@@ -37,12 +38,12 @@ def window(qtbot, tmp_path: Path, catalog: Catalog) -> MainWindow:  # type: igno
 
 
 def search(w: MainWindow, text: str) -> None:
-    w.search_edit.setText(text)
+    w.search.search_edit.setText(text)
     assert w.highlighted_record() is not None
 
 
 def test_nothing_is_shown_before_a_file_is_loaded(window: MainWindow) -> None:
-    ctl = window.descriptors
+    ctl = CONTROLLERS[window]
     window.add_procedure("64405")
     search(window, "64405")
     assert ctl.strip.isHidden() and ctl.preview.isHidden()
@@ -55,7 +56,7 @@ def test_nothing_is_shown_before_a_file_is_loaded(window: MainWindow) -> None:
 @pytest.mark.qt_log_ignore("This plugin does not support raise", "This plugin does not support propagateSizeHints")
 def test_loaded_descriptors_show_beside_guidecode_names_with_the_notice(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                                                         tmp_path: Path, catalog: Catalog) -> None:
-    ctl = window.descriptors
+    ctl = CONTROLLERS[window]
     ctl.load_from(FIX / "good.csv")
     assert ctl.pending is None  # no bad rows: stored without asking
     assert (tmp_path / "user-data" / "descriptors" / "cpt-descriptors.json").is_file()
@@ -79,7 +80,7 @@ def test_loaded_descriptors_show_beside_guidecode_names_with_the_notice(qtbot, w
 
     # The list's tooltip: GuideCode's own tooltip text, then the descriptor and the notice.
     search(window, "64405")
-    view = window.proc_view
+    view = window.search.proc_view
     pos = view.visualRect(view.currentIndex()).center()
     event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
     QApplication.sendEvent(view.viewport(), event)
@@ -92,7 +93,7 @@ def test_loaded_descriptors_show_beside_guidecode_names_with_the_notice(qtbot, w
 
 def test_descriptors_persist_for_the_next_window(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                  catalog: Catalog) -> None:
-    window.descriptors.load_from(FIX / "good.csv")
+    CONTROLLERS[window].load_from(FIX / "good.csv")
     again = MainWindow(catalog, Settings.at(tmp_path / "Other.ini"))
     qtbot.addWidget(again)
     ctl = descriptors_dialog.attach(again, tmp_path / "user-data")
@@ -101,7 +102,7 @@ def test_descriptors_persist_for_the_next_window(qtbot, window: MainWindow, tmp_
 
 
 def test_bad_rows_are_listed_by_line_and_good_rows_kept_on_confirmation(window: MainWindow, tmp_path: Path) -> None:
-    ctl = window.descriptors
+    ctl = CONTROLLERS[window]
     ctl.load_from(FIX / "mixed.csv")
     dialog = ctl.pending
     assert dialog is not None and dialog.isVisible()
@@ -125,7 +126,7 @@ def test_bad_rows_are_listed_by_line_and_good_rows_kept_on_confirmation(window: 
 
 
 def test_cancel_keeps_what_was_shown_before(window: MainWindow, tmp_path: Path) -> None:
-    ctl = window.descriptors
+    ctl = CONTROLLERS[window]
     ctl.load_from(FIX / "good.csv")
     ctl.load_from(FIX / "mixed.csv")
     assert ctl.pending is not None
@@ -136,7 +137,7 @@ def test_cancel_keeps_what_was_shown_before(window: MainWindow, tmp_path: Path) 
 
 
 def test_a_file_with_no_good_row_loads_nothing(window: MainWindow, tmp_path: Path) -> None:
-    ctl = window.descriptors
+    ctl = CONTROLLERS[window]
     ctl.load_from(FIX / "latin1.csv")
     assert ctl.pending is not None and ctl.pending.keep_button is None
     assert ctl.pending.text.toPlainText() == (
@@ -146,7 +147,7 @@ def test_a_file_with_no_good_row_loads_nothing(window: MainWindow, tmp_path: Pat
 
 
 def test_menu_actions_load_and_remove(window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctl = window.descriptors
+    ctl = CONTROLLERS[window]
     assert ctl.load_action in window.file_menu.actions()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(FIX / "good.csv"), "")))
     ctl.load_action.trigger()

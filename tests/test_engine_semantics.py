@@ -24,27 +24,60 @@ FILES = {
         - {id: S2, title: two}
         - {id: S3, title: three}
     """,
+    "rules.yaml": """
+        professional_component:
+          - {id: pc-26, settings: [hospital_outpatient, asc], modifier: "26", reason: facility 26., sources: [S1],
+             confidence: high}
+          - {id: pc-office, settings: [office], modifier: null, reason: office global., sources: [S1],
+             confidence: high}
+        distinct_modifier:
+          - {id: d-xs, payers: [medicare], from: 2015-01-01, modifier: "XS", never_with: ["59"], reason: xs.,
+             sources: [S2], confidence: high}
+          - {id: d-59-old, payers: [medicare], until: 2014-12-31, modifier: "59", reason: old 59., sources: [S2],
+             confidence: high}
+          - {id: d-59, payers: [other], modifier: "59", reason: cpt 59., sources: [S2], confidence: medium}
+        units:
+          - {id: u-other, codes: ["77002", "76942"], basis: per_encounter, confirmed: false, note: units unknown,
+             reason: one line., sources: [S3], confidence: low}
+          - {id: u-77003-cpt, codes: ["77003"], payers: [other], basis: per_region, confirmed: true,
+             note: per region, reason: per region., sources: [S1], confidence: medium}
+          - {id: u-77003-medicare, codes: ["77003"], payers: [medicare], basis: per_encounter, confirmed: true,
+             note: one per encounter (NCCI ch. IX; MUE 1), reason: once per encounter., sources: [S2],
+             confidence: high}
+          - {id: u-76000, codes: ["76000"], basis: per_encounter, confirmed: true, note: once, reason: once.,
+             sources: [S1], confidence: medium}
+        bilateral:
+          - {id: b-50, categories: [modifier_50], report: one_line_50, note: one line with 50, reason: b50.,
+             sources: [S1], confidence: high}
+          - {id: b-addon-medicare, categories: [addon_conflict], payers: [medicare], report: one_line_50,
+             note: add-on once with 50, reason: cms., sources: [S1], confidence: high}
+          - {id: b-addon-other, categories: [addon_conflict], payers: [other], report: two_units, severity: warning,
+             note: CPT says twice; CMS says 50, reason: cpt., sources: [S2, S3], confidence: low}
+          - {id: b-not, categories: [not_bilateral], report: no_sides, severity: warning, note: not sided,
+             reason: not sided., sources: [S3], confidence: medium}
+          - {id: b-unconfirmed, categories: [unconfirmed], report: unconfirmed, severity: warning,
+             note: not confirmed, reason: unknown., sources: [S3], confidence: low}
+          - {id: b-na, categories: [not_applicable], report: no_sides, note: sides do not apply, reason: na.,
+             sources: [S3], confidence: low}
+    """,
     "codes/g.yaml": """
         - code: "77002"
           kind: guidance
           name: fluoro non-spinal
-          guidance_code: {modality: fluoroscopy, unit_basis: per_encounter, units_confirmed: false,
-                          units_note: units unknown, units_sources: [S3]}
+          guidance_code: {modality: fluoroscopy}
         - code: "77003"
           kind: guidance
           name: fluoro spinal
           valid_from: 2007-01-01
-          guidance_code: {modality: fluoroscopy, unit_basis: per_region, units_confirmed: true,
-                          units_note: per region, units_sources: [S1]}
+          guidance_code: {modality: fluoroscopy}
         - code: "76942"
           kind: guidance
           name: ultrasound
-          guidance_code: {modality: ultrasound, unit_basis: per_encounter, units_confirmed: false,
-                          units_note: units unknown, units_sources: [S3]}
+          guidance_code: {modality: ultrasound}
         - code: "76000"
           kind: guidance
           name: fluoroscopy separate
-          guidance_code: {modality: fluoroscopy, unit_basis: per_encounter, suggest: false,
+          guidance_code: {modality: fluoroscopy, suggest: false,
                           not_suggested_reason: integral to injections, not_suggested_sources: [S1]}
     """,
     "codes/p.yaml": """
@@ -174,17 +207,25 @@ def test_bilateral_counts_as_several_sites(cat: Catalog) -> None:
     assert any("76942: one line of 1 unit" in m for m in msgs)
 
 
-@pytest.mark.parametrize(("setting", "payer", "expected"), [
-    ("office", "other", ["77003 \u00d71", "77003-59 \u00d71"]),
-    ("office", "medicare", ["77003 \u00d71", "77003-XS \u00d71"]),
-    ("asc", "medicare", ["77003-26 \u00d71", "77003-26-XS \u00d71"]),
-    ("hospital_outpatient", "other", ["77003-26 \u00d71", "77003-26-59 \u00d71"]),
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("office", ["77003 \u00d71", "77003-59 \u00d71"]),
+    ("hospital_outpatient", ["77003-26 \u00d71", "77003-26-59 \u00d71"]),
 ])
-def test_77003_one_line_per_region_second_with_59_or_xs(cat: Catalog, setting: str, payer: str,
-                                                         expected: list[str]) -> None:
+def test_77003_per_region_rule_one_line_per_region_second_with_the_distinct_modifier(
+        cat: Catalog, setting: str, expected: list[str]) -> None:
     lines, _, _ = run(cat, P("62281", regions=("cervical",)), P("62282", regions=("lumbar",)),
-                      setting=setting, payer=payer)
+                      setting=setting, payer="other")
     assert lines == expected
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("office", ["77003 \u00d71"]), ("asc", ["77003-26 \u00d71"])])
+def test_77003_per_encounter_rule_one_line_whatever_the_regions_and_says_why(
+        cat: Catalog, setting: str, expected: list[str]) -> None:
+    lines, _, msgs = run(cat, P("62281", regions=("cervical",)), P("62282", regions=("lumbar",)),
+                         setting=setting, payer="medicare")
+    assert lines == expected
+    assert ("warning: 77003: one line of 1 unit for 2 spinal regions (cervical, lumbar). one per encounter (NCCI "
+            "ch. IX; MUE 1)") in msgs
 
 
 def test_77003_same_region_twice_is_one_unit_never_per_level(cat: Catalog) -> None:
@@ -217,7 +258,7 @@ def test_invalid_code_does_not_stop_the_rest(cat: Catalog) -> None:
     assert [p.state for p in res.procedures] == ["invalid", "invalid", "separate"]
     errors = [m.text for m in res.messages if m.severity == "error"]
     assert errors == ["99999: unknown code; it is not in GuideCode's data (check the number, or load a data "
-                      "pack that has it).", "64470 was deleted: valid until 2009-12-31; use 64494 instead."]
+                      "pack that has it).", "64470 was deleted: valid until 2009-12-31; with fluoroscopy report 64494."]
     assert res.has_errors
 
 
@@ -273,11 +314,26 @@ def test_laterality_modifiers_win_and_mismatch_warns(cat: Catalog) -> None:
     _, _, msgs = run(cat, P("64405", modifiers=("RT",), laterality="left"))
     assert "warning: 64405: modifiers RT say right but laterality says left; the modifiers are used." in msgs
     _, _, msgs = run(cat, P("62323", modifiers=("50",)))
-    assert any("62323 is not a sided procedure" in m for m in msgs)
+    assert "warning: 62323: not sided (modifier 50 entered.)" in msgs
     _, _, msgs = run(cat, P("62323", modifiers=("RT",)))
-    assert any("62323 is not a sided procedure" in m and "modifier RT" in m for m in msgs)
+    assert "warning: 62323: not sided (modifier RT entered.)" in msgs
     _, _, msgs = run(cat, P("64494", laterality="bilateral"))
-    assert any("64494-50" in m and "twice without 50" in m for m in msgs)
+    assert "warning: 64494 bilateral: CPT says twice; CMS says 50" in msgs
+
+
+@pytest.mark.parametrize(("payer", "procedure", "lines"), [
+    ("medicare", P("64494", laterality="bilateral"), ["64494-50 \u00d71"]),
+    ("other", P("64494", laterality="bilateral"), ["64494 \u00d72"]),
+    ("other", P("64405", modifiers=("50",)), ["64405-50 \u00d71"]),
+    ("other", P("64405", laterality="left"), ["64405-LT \u00d71"]),
+    ("other", P("62323", modifiers=("RT",)), ["62323 \u00d71"]),
+    ("other", P("20610", modality="ultrasound"), ["20611 \u00d71"]),
+])
+def test_procedure_lines_follow_the_payers_bilateral_rule_and_redirects(cat: Catalog, payer: str,
+                                                                         procedure: ProcedureEntry,
+                                                                         lines: list[str]) -> None:
+    res = resolve(cat, Encounter(date(2025, 6, 1), payer=payer, procedures=(procedure,)))  # type: ignore[arg-type]
+    assert [ln.display for ln in res.procedure_lines] == lines
 
 
 def test_si_code_makes_its_injection_included_but_mr_arthrography_does_not(cat: Catalog) -> None:

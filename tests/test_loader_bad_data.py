@@ -30,7 +30,15 @@ GUIDANCE = """\
   name: Fluoroscopic needle guidance, non-spinal
   guidance_code:
     modality: fluoroscopy
-    unit_basis: per_encounter
+"""
+RULES = """\
+units:
+  - id: units-77002
+    codes: ["77002"]
+    basis: per_encounter
+    reason: One line of one unit per encounter.
+    sources: [S1]
+    confidence: high
 """
 NERVE = """\
 - code: "64405"
@@ -56,7 +64,7 @@ NERVE = """\
 
 
 def write_folder(root: Path, **files: str) -> Path:
-    content = {"manifest.yaml": MANIFEST, "sources.yaml": SOURCES, "codes/guidance.yaml": GUIDANCE,
+    content = {"manifest.yaml": MANIFEST, "sources.yaml": SOURCES, "rules.yaml": RULES, "codes/guidance.yaml": GUIDANCE,
                "codes/nerve.yaml": NERVE}
     for name, text in files.items():
         content[name.replace("__", "/").replace("_yaml", ".yaml")] = text

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import packs
 from desktop.core.engine import resolve
 from desktop.core.loader import Problem
 from desktop.core.model import Catalog, Encounter, Location, Policy, ProcedureEntry
+from desktop.core.packs import folders as pack_folders
+from desktop.core.packs import install as pack_install
+from desktop.core.packs import merge as pack_merge
+from desktop.core.packs import reading as pack_reading
+from desktop.core.packs import report as pack_report
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "packs"
@@ -65,8 +69,8 @@ BROKEN: dict[str, list[str]] = {
         "sources.yaml:1: S10: source S10 is already defined by the built-in data; give this source another id",
     ],
     "unexpected-file": [
-        "codes/more.yml:1: unexpected file: a pack holds pack.yaml, sources.yaml, codes/*.yaml and optional "
-        "notes (*.md, *.txt) beside pack.yaml",
+        "codes/more.yml:1: unexpected file: a pack holds pack.yaml, sources.yaml, rules.yaml, rule-sets.yaml, "
+        "codes/*.yaml, ncci/ tables and optional notes (*.md, *.txt) beside pack.yaml",
     ],
     "unknown-key": [
         "codes/notes.yaml:8: 64405: unknown key 'cautons' (did you mean 'cautions'?)",
@@ -90,8 +94,7 @@ def expected_problems(name: str, catalog: Catalog) -> list[str]:
         return BROKEN[name]
     # Turning 77002 into a procedure breaks every built-in rule that names it: worked out from the data
     # the same way the loader's reference check walks it, so the test follows the data as codes are added.
-    out = ["codes/notes.yaml:1: 77002: after this pack the record is of kind 'procedure' but keeps a "
-           "'guidance_code' section"]
+    out = ["codes/notes.yaml:1: 77002: 'guidance_code' is only for records of kind 'guidance'"]
     for rec in catalog.records:
         for policy in rec.policies:
             for ref in [policy.code, *(a.code for a in policy.alternatives)]:
@@ -99,6 +102,10 @@ def expected_problems(name: str, catalog: Catalog) -> list[str]:
                     loc = policy.location
                     out.append(f"built-in/{loc.file}:{loc.line}: {rec.code}: guidance rule names 77002, which "
                                "is not a guidance code")
+    for rule in catalog.rules.units:
+        if "77002" in rule.codes:
+            out.append(f"built-in/{rule.location.file}:{rule.location.line}: {rule.id}: names 77002, which is not "
+                       "a guidance code")
     assert len(out) > 1, "the built-in data no longer names 77002 anywhere; pick another code for this fixture"
     return out
 
@@ -130,7 +137,7 @@ def test_at_least_eight_broken_fixtures_exist() -> None:
 
 
 def test_sample_pack_is_valid(catalog: Catalog) -> None:
-    manifest, problems = packs.validate_pack(SAMPLE, base=catalog)
+    manifest, problems = pack_install.validate_pack(SAMPLE, base=catalog)
     assert problems == []
     assert manifest is not None
     assert (manifest.name, manifest.version, manifest.code_set_year) == ("Example payer notes", "2026.1-sample", 2026)
@@ -139,7 +146,7 @@ def test_sample_pack_is_valid(catalog: Catalog) -> None:
 def test_sample_pack_changes_the_answer_and_names_itself(catalog: Catalog) -> None:
     before = resolve(catalog, sonogram())
     assert [ln.code for ln in before.guidance_lines] == ["76942"]
-    merged, problems = packs.load_with_packs(SAMPLE)
+    merged, problems = pack_report.load_with_packs(SAMPLE)
     assert problems == []
     after = resolve(merged, sonogram())
     assert after.guidance_lines == ()
@@ -169,7 +176,7 @@ def test_resolve_command_with_data_dir_applies_the_sample_pack() -> None:
 
 def test_resolve_command_reads_the_installed_packs_of_the_user_data_folder(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    packs.import_pack(SAMPLE, tmp_path)
+    pack_install.import_pack(SAMPLE, tmp_path)
     enc = json.dumps({"date_of_service": "2026-03-02", "modality": "ultrasound", "procedures": [{"code": "64405"}]})
     out = run_cli("resolve", "--data-dir", str(tmp_path), "-", stdin=enc)
     assert out.returncode == 0, out.stderr
@@ -195,20 +202,20 @@ def test_resolve_command_says_when_the_data_dir_does_not_exist(tmp_path: Path) -
 
 @pytest.mark.parametrize("name", BROKEN_NAMES)
 def test_validate_pack_lists_exactly_the_problems(name: str, catalog: Catalog) -> None:
-    manifest, problems = packs.validate_pack(FIXTURES / name, base=catalog)
+    manifest, problems = pack_install.validate_pack(FIXTURES / name, base=catalog)
     assert [str(p) for p in problems] == expected_problems(name, catalog)
 
 
 @pytest.mark.parametrize("name", BROKEN_NAMES)
 def test_import_refuses_a_broken_pack_and_changes_nothing(name: str, catalog: Catalog, tmp_path: Path) -> None:
-    packs.import_pack(SAMPLE, tmp_path, base=catalog)
+    pack_install.import_pack(SAMPLE, tmp_path, base=catalog)
     before = snapshot(tmp_path)
-    answer_before = resolve(packs.load_report(tmp_path, catalog).catalog, sonogram())
-    with pytest.raises(packs.PackRefused) as err:
-        packs.import_pack(FIXTURES / name, tmp_path, base=catalog)
+    answer_before = resolve(pack_report.load_report(tmp_path, catalog).catalog, sonogram())
+    with pytest.raises(pack_install.PackRefused) as err:
+        pack_install.import_pack(FIXTURES / name, tmp_path, base=catalog)
     assert [str(p) for p in err.value.problems] == expected_problems(name, catalog)
     assert snapshot(tmp_path) == before
-    report = packs.load_report(tmp_path, catalog)
+    report = pack_report.load_report(tmp_path, catalog)
     assert [s.title for s in report.packs] == ["Example payer notes 2026.1-sample"]
     assert resolve(report.catalog, sonogram()) == answer_before
 
@@ -249,9 +256,9 @@ def test_checksums_option_prints_the_files_block(capsys: pytest.CaptureFixture[s
 
 
 def _policy(mods: tuple[str, ...], start: str | None, end: str | None, state: str = "included") -> Policy:
-    return Policy(mods, date.fromisoformat(start) if start else None,  # type: ignore[arg-type]
-                  date.fromisoformat(end) if end else None, state, None, None, "r", ("S1",), "high",  # type: ignore[arg-type]
-                  (), Location("x", 1))
+    return Policy(modalities=mods, start=date.fromisoformat(start) if start else None,  # type: ignore[arg-type]
+                  end=date.fromisoformat(end) if end else None, state=state, reason="r",  # type: ignore[arg-type]
+                  sources=("S1",), confidence="high", location=Location("x", 1))
 
 
 def _spans(policies: tuple[Policy, ...]) -> list[tuple[tuple[str, ...], str, str]]:
@@ -261,7 +268,7 @@ def _spans(policies: tuple[Policy, ...]) -> list[tuple[tuple[str, ...], str, str
 def test_splice_cuts_a_rule_in_the_middle_and_keeps_other_modalities() -> None:
     base = (_policy(("fluoroscopy", "ct"), None, None),)
     new = (_policy(("fluoroscopy",), "2026-01-01", "2026-06-30", "separate"),)
-    out = packs.splice_policies(base, new)
+    out = pack_merge.splice_policies(base, new)
     assert _spans(out) == [
         (("ct",), "start", "open"),
         (("fluoroscopy",), "start", "2025-12-31"),
@@ -273,12 +280,12 @@ def test_splice_cuts_a_rule_in_the_middle_and_keeps_other_modalities() -> None:
 
 def test_splice_removes_a_rule_that_is_covered_entirely() -> None:
     base = (_policy(("mri",), "2026-02-01", "2026-03-01"), _policy(("mri",), "2026-03-02", None))
-    out = packs.splice_policies(base, (_policy(("mri",), "2026-01-01", None, "unconfirmed"),))
+    out = pack_merge.splice_policies(base, (_policy(("mri",), "2026-01-01", None, "unconfirmed"),))
     assert _spans(out) == [(("mri",), "2026-01-01", "open")]
 
 
 def test_override_replaces_written_keys_and_keeps_the_rest(catalog: Catalog) -> None:
-    merged, problems = packs.load_with_packs(SAMPLE)
+    merged, problems = pack_report.load_with_packs(SAMPLE)
     assert problems == []
     old, new = catalog.get("64405"), merged.get("64405")
     assert old is not None and new is not None
@@ -305,7 +312,7 @@ def _write_pack(folder: Path, name: str, start: str, codes: str, sources: str | 
     (folder / "codes" / "c.yaml").write_text(codes, encoding="utf-8")
     if sources is not None:
         (folder / "sources.yaml").write_text(sources, encoding="utf-8")
-    sums = packs.compute_checksums(folder)
+    sums = pack_reading.compute_checksums(folder)
     lines = [f"name: {name}", f'version: "{version}"', f"code_set_year: {start[:4]}", "effective:",
              f"  from: {start}", "files:", *(f"  {k}: {v}" for k, v in sums.items())]
     (folder / "pack.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -327,9 +334,9 @@ def test_later_pack_wins_where_packs_overlap(tmp_path: Path, catalog: Catalog) -
     late = _write_pack(tmp_path / "src-b", "Beta", "2026-04-01",
                        RULE.format(state="unconfirmed", reason="Beta."))
     data = tmp_path / "data"
-    packs.import_pack(late, data, base=catalog)  # installation order does not matter; effective dates do
-    packs.import_pack(early, data, base=catalog)
-    merged = packs.load_report(data, catalog).catalog
+    pack_install.import_pack(late, data, base=catalog)  # installation order does not matter; effective dates do
+    pack_install.import_pack(early, data, base=catalog)
+    merged = pack_report.load_report(data, catalog).catalog
     assert [p.name for p in merged.packs] == ["GuideCode built-in data", "Alpha", "Beta"]
     assert resolve(merged, sonogram("2026-03-31")).procedures[0].reason == "Alpha."
     assert resolve(merged, sonogram("2026-04-01")).procedures[0].reason == "Beta."
@@ -337,9 +344,9 @@ def test_later_pack_wins_where_packs_overlap(tmp_path: Path, catalog: Catalog) -
 
 
 def test_a_broken_installed_pack_is_skipped_and_the_others_still_apply(tmp_path: Path, catalog: Catalog) -> None:
-    packs.import_pack(SAMPLE, tmp_path, base=catalog)
+    pack_install.import_pack(SAMPLE, tmp_path, base=catalog)
     shutil.copytree(FIXTURES / "bad-checksum", tmp_path / "packs" / "damaged")
-    report = packs.load_report(tmp_path, catalog)
+    report = pack_report.load_report(tmp_path, catalog)
     assert [p.name for p in report.catalog.packs] == ["GuideCode built-in data", "Example payer notes"]
     assert [str(p) for p in report.problems] == ["packs/damaged/" + BROKEN["bad-checksum"][0]]
     status = {s.folder: s for s in report.packs}
@@ -349,26 +356,26 @@ def test_a_broken_installed_pack_is_skipped_and_the_others_still_apply(tmp_path:
 
 
 def test_disabled_pack_is_not_applied_and_can_be_enabled_again(tmp_path: Path, catalog: Catalog) -> None:
-    result = packs.import_pack(SAMPLE, tmp_path, base=catalog)
-    packs.set_enabled(tmp_path, result.folder, False)
-    assert json.loads((tmp_path / packs.STATE_FILE).read_text()) == {"disabled": ["example-payer-notes"]}
-    report = packs.load_report(tmp_path, catalog)
+    result = pack_install.import_pack(SAMPLE, tmp_path, base=catalog)
+    pack_folders.set_enabled(tmp_path, result.folder, False)
+    assert json.loads((tmp_path / pack_folders.STATE_FILE).read_text()) == {"disabled": ["example-payer-notes"]}
+    report = pack_report.load_report(tmp_path, catalog)
     assert report.catalog is catalog
     assert [(s.folder, s.enabled, s.applied, s.title) for s in report.packs] == [
         ("example-payer-notes", False, False, "Example payer notes 2026.1-sample")]
-    packs.set_enabled(tmp_path, result.folder, True)
-    assert len(packs.load_report(tmp_path, catalog).catalog.packs) == 2
+    pack_folders.set_enabled(tmp_path, result.folder, True)
+    assert len(pack_report.load_report(tmp_path, catalog).catalog.packs) == 2
 
 
 def test_broken_on_off_settings_start_on_the_built_in_data_and_say_so(tmp_path: Path, catalog: Catalog) -> None:
-    packs.import_pack(SAMPLE, tmp_path, base=catalog)
-    (tmp_path / packs.STATE_FILE).write_text('{"disabled": [', encoding="utf-8")
-    report = packs.load_report(tmp_path, catalog)
+    pack_install.import_pack(SAMPLE, tmp_path, base=catalog)
+    (tmp_path / pack_folders.STATE_FILE).write_text('{"disabled": [', encoding="utf-8")
+    report = pack_report.load_report(tmp_path, catalog)
     assert report.catalog is catalog
     assert [str(p) for p in report.problems] == [
         "data-packs.json:1: the pack on/off settings are not valid JSON: Expecting value"]
-    (tmp_path / packs.STATE_FILE).write_text('{"disabled": "all"}', encoding="utf-8")
-    assert [str(p) for p in packs.load_report(tmp_path, catalog).problems] == [
+    (tmp_path / pack_folders.STATE_FILE).write_text('{"disabled": "all"}', encoding="utf-8")
+    assert [str(p) for p in pack_report.load_report(tmp_path, catalog).problems] == [
         'data-packs.json:1: the pack on/off settings must look like {"disabled": ["folder", ...]}']
 
 
@@ -377,12 +384,12 @@ def test_import_replaces_the_pack_of_the_same_name(tmp_path: Path, catalog: Cata
     v2 = _write_pack(tmp_path / "v2", "Office rules", "2026-01-01", RULE.format(state="included", reason="Two."),
                      version="2")
     data = tmp_path / "data"
-    first = packs.import_pack(v1, data, base=catalog)
-    second = packs.import_pack(v2, data, base=catalog)
+    first = pack_install.import_pack(v1, data, base=catalog)
+    second = pack_install.import_pack(v2, data, base=catalog)
     assert (first.folder, first.replaced, second.folder, second.replaced) == (
         "office-rules", None, "office-rules", "office-rules")
     assert [p.name for p in (data / "packs").iterdir()] == ["office-rules"]
-    merged = packs.load_report(data, catalog).catalog
+    merged = pack_report.load_report(data, catalog).catalog
     assert [(p.name, p.version) for p in merged.packs[1:]] == [("Office rules", "2")]
     assert resolve(merged, sonogram()).procedures[0].reason == "Two."
 
@@ -394,10 +401,10 @@ def test_import_refuses_a_pack_that_would_break_an_installed_one(tmp_path: Path,
     early = _write_pack(tmp_path / "b", "Early", "2026-01-01", RULE.format(state="included", reason="E."),
                         sources=src)
     data = tmp_path / "data"
-    packs.import_pack(late, data, base=catalog)
+    pack_install.import_pack(late, data, base=catalog)
     before = snapshot(data)
-    with pytest.raises(packs.PackRefused) as err:
-        packs.import_pack(early, data, base=catalog)
+    with pytest.raises(pack_install.PackRefused) as err:
+        pack_install.import_pack(early, data, base=catalog)
     assert [str(p) for p in err.value.problems] == [
         "packs/late/sources.yaml:1: L-SHARED: source L-SHARED is already defined by data pack 'Early'; give this "
         "source another id (installing this pack would make the installed pack 'Late' fail)"]
@@ -405,24 +412,24 @@ def test_import_refuses_a_pack_that_would_break_an_installed_one(tmp_path: Path,
 
 
 def test_remove_pack(tmp_path: Path, catalog: Catalog) -> None:
-    result = packs.import_pack(SAMPLE, tmp_path, base=catalog)
-    packs.set_enabled(tmp_path, result.folder, False)
-    packs.remove_pack(tmp_path, result.folder)
+    result = pack_install.import_pack(SAMPLE, tmp_path, base=catalog)
+    pack_folders.set_enabled(tmp_path, result.folder, False)
+    pack_install.remove_pack(tmp_path, result.folder)
     assert list((tmp_path / "packs").iterdir()) == []
-    assert packs.read_state(tmp_path) == (frozenset(), [])
+    assert pack_folders.read_state(tmp_path) == (frozenset(), [])
     with pytest.raises(ValueError, match="no installed data pack"):
-        packs.remove_pack(tmp_path, "../outside")
+        pack_install.remove_pack(tmp_path, "../outside")
 
 
 def test_pack_folders_layouts(tmp_path: Path) -> None:
-    assert packs.pack_folders(SAMPLE) == [(SAMPLE, "")]
+    assert pack_folders.pack_folders(SAMPLE) == [(SAMPLE, "")]
     (tmp_path / "packs" / "x").mkdir(parents=True)
     (tmp_path / "packs" / ".import-123").mkdir()
-    assert packs.pack_folders(tmp_path) == [(tmp_path / "packs" / "x", "packs/x/")]
+    assert pack_folders.pack_folders(tmp_path) == [(tmp_path / "packs" / "x", "packs/x/")]
     plain = tmp_path / "plain"
     shutil.copytree(SAMPLE, plain / "one")
     (plain / "logs").mkdir()
-    assert packs.pack_folders(plain) == [(plain / "one", "one/")]
+    assert pack_folders.pack_folders(plain) == [(plain / "one", "one/")]
 
 
 def test_problem_str_is_file_line_entry_message() -> None:

@@ -14,8 +14,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from desktop.core import packs
 from desktop.core.model import Catalog
+from desktop.core.packs import folders as pack_folders
+from desktop.core.packs import install as pack_install
 from desktop.ui import packs_control, packs_dialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.settings import Settings
@@ -25,14 +26,21 @@ from tests.test_packs import BROKEN_NAMES, FIXTURES, SAMPLE, expected_problems, 
 # it is not a problem of the window (https://bugreports.qt.io/browse/QTBUG-70479).
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
+CONTROLLERS: dict[MainWindow, packs_control.PacksController] = {}
+
+
+def packs_of(window: MainWindow) -> packs_control.PacksController:
+    return CONTROLLERS[window]
+
 
 def open_window(qtbot, tmp_path: Path, data_dir: Path) -> MainWindow:  # type: ignore[no-untyped-def]
-    """The window as run_gui builds it, on the user data folder ``data_dir`` (GUIDECODE_USER_DIR)."""
+    """The window as run_gui builds it, on the user data folder ``data_dir`` (GUIDECODE_USER_DIR); its
+    data-pack controller is ``CONTROLLERS[window]``."""
     folder, report = packs_control.load_for_window(None)
     assert folder == data_dir
     window = MainWindow(report.catalog, Settings.at(tmp_path / "GuideCode.ini"))
     qtbot.addWidget(window)
-    packs_control.attach(window, folder, report)
+    CONTROLLERS[window] = packs_control.attach(window, folder, report)
     window.show()
     qtbot.waitExposed(window)
     window.set_date(date(2026, 3, 2))
@@ -52,7 +60,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_importing_the_sample_pack_changes_the_answer_in_the_window(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                     data_dir: Path, catalog: Catalog) -> None:
     w = open_window(qtbot, tmp_path, data_dir)
-    ctl = w.packs
+    ctl = packs_of(w)
     assert w.displayed_lines() == ["76942 \u00d71"]
     assert ctl.status_label.text() == f"Data: built-in {catalog.data_version}"
     assert ctl.import_from(SAMPLE) is True
@@ -67,10 +75,10 @@ def test_importing_the_sample_pack_changes_the_answer_in_the_window(qtbot, tmp_p
 def test_import_menu_action_uses_the_folder_chosen(qtbot, tmp_path: Path, data_dir: Path,  # type: ignore[no-untyped-def]
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     w = open_window(qtbot, tmp_path, data_dir)
-    assert w.packs.import_action in w.file_menu.actions()
-    assert w.packs.packs_action in w.file_menu.actions()
+    assert packs_of(w).import_action in w.file_menu.actions()
+    assert packs_of(w).packs_action in w.file_menu.actions()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(SAMPLE)))
-    w.packs.import_action.trigger()
+    packs_of(w).import_action.trigger()
     assert w.displayed_lines() == []
 
 
@@ -78,11 +86,11 @@ def test_import_menu_action_uses_the_folder_chosen(qtbot, tmp_path: Path, data_d
 def test_a_broken_pack_is_refused_with_every_problem_and_nothing_changes(  # type: ignore[no-untyped-def]
         qtbot, tmp_path: Path, data_dir: Path, catalog: Catalog, name: str) -> None:
     w = open_window(qtbot, tmp_path, data_dir)
-    assert w.packs.import_from(SAMPLE)
+    assert packs_of(w).import_from(SAMPLE)
     before_files, before_catalog, before_lines = snapshot(data_dir), w.catalog, w.displayed_lines()
     before_text = w.answer_text()
-    assert w.packs.import_from(FIXTURES / name) is False
-    dialog = w.packs.last_dialog
+    assert packs_of(w).import_from(FIXTURES / name) is False
+    dialog = packs_of(w).last_dialog
     assert isinstance(dialog, packs_dialog.PackProblemsDialog)
     assert dialog.isVisible()
     assert dialog.text.toPlainText().splitlines() == expected_problems(name, catalog)
@@ -97,8 +105,8 @@ def test_a_broken_pack_is_refused_with_every_problem_and_nothing_changes(  # typ
 def test_packs_dialog_turns_a_pack_off_and_on_and_removes_it(qtbot, tmp_path: Path, data_dir: Path,  # type: ignore[no-untyped-def]
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     w = open_window(qtbot, tmp_path, data_dir)
-    w.packs.import_from(SAMPLE)
-    dialog = w.packs.show_packs_dialog()
+    packs_of(w).import_from(SAMPLE)
+    dialog = packs_of(w).show_packs_dialog()
     assert dialog.isVisible()
     table = dialog.table
     assert table.rowCount() == 1
@@ -109,7 +117,7 @@ def test_packs_dialog_turns_a_pack_off_and_on_and_removes_it(qtbot, tmp_path: Pa
     dialog.set_checked("example-payer-notes", False)
     assert w.displayed_lines() == ["76942 \u00d71"]
     assert table.item(0, 5).text() == "off"
-    assert json.loads((data_dir / packs.STATE_FILE).read_text()) == {"disabled": ["example-payer-notes"]}
+    assert json.loads((data_dir / pack_folders.STATE_FILE).read_text()) == {"disabled": ["example-payer-notes"]}
 
     dialog.set_checked("example-payer-notes", True)
     assert w.displayed_lines() == []
@@ -126,15 +134,15 @@ def test_packs_dialog_turns_a_pack_off_and_on_and_removes_it(qtbot, tmp_path: Pa
 
 def test_a_broken_pack_at_start_up_is_skipped_and_the_window_says_so(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                      data_dir: Path, catalog: Catalog) -> None:
-    packs.import_pack(SAMPLE, data_dir, base=catalog)
+    pack_install.import_pack(SAMPLE, data_dir, base=catalog)
     shutil.copytree(FIXTURES / "bad-checksum", data_dir / "packs" / "damaged")
     w = open_window(qtbot, tmp_path, data_dir)
     assert w.displayed_lines() == []  # the good pack still applies
-    assert w.packs.status_label.text() == (
+    assert packs_of(w).status_label.text() == (
         f"Data: built-in {catalog.data_version} + Example payer notes 2026.1-sample \u2014 \u26a0 data pack "
         "skipped: damaged (File \u2192 Data packs\u2026)")
-    assert w.packs.status_label.toolTip() == "packs/damaged/" + expected_problems("bad-checksum", catalog)[0]
-    dialog = w.packs.show_packs_dialog()
+    assert packs_of(w).status_label.toolTip() == "packs/damaged/" + expected_problems("bad-checksum", catalog)[0]
+    dialog = packs_of(w).show_packs_dialog()
     row = dialog.row_of("damaged")
     assert dialog.table.item(row, 5).text() == "skipped (1 problem)"
     dialog.table.selectRow(row)
@@ -144,12 +152,12 @@ def test_a_broken_pack_at_start_up_is_skipped_and_the_window_says_so(qtbot, tmp_
 
 def test_broken_on_off_file_starts_on_built_in_data_and_says_so(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                 data_dir: Path, catalog: Catalog) -> None:
-    packs.import_pack(SAMPLE, data_dir, base=catalog)
-    (data_dir / packs.STATE_FILE).write_text("{broken", encoding="utf-8")
+    pack_install.import_pack(SAMPLE, data_dir, base=catalog)
+    (data_dir / pack_folders.STATE_FILE).write_text("{broken", encoding="utf-8")
     w = open_window(qtbot, tmp_path, data_dir)
     assert w.catalog == catalog
     assert w.displayed_lines() == ["76942 \u00d71"]
-    assert w.packs.status_label.text() == (
+    assert packs_of(w).status_label.text() == (
         f"Data: built-in {catalog.data_version} \u2014 \u26a0 the pack on/off settings are not valid JSON: "
         "Expecting property name enclosed in double quotes; built-in data only")
 
@@ -179,11 +187,11 @@ def test_a_refusal_from_inside_the_packs_dialog_keeps_that_dialog_open(qtbot, tm
                                                                        data_dir: Path, catalog: Catalog,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     w = open_window(qtbot, tmp_path, data_dir)
-    dialog = w.packs.show_packs_dialog()
+    dialog = packs_of(w).show_packs_dialog()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         staticmethod(lambda *a, **k: str(FIXTURES / "unknown-key")))
     dialog.import_button.click()
-    refusal = w.packs.last_dialog
+    refusal = packs_of(w).last_dialog
     assert refusal is not None and refusal.isVisible() and refusal.parent() is dialog
     assert refusal.text.toPlainText().splitlines() == expected_problems("unknown-key", catalog)
     assert dialog.isVisible() and dialog.table.rowCount() == 0

@@ -1,7 +1,9 @@
 """Acceptance tests of ``python -m desktop resolve -`` as a subprocess: the parsed JSON and the exit status.
 
-Expected answers come from the fact base (/work/shared/reference/domain-facts.md); source ids are in the
-test ids. Exit statuses: 0 resolved, 1 an error in the answer (unknown/deleted code), 2 invalid input.
+Expected answers come from the fact base: docs/fact-base/core.md, "Guidance reported separately" (64405),
+"Guidance included in the procedure" (62323, 27096), "Modifiers" (26, 59) and "Corrections" (K1: Medicare's
+one 77003 per encounter); source ids are in the test ids. Exit statuses: 0 resolved, 1 an error in the
+answer (unknown/deleted code), 2 invalid input.
 """
 
 from __future__ import annotations
@@ -82,15 +84,15 @@ def test_s1_27096_before_and_after_2012(dos: str, expect_lines: list[Any], expec
     assert rc == 0, out
 
 
-@pytest.mark.parametrize(("payer", "distinct"), [
-    pytest.param("other", "59", id="S3,S4,S19-other-59"),
-    pytest.param("medicare", "XS", id="S3,S4,S19-medicare-XS"),
+@pytest.mark.parametrize(("payer", "expected"), [
+    pytest.param("other", [("77003", 1, []), ("77003", 1, ["59"])], id="S3,S4,S19-other-per-region-59"),
+    pytest.param("medicare", [("77003", 1, [])], id="X-NCCI-PM-IX-medicare-one-per-encounter"),
 ])
-def test_two_spinal_regions_give_two_77003_lines(payer: str, distinct: str) -> None:
+def test_two_spinal_regions_per_payer(payer: str, expected: list[Any]) -> None:
     rc, out = resolve_json({"date_of_service": "2025-06-01", "modality": "fluoroscopy", "payer": payer,
                             "procedures": [{"code": "62281", "regions": ["cervical"]},
                                            {"code": "62282", "regions": ["lumbar"]}]})
-    assert sorted(lines(out)) == sorted([("77003", 1, []), ("77003", 1, [distinct])]), out
+    assert sorted(lines(out)) == sorted(expected), out
     assert states(out) == {"62281": "separate", "62282": "separate"}, out
     assert rc == 0, out
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from desktop.core.model import MODALITIES, Catalog, CodeRecord
+from desktop.core.model import MODALITIES, PAYERS, Catalog, CodeRecord
 
 GUIDED = [m for m in MODALITIES if m != "none"]
 
@@ -47,7 +47,22 @@ def test_every_guidance_code_of_the_issue_exists(catalog: Catalog) -> None:
         assert rec is not None and rec.kind == "guidance" and rec.guidance is not None, code
     assert catalog.by_code["77001"].guidance.suggest is False  # type: ignore[union-attr]
     assert catalog.by_code["76000"].guidance.suggest is False  # type: ignore[union-attr]
-    assert catalog.by_code["77003"].guidance.unit_basis == "per_region"  # type: ignore[union-attr]
+    when = date(2025, 6, 1)
+    other = catalog.rules.units_for("77003", "other", when)
+    medicare = catalog.rules.units_for("77003", "medicare", when)
+    assert other is not None and other.basis == "per_region"
+    assert medicare is not None and medicare.basis == "per_encounter" and medicare.confirmed
+
+
+def test_every_guidance_code_has_a_unit_rule_for_every_payer_on_every_day(catalog: Catalog) -> None:
+    """rules.yaml units: no guidance code and payer is left without a rule (the engine would warn)."""
+    days = [date(y, m, 1) for y in range(2007, catalog.code_set_year + 1) for m in (1, 7)]
+    for rec in catalog.records:
+        if rec.kind != "guidance":
+            continue
+        for payer in PAYERS:
+            missing = [d for d in days if rec.valid_on(d) and catalog.rules.units_for(rec.code, payer, d) is None]
+            assert missing == [], f"{rec.code} {payer}: no unit rule on {missing[:3]}"
 
 
 def test_every_rule_cites_a_known_source_and_a_confidence(catalog: Catalog) -> None:
@@ -126,12 +141,24 @@ def test_deleted_codes_name_replacements_or_say_there_is_none(catalog: Catalog) 
 def test_the_deleted_codes_of_the_fact_base_are_known_as_deleted(catalog: Catalog) -> None:
     expected = {"76001": 2019, "71023": 2018, "71034": 2018, "73542": 2012, "62310": 2017, "62311": 2017,
                 "62318": 2017, "62319": 2017, "64470": 2010, "64472": 2010, "64475": 2010, "64476": 2010,
-                "64622": 2012, "64623": 2012, "64626": 2012, "64627": 2012}
+                "64622": 2012, "64623": 2012, "64626": 2012, "64627": 2012,
+                # Corrections (docs/fact-base/core.md): every NCCI edit of 72275 ends 2021-12-31; 27370 2018.
+                "72275": 2022, "27370": 2019}
     for code, first_invalid_year in expected.items():
         rec = catalog.get(code)
         assert rec is not None, code
         assert rec.valid_to == date(first_invalid_year - 1, 12, 31), code
-    assert catalog.get("72275") is not None and catalog.by_code["72275"].cautions
+    assert catalog.by_code["72275"].dates_sources and catalog.by_code["72275"].dates_confidence == "high"
+
+
+def test_the_new_codes_of_the_corrections_start_on_their_dates(catalog: Catalog) -> None:
+    """Corrections (docs/fact-base/core.md): 64461-64463 from CPT 2016, 64486-64489 from CPT 2015."""
+    for codes, first in ((("64461", "64462", "64463"), date(2016, 1, 1)),
+                         (("64486", "64487", "64488", "64489"), date(2015, 1, 1))):
+        for code in codes:
+            rec = catalog.by_code[code]
+            assert rec.valid_from == first and rec.dates_sources, code
+            assert not rec.valid_on(first - timedelta(days=1)) and rec.valid_on(first), code
 
 
 def test_si_codes_cover_existing_injections(catalog: Catalog) -> None:

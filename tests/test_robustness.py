@@ -29,8 +29,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import app_logging
 from desktop.core import data as core_data
-from desktop.core import packs
 from desktop.core.model import Catalog
+from desktop.core.packs import install as pack_install
+from desktop.core.packs import report as pack_report
 from desktop.core.search import MAX_TOKEN_CHARS, MAX_TOKENS, SearchIndex, tokens
 from desktop.ui.error_dialog import ErrorDialog, show_error_dialog
 from desktop.ui.main_window import MainWindow
@@ -137,7 +138,7 @@ def test_the_real_app_starts_with_a_broken_pack_and_a_corrupt_settings_file(tmp_
     """``python -m desktop`` (quits after its first paint) with a damaged pack installed next to a good
     one and an unreadable settings file: it starts, answers with the good pack, and logs both problems."""
     user = tmp_path / "user"
-    packs.import_pack(SAMPLE, user)
+    pack_install.import_pack(SAMPLE, user)
     shutil.copytree(FIXTURES / "bad-checksum", user / "packs" / "damaged")
     config = tmp_path / "config"
     (config / "GuideCode").mkdir(parents=True)
@@ -204,7 +205,7 @@ def test_an_uncaught_exception_shows_the_error_dialog_and_the_window_survives(  
     assert seen["clipboard"] == details
     assert str(tmp_path / "logs" / "guidecode.log") in str(seen["message"])
     assert "simulated failure inside a slot" in (tmp_path / "logs" / "guidecode.log").read_text(encoding="utf-8")
-    assert w.isVisible() and [r.code for r in w.enc_model.rows()] == ["64405"]
+    assert w.isVisible() and [r.code for r in w.editor.enc_model.rows()] == ["64405"]
     assert w.displayed_lines() == ["77002 \u00d71"]
 
 
@@ -240,7 +241,7 @@ TEXT = st.one_of(
 @pytest.fixture(scope="module")
 def indexes() -> list[tuple[SearchIndex, int]]:
     base = core_data.load_builtin()
-    merged = packs.load_report(SAMPLE, base).catalog
+    merged = pack_report.load_report(SAMPLE, base).catalog
     return [(SearchIndex(c.records), len(c.records)) for c in (base, merged)]
 
 
@@ -275,11 +276,11 @@ def fuzz_window(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Main
 @given(text=TEXT)
 def test_fuzzed_text_in_the_window_search_box(fuzz_window: MainWindow, text: str) -> None:
     w = fuzz_window
-    w.search_edit.setText(text)
-    shown = w.search_edit.text()
-    assert len(shown) <= w.search_edit.maxLength() == 200  # the box itself caps what reaches the search
-    assert w.count_label.text().endswith("codes")
-    rows = w.proc_model.rowCount()
+    w.search.search_edit.setText(text)
+    shown = w.search.search_edit.text()
+    assert len(shown) <= w.search.search_edit.maxLength() == 200  # the box itself caps what reaches the search
+    assert w.search.count_label.text().endswith("codes")
+    rows = w.search.proc_model.rowCount()
     assert (w.highlighted_record() is not None) == (rows > 0)
     w.add_highlighted()
     w.clear_encounter()

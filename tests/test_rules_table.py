@@ -1,9 +1,12 @@
 """Independent, table-driven check of the built-in data + engine against the cited fact base.
 
-Every expected answer below comes from ``/work/shared/reference/domain-facts.md`` (tables A-E and
-sections 8-10), never from the YAML. Each case names its source ids (S1..S55, or a fact-base question
-Q1..Q13 / section number where the fact base itself is the authority); the ids appear in the pytest ids.
-Where the fact base says UNCONFIRMED the expected state is ``unconfirmed`` (and no guidance line).
+Every expected answer below comes from the fact base, never from the YAML: docs/fact-base/core.md,
+"Corrections", "Guidance codes and units", "Guidance included in the procedure", "Guidance reported
+separately", "Modifiers", "Deleted codes", "Forum confusions" and "Open questions". Each case names its source
+ids (the ids of resources/data/sources.yaml, or, where the fact base itself is the authority, ``Qn`` for
+question Qn of docs/fact-base/core.md, "Open questions", ``Sec10`` for docs/fact-base/core.md, "Deleted
+codes", and ``Sec8.n`` for item n of docs/fact-base/core.md, "Forum confusions"); the ids appear in the
+pytest ids. Where the fact base says UNCONFIRMED the expected state is ``unconfirmed`` (and no guidance line).
 
 The one exception is :func:`test_data_date_boundary`, which is generated from the loaded catalog on
 purpose: it walks every dated policy and every valid_from/valid_to and checks that the engine switches
@@ -22,7 +25,12 @@ import pytest
 
 from desktop.core.encounter_json import parse_encounter
 from desktop.core.engine import resolve
-from desktop.core.model import FACILITY_SETTINGS, SETTINGS, Catalog, CodeRecord, Resolution
+from desktop.core.model import SETTINGS, Catalog, CodeRecord, Resolution
+
+# Fact base, modifier 26 (docs/fact-base/core.md, "Modifiers", row E5): the physician's guidance line carries 26 in a
+# hospital outpatient department or an ASC, and no modifier in the office (S23, S24, S25). The expectation is
+# written here, independently of rules.yaml, so that a wrong rule in the data fails this table.
+FACILITY_SETTINGS = frozenset({"hospital_outpatient", "asc"})
 
 NOW = "2025-06-01"  # a date after every change in the fact base and inside the 2026 code set
 FC = ("fluoroscopy", "ct")
@@ -211,7 +219,7 @@ def rng(first: int, last: int) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------------
-# Fact table C: procedures that INCLUDE imaging guidance (and the redirects they imply)
+# docs/fact-base/core.md, "Guidance included in the procedure" (and the redirects it implies)
 # --------------------------------------------------------------------------------------------------------
 
 RADIOGRAPHIC_ARTHROGRAPHY_SI = ("73040", "73085", "73115", "73525", "73580", "73615")
@@ -221,7 +229,7 @@ TABLE_C: list[Case] = [
     *included(["62321", "62323", "62325", "62327"], FC, "S6"),
     # 62320/62322/62324/62326: without-imaging twins -> report the with-imaging code instead
     *redirected({"62320": "62321", "62322": "62323", "62324": "62325", "62326": "62327"}, FC, "S6"),
-    # ... and whether ultrasound with them is billable is UNCONFIRMED (Q10)
+    # ... and whether ultrasound with them is billable is UNCONFIRMED (docs/fact-base/core.md, "Open questions", Q10)
     *unconfirmed(["62320", "62322", "62324", "62326"], ["ultrasound"], "S6,Q10"),
     # transforaminal epidurals (S38 names the four real codes of the 64479-64484 range)
     *included(["64479", "64480", "64483", "64484"], FC, "S5,S6,S34"),
@@ -276,7 +284,7 @@ TABLE_C: list[Case] = [
 ]
 
 # --------------------------------------------------------------------------------------------------------
-# Fact table D: guidance separately reportable
+# docs/fact-base/core.md, "Guidance reported separately"
 # --------------------------------------------------------------------------------------------------------
 
 PERIPHERAL_NERVES = ["64400", "64405", "64408", "64418", "64420", "64421", "64425", "64430", "64435", "64449",
@@ -316,7 +324,7 @@ TABLE_D: list[Case] = [
 
 
 # --------------------------------------------------------------------------------------------------------
-# Fact table E: modifiers
+# docs/fact-base/core.md, "Modifiers"
 # --------------------------------------------------------------------------------------------------------
 
 
@@ -339,11 +347,17 @@ for _setting in SETTINGS:
     for _name, _mod, _procs, _codes in _26_ENCOUNTERS:
         TABLE_E.append(Case(f"{_name} {_setting} -> 26 iff facility", "S23,S24,S25", _procs, _mod, setting=_setting,
                             line_mods=tuple((c, _facility(_setting)) for c in _codes)))
-    for _payer, _distinct in (("other", "59"), ("medicare", "XS")):
-        TABLE_E.append(Case(
-            f"62281 cervical + 62282 lumbar {_setting} {_payer} -> 77003 and 77003-{_distinct}", "S3,S4,S19,S49",
-            TWO_REGIONS, setting=_setting, payer=_payer,
-            line_mods=(("77003", _facility(_setting)), ("77003", (*_facility(_setting), _distinct)))))
+    TABLE_E.append(Case(
+        f"62281 cervical + 62282 lumbar {_setting} other -> 77003 and 77003-59", "S3,S4,S19,S49",
+        TWO_REGIONS, setting=_setting, payer="other",
+        line_mods=(("77003", _facility(_setting)), ("77003", (*_facility(_setting), "59")))))
+    # docs/fact-base/core.md, "Corrections" (K1, K2): Medicare reports 77003 once per encounter whatever the regions
+    # (NCCI Policy Manual ch. IX; MUE 1, MAI 3); the answer says what happens to the second region.
+    TABLE_E.append(Case(
+        f"62281 cervical + 62282 lumbar {_setting} medicare -> one 77003, the per-encounter rule and the MUE",
+        "X-NCCI-PM-IX,X-NCCI-MUE-2024Q3", TWO_REGIONS, setting=_setting, payer="medicare",
+        line_mods=(("77003", _facility(_setting)),),
+        warn=(("77003", "one unit per patient encounter", "MUE", "X-NCCI-PM-IX", "X-NCCI-MUE-2024Q3"),)))
 TABLE_E += [
     # 77003 per region, not per level
     Case("62282 lumbar + 62273 lumbar -> one 77003", "S3,S4", (P("62282", regions=["lumbar"]),
@@ -382,7 +396,7 @@ TABLE_E += [
 ]
 
 # --------------------------------------------------------------------------------------------------------
-# Section 10: deleted codes
+# docs/fact-base/core.md, "Deleted codes" (case ids: Sec10)
 # --------------------------------------------------------------------------------------------------------
 
 # code, first day deleted, replacement codes (an error must name one), guidance on the last valid day, sources
@@ -473,7 +487,7 @@ MISC: list[Case] = [
 ]
 
 # --------------------------------------------------------------------------------------------------------
-# Hand-written date boundaries from the fact base
+# Hand-written date boundaries from docs/fact-base/core.md, "Guidance included in the procedure" ("Since")
 # --------------------------------------------------------------------------------------------------------
 
 BOUNDARIES: list[Case] = [
@@ -547,6 +561,37 @@ def test_table_e_modifiers(case: Case, catalog: Catalog) -> None:
     check_case(case, catalog)
 
 
+# Fee-schedule bilateral indicators (docs/fact-base/bilateral-indicators.md, "Facts" (B1-B3); S100, S21): 1 -> both
+# sides on one claim line with 50 x1 (Medicare); indicator 0 on a sided structure -> no 50/RT/LT on the line, with
+# a warning that Medicare pays both sides as one code; indicator 0 midline or indicator 2 -> sides do not apply.
+# code, payer, the procedure as entered, the claim lines expected as (modifiers, units), words of one warning
+BILATERAL_LINES: list[tuple[str, str, dict[str, Any], list[tuple[tuple[str, ...], int]], tuple[str, ...]]] = [
+    ("64450", "medicare", P("64450", lat="bilateral"), [(("50",), 1)], ("64450", "modifier 50")),
+    ("64510", "medicare", P("64510", mods=["RT", "LT"]), [(("50",), 1)], ("64510", "modifier 50")),
+    ("64624", "other", P("64624", lat="bilateral"), [(("50",), 1)], ("64624", "RT line")),
+    ("64450", "medicare", P("64450", lat="left"), [(("LT",), 1)], ()),
+    ("20551", "medicare", P("20551", lat="bilateral"), [((), 1)], ("20551", "indicator 0", "paid as one", "S100")),
+    ("64620", "medicare", P("64620", mods=["RT"], units=2), [((), 2)], ("64620", "without 50, RT or LT")),
+    ("64630", "other", P("64630", mods=["50"]), [((), 1)], ("64630", "check the payer")),
+    ("64530", "medicare", P("64530", mods=["50"]), [((), 1)], ()),
+    ("64600", "medicare", P("64600", lat="bilateral"), [((), 1)], ()),
+]
+
+
+@pytest.mark.parametrize(("code", "payer", "proc", "want", "words"), BILATERAL_LINES,
+                         ids=[f"S100,S21|{c} {p} {sorted(e.items())}" for c, p, e, _, _ in BILATERAL_LINES])
+def test_bilateral_claim_lines_follow_the_fee_schedule_indicator(code: str, payer: str, proc: dict[str, Any],
+                                                                 want: list[tuple[tuple[str, ...], int]],
+                                                                 words: tuple[str, ...], catalog: Catalog) -> None:
+    case = Case(f"{code} both sides", "S100,S21", (proc,), modality="none", payer=payer)
+    res = run_case(case, catalog)
+    got = [(tuple(sorted(pl.modifiers)), pl.units) for pl in res.procedure_lines if pl.code == code]
+    assert got == [(tuple(sorted(m)), u) for m, u in want], _describe(res)
+    if words:
+        assert _has_message(res, "warning", words) or _has_message(res, "info", words), _describe(res)
+    assert not any("UNCONFIRMED" in m.text or "not confirmed" in m.text for m in res.messages), _describe(res)
+
+
 @pytest.mark.parametrize("case", params(DELETED_CASES))
 def test_deleted_codes(case: Case, catalog: Catalog) -> None:
     check_case(case, catalog)
@@ -567,7 +612,7 @@ def test_case_ids_are_unique_and_cited() -> None:
     ids = [c.id for c in every]
     dupes = [i for i, n in Counter(ids).items() if n > 1]
     assert not dupes, dupes
-    assert all(c.src and c.src[0] in "SQ" for c in every), "every case names a source id (S.., Q.., Sec..)"
+    assert all(c.src and c.src[0] in "SQX" for c in every), "every case names a source id (S.., X-.., Q.., Sec..)"
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -275,3 +275,21 @@ def test_the_index_finds_exactly_what_a_full_scan_finds(parts: list[str]) -> Non
     found = [r.code for r in MANY_INDEX.search_records(query)]
     assert len(found) == len(set(found))
     assert set(found) == _brute_force(MANY, query)
+
+
+def test_loaded_descriptor_text_is_searchable_after_guidecode_s_own_words(catalog) -> None:  # type: ignore[no-untyped-def]
+    from desktop.core.search import TIER_DESCRIPTOR
+
+    plain = SearchIndex(catalog.records)
+    assert plain.search_records("quuxvertebral") == []
+    texts = {"64490": "Made-up licensed text about quuxvertebral joints, cervical",
+             "64405": "Made-up text naming the greater occipital nerve"}
+    index = SearchIndex(catalog.records, descriptors=texts)
+    assert [r.code for r in index.search_records("quuxvertebral")] == ["64490"]
+    assert [r.code for r in index.search_records("quuxver cervical")] == ["64490"]  # any order, prefixes
+    ranked = index.ranked("occipital")
+    own = [pos for tier, pos in ranked if tier != TIER_DESCRIPTOR]
+    assert index.records[ranked[0][1]].code == "64405"  # its own name matches: not pushed to the last tier
+    assert all(index.records[p].code != "64405" for tier, p in ranked if tier == TIER_DESCRIPTOR)
+    assert own == [pos for tier, pos in plain.ranked("occipital")]  # GuideCode's own matches are unchanged
+    assert index.search("64405") == plain.search("64405")

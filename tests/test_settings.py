@@ -19,6 +19,7 @@ VALUES = {
     keys.SETTING: "asc",
     keys.PAYER: "medicare",
     keys.MODALITY: "ultrasound",
+    keys.COPY_FORM: "display",
 }
 
 

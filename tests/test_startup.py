@@ -36,9 +36,15 @@ NOT_BEFORE_FIRST_PAINT = [
     "desktop.ui.descriptors_dialog",    # attached after the first paint
     "desktop.core.descriptors",
     "desktop.ui.packs_dialog",          # opened from File → Data packs… or a refused import
-    "desktop.core.packs",               # reading and merging packs: none is installed here (pack_report)
+    "desktop.core.packs.reading",       # reading and merging packs: none is installed here
+    "desktop.core.packs.merge",
+    "desktop.core.packs.install",
     "desktop.ui.audit_dialog",
     "desktop.core.audit",
+    "desktop.core.saved_work",          # the saved work is read after the first paint (StartupFinisher)
+    "desktop.core.atomicfile",          # written on the first edit
+    "desktop.ui.source_dialog",         # opened by a click on a source id
+    "desktop.ui.help",                  # the Help pages
     "desktop.ui.about",
     "desktop.commands.audit",
     "desktop.commands.validate_pack",
@@ -72,12 +78,13 @@ def _window_and_finisher(qtbot, tmp_path: Path, catalog: Catalog) -> tuple[MainW
 def test_descriptors_are_attached_right_after_the_first_paint(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                               catalog: Catalog) -> None:
     window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
-    assert not hasattr(window, "descriptors") and finisher.painted_at is None
-    with qtbot.waitSignal(window.proc_view.first_painted, timeout=5000):
+    assert finisher.descriptors is None and finisher.painted_at is None
+    with qtbot.waitSignal(window.search.proc_view.first_painted, timeout=5000):
         window.show()
     assert finisher.painted_at is not None and not finisher.done  # finishing waits for the event loop
     qtbot.waitUntil(lambda: finisher.done, timeout=5000)
-    assert window.descriptors.descriptors is None  # attached; no licensed file loaded in this folder
+    assert finisher.descriptors is not None  # attached
+    assert finisher.descriptors.descriptors is None  # no licensed file loaded in this folder
     assert window._index._text_index is not None  # the search's word indexes are built (finish_startup)
     texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
     assert "Load CPT descriptors\u2026" in texts, texts
@@ -88,6 +95,24 @@ def test_a_window_that_is_never_painted_still_gets_its_descriptors(qtbot, tmp_pa
     window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
     qtbot.waitUntil(lambda: finisher.done, timeout=5000)  # the one-second fallback
     assert finisher.painted_at is None
-    assert window.descriptors is not None
+    assert finisher.descriptors is not None
     finisher.finish()  # once only: a second call changes nothing
     assert [a.text().replace("&", "") for a in window.file_menu.actions()].count("Load CPT descriptors\u2026") == 1
+
+
+def test_the_autosaved_encounter_comes_back_right_after_the_first_paint(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                        catalog: Catalog) -> None:
+    from datetime import date
+
+    from desktop.core.model import Encounter, ProcedureEntry
+    from desktop.core.saved_work import WorkStore
+
+    WorkStore(tmp_path / "user-data").save_autosave(
+        Encounter(date(2026, 3, 16), "asc", "medicare", "fluoroscopy", (ProcedureEntry("64405"),)))
+    window, finisher = _window_and_finisher(qtbot, tmp_path, catalog)
+    assert window.encounter().procedures == ()  # the first paint does not wait for the saved work
+    window.show()
+    qtbot.waitUntil(lambda: finisher.done, timeout=5000)
+    assert [p.code for p in window.encounter().procedures] == ["64405"]
+    assert window.displayed_lines() == ["77002-26 \u00d71"]
+    assert window.store is not None and window.store.data_dir == tmp_path / "user-data"

@@ -106,8 +106,8 @@ def test_error_line_quoting_the_input_survives_a_cp1252_redirect(tmp_path: Path)
     text = _decoded(err, "the error line")
     assert rc == 2, (out, err)
     assert "Traceback" not in text, text
-    assert text.strip() == ("guidecode: invalid encounter: unknown field 'note\u2192' in the encounter "
-                            "(allowed: date_of_service, setting, payer, modality, procedures)"), text
+    assert len(text.strip().splitlines()) == 1, text
+    assert text.startswith("guidecode: invalid encounter: unknown field 'note\u2192' in the encounter (allowed: "), text
 
 
 @pytest.mark.parametrize("how", ["file", "pipe"])

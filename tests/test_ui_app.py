@@ -60,4 +60,4 @@ def test_set_catalog_keeps_the_encounter_and_re_resolves(qtbot, main_window, cat
     before = w.displayed_lines()
     w.set_catalog(catalog)
     assert w.displayed_lines() == before
-    assert [r.code for r in w.enc_model.rows()] == ["64405"]
+    assert [r.code for r in w.editor.enc_model.rows()] == ["64405"]

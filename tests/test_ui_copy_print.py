@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
 from desktop import __version__
+from desktop.core.dates import US_STYLE, localize_dates
 from desktop.ui.present import DISCLAIMER, TSV_MIME, summary_html
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -32,12 +33,16 @@ def worked_example(main_window):  # type: ignore[no-untyped-def]
     w.set_region("cervical", True)
     w.add_procedure("62282")
     w.set_region("lumbar", True)
-    assert w.displayed_lines() == ["77002-26 \u00d71", "77003-26 \u00d71", "77003-26-XS \u00d71"]
+    # Medicare: one 77003 per encounter (NCCI ch. IX); XS on 77002 (NCCI edit 62281/77002) and on 77003
+    # (77002/77003: 77003 is column two).
+    assert w.displayed_lines() == ["77002-26-XS \u00d71", "77003-26-XS \u00d71"]
     return w
 
 
-EXPECTED_TEXT = "77002-26 \u00d71\n77003-26 \u00d71\n77003-26-XS \u00d71"
-EXPECTED_TSV = "77002\t26\t\t\t\t1\r\n77003\t26\t\t\t\t1\r\n77003\t26\tXS\t\t\t1\r\n"
+EXPECTED_TEXT = "64405 1\n62281 1\n62282 1\n77002 26 XS 1\n77003 26 XS 1"
+EXPECTED_DISPLAY = "64405 x1\n62281 x1\n62282 x1\n77002-26-XS x1\n77003-26-XS x1"
+EXPECTED_TSV = ("64405\t\t\t\t\t1\r\n62281\t\t\t\t\t1\r\n62282\t\t\t\t\t1\r\n"
+                "77002\t26\tXS\t\t\t1\r\n77003\t26\tXS\t\t\t1\r\n")
 
 
 def clipboard_formats() -> dict[str, bytes]:
@@ -45,37 +50,51 @@ def clipboard_formats() -> dict[str, bytes]:
     return {fmt: bytes(mime.data(fmt).data()) for fmt in mime.formats()}
 
 
-def test_ctrl_c_in_the_search_box_copies_the_lines_in_two_formats(qtbot, worked_example) -> None:
+def test_ctrl_c_in_the_search_box_copies_the_claim_lines_in_three_formats(qtbot, worked_example) -> None:
     w = worked_example
     QGuiApplication.clipboard().clear()
     w.focus_search()
-    w.search_edit.deselect()
-    assert w.search_edit.hasFocus() and not w.search_edit.hasSelectedText()
-    qtbot.keyClick(w.search_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    w.search.search_edit.deselect()
+    assert w.search.search_edit.hasFocus() and not w.search.search_edit.hasSelectedText()
+    qtbot.keyClick(w.search.search_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     formats = clipboard_formats()
-    assert sorted(formats) == sorted(["text/plain", TSV_MIME])
-    assert formats["text/plain"].decode("utf-8") == EXPECTED_TEXT
+    assert sorted(formats) == sorted(["text/plain", TSV_MIME, "text/html"])
+    assert formats["text/plain"].decode("ascii") == EXPECTED_TEXT  # ASCII: no ×, no dash
     assert QGuiApplication.clipboard().text() == EXPECTED_TEXT
     assert formats[TSV_MIME].decode("utf-8") == EXPECTED_TSV
-    assert w.statusBar().currentMessage() == "Copied 3 lines."
+    html = formats["text/html"].decode("utf-8")
+    assert "<table" in html and "<td>77003</td><td>26 XS</td><td>1</td>" in html
+    assert w.statusBar().currentMessage() == "Copied 5 claim lines."
+
+
+def test_the_copy_format_setting_picks_the_display_form_and_is_kept(qtbot, worked_example, ui_settings) -> None:
+    w = worked_example
+    w.copy_form_actions["display"].trigger()
+    w.copy_lines()
+    assert QGuiApplication.clipboard().text() == EXPECTED_DISPLAY
+    assert clipboard_formats()[TSV_MIME].decode() == EXPECTED_TSV  # the same rows whatever the form
+    assert w.answer.claim_label is not None and w.answer.claim_label.text() == EXPECTED_DISPLAY
+    w.save_settings()
+    assert ui_settings.copy_form == "display"
 
 
 def test_ctrl_c_with_text_selected_in_the_search_box_copies_that_text(qtbot, worked_example) -> None:
     w = worked_example
-    w.search_edit.setText("neurolytic")
+    w.search.search_edit.setText("neurolytic")
     w.focus_search()  # selects all of it
-    qtbot.keyClick(w.search_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(w.search.search_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "neurolytic"
 
 
 def test_copy_button_and_the_encounter_list_copy_the_same(qtbot, worked_example) -> None:
     w = worked_example
     QGuiApplication.clipboard().clear()
-    qtbot.mouseClick(w.copy_button, Qt.MouseButton.LeftButton)
-    assert clipboard_formats() == {"text/plain": EXPECTED_TEXT.encode(), TSV_MIME: EXPECTED_TSV.encode()}
+    qtbot.mouseClick(w.answer.copy_button, Qt.MouseButton.LeftButton)
+    formats = clipboard_formats()
+    assert (formats["text/plain"], formats[TSV_MIME]) == (EXPECTED_TEXT.encode(), EXPECTED_TSV.encode())
     QGuiApplication.clipboard().clear()
-    w.enc_view.setFocus()
-    qtbot.keyClick(w.enc_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    w.editor.enc_view.setFocus()
+    qtbot.keyClick(w.editor.enc_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == EXPECTED_TEXT
 
 
@@ -89,9 +108,9 @@ def test_nothing_to_bill_copies_nothing(qtbot, main_window) -> None:
     w = main_window
     w.set_date(DOS)
     w.set_modality("fluoroscopy")
-    w.add_procedure("62323")  # guidance included: no line
+    w.add_procedure("62311")  # deleted in 2017: no claim line, no note (the error says why)
     QGuiApplication.clipboard().setText("previous")
-    assert not w.copy_button.isEnabled()
+    assert not w.answer.copy_button.isEnabled()
     w.copy_lines()
     assert QGuiApplication.clipboard().text() == "previous"
     assert w.statusBar().currentMessage().startswith("Nothing to copy")
@@ -166,12 +185,13 @@ def test_summary_has_encounter_lines_reasons_sources_versions_and_disclaimer(wor
     w = worked_example
     enc, res = w.encounter(), w.resolution()
     text = summary_html(w.catalog, enc, res, app_version=__version__, printed_on=DOS)
-    for needle in ["77002-26 \u00d71", "77003-26-XS \u00d71", "62281", "62282", "64405", "ASC (POS 24)", "Medicare",
-                   "2026-03-16", f"Data {w.catalog.version_label}", f"CPT code set {w.catalog.code_set_year}",
+    for needle in ["77002-26-XS \u00d71", "77003-26-XS \u00d71", "62281", "62282", "64405", "ASC (POS 24)",
+                   "Medicare", "03/16/2026", "<b>77003 26 XS 1</b>", f"Data {w.catalog.version_label}",
+                   f"CPT code set {w.catalog.code_set_year}",
                    __version__, DISCLAIMER.replace("'", "&#x27;")]:
         assert needle in text, needle
     for line in res.guidance_lines:
-        assert line.reason.replace("'", "&#x27;") in text
+        assert localize_dates(line.reason, US_STYLE).replace("'", "&#x27;") in text  # dates as the field shows
         for sid in line.sources:
             title = w.catalog.sources[sid].title
             assert sid in text and title[:30].replace('"', "&quot;") in text

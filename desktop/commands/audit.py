@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from desktop.commands.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from desktop.core.model import PAYERS
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 PROGRESS_EVERY = 10_000
 
 
@@ -49,7 +49,7 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
 
 
 def run(ns: argparse.Namespace) -> int:
-    from desktop.cli import load_catalog
+    from desktop.commands.common import load_catalog
     from desktop.core.audit import (
         AuditInputError,
         AuditOptions,

@@ -4,7 +4,7 @@ For an IT roll-out script or a support session (and the Windows installer's upgr
 checked fully, together with the packs already on, then copied into the user data folder (or
 ``--data-dir D``), replacing an installed pack of the same name. A pack with problems is refused with
 every problem on standard output, one per line, and nothing changes. The core is
-:func:`desktop.core.packs.import_pack`, the window's own code path.
+:func:`desktop.core.packs.install.import_pack`, the window's own code path.
 
 Exit status: 0 imported, 1 refused (or the built-in data is broken, or the copy failed), 2 usage error
 (DIR is not a folder).
@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     from desktop.core.loader import DataError
-    from desktop.core.packs import PackRefused, import_pack
+    from desktop.core.packs.install import PackRefused, import_pack
     from desktop.userdirs import user_data_dir
 
     folder: Path = ns.folder

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+from desktop.commands.common import EXIT_ERRORS as EXIT_INVALID
+from desktop.commands.common import EXIT_OK, EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +32,8 @@ def register(subparsers: Any) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     from desktop.core.loader import DataError
-    from desktop.core.packs import compute_checksums, validate_pack
+    from desktop.core.packs.install import validate_pack
+    from desktop.core.packs.reading import compute_checksums
 
     folder: Path = ns.folder
     if not folder.is_dir():

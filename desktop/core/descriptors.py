@@ -16,16 +16,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.core.loader import CODE_RE, Problem
+from desktop.core.atomicfile import write_text_atomic
+from desktop.core.problems import Problem
+from desktop.core.schema import CODE_RE
 
 AMA_NOTICE = "CPT\u00ae descriptors \u00a9 American Medical Association, used under the office's licence"
 STORE_DIR = "descriptors"
@@ -161,9 +161,7 @@ def save(data_dir: Path, descriptors: Mapping[str, str], source_file: str, *, to
         "loaded_on": (today or date.today()).isoformat(),
         "descriptors": dict(sorted(descriptors.items())),
     }
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
     return path
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from desktop.core.model import (
     LATERALITIES,
@@ -27,7 +27,7 @@ from desktop.core.model import (
     Setting,
 )
 
-ENCOUNTER_FIELDS = ("date_of_service", "setting", "payer", "modality", "procedures")
+ENCOUNTER_FIELDS = ("date_of_service", "setting", "payer", "modality", "procedures", "images_recorded")
 PROCEDURE_FIELDS = ("code", "units", "modifiers", "modality", "regions", "laterality")
 MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 INPUT_CODE_RE = re.compile(r"^[A-Z0-9]{5}$")
@@ -39,10 +39,15 @@ class EncounterError(ValueError):
     """The input is not a valid encounter."""
 
 
-def _choice(value: Any, options: tuple[str, ...], where: str) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise EncounterError(f"{where} must be one of {', '.join(options)}; got {json.dumps(value)[:60]}")
-    return value
+_Opt = TypeVar("_Opt", bound=str)
+
+
+def _choice(value: object, options: tuple[_Opt, ...], where: str) -> _Opt:
+    """The option ``value`` names (typed as the options' Literal), or :class:`EncounterError`."""
+    for option in options:
+        if isinstance(value, str) and value == option:
+            return option
+    raise EncounterError(f"{where} must be one of {', '.join(options)}; got {json.dumps(value)[:60]}")
 
 
 def _check_fields(obj: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
@@ -76,18 +81,18 @@ def parse_procedure(obj: Any, n: int) -> ProcedureEntry:
             raise EncounterError(f"{where}.modifiers: {m!r} is not a two-character modifier")
     modality: Modality | None = None
     if obj.get("modality") is not None:
-        modality = _choice(obj["modality"], MODALITIES, f"{where}.modality")  # type: ignore[assignment]
+        modality = _choice(obj["modality"], MODALITIES, f"{where}.modality")
     regions_raw = obj.get("regions", [])
     if not isinstance(regions_raw, list):
         raise EncounterError(f"{where}.regions must be a list such as [\"lumbar\"]")
     regions: list[Region] = []
     for r in regions_raw:
-        region: Region = _choice(r, REGIONS, f"{where}.regions")  # type: ignore[assignment]
+        region: Region = _choice(r, REGIONS, f"{where}.regions")
         if region not in regions:
             regions.append(region)
     laterality: Laterality | None = None
     if obj.get("laterality") is not None:
-        laterality = _choice(obj["laterality"], LATERALITIES, f"{where}.laterality")  # type: ignore[assignment]
+        laterality = _choice(obj["laterality"], LATERALITIES, f"{where}.laterality")
     return ProcedureEntry(code, units, mods, modality, tuple(regions), laterality)
 
 
@@ -105,16 +110,19 @@ def parse_encounter(obj: Any, *, today: date) -> Encounter:
             dos = date.fromisoformat(raw)
         except ValueError:
             raise EncounterError(f"date_of_service {raw!r} is not a real date") from None
-    setting: Setting = _choice(obj.get("setting", "office"), SETTINGS, "setting")  # type: ignore[assignment]
-    payer: Payer = _choice(obj.get("payer", "other"), PAYERS, "payer")  # type: ignore[assignment]
-    modality: Modality = _choice(obj.get("modality", "fluoroscopy"), MODALITIES, "modality")  # type: ignore[assignment]
+    setting: Setting = _choice(obj.get("setting", "office"), SETTINGS, "setting")
+    payer: Payer = _choice(obj.get("payer", "other"), PAYERS, "payer")
+    modality: Modality = _choice(obj.get("modality", "fluoroscopy"), MODALITIES, "modality")
     procs = obj.get("procedures", [])
     if not isinstance(procs, list):
         raise EncounterError("procedures must be a list")
     if len(procs) > MAX_PROCEDURES:
         raise EncounterError(f"at most {MAX_PROCEDURES} procedures per encounter")
     entries = tuple(parse_procedure(p, n) for n, p in enumerate(procs))
-    return Encounter(dos, setting, payer, modality, entries)
+    recorded = obj.get("images_recorded")
+    if recorded is not None and not isinstance(recorded, bool):
+        raise EncounterError(f"images_recorded must be true, false or null; got {json.dumps(recorded)[:60]}")
+    return Encounter(dos, setting, payer, modality, entries, recorded)
 
 
 def parse_encounter_text(text: str, *, today: date) -> Encounter:
@@ -127,10 +135,46 @@ def parse_encounter_text(text: str, *, today: date) -> Encounter:
     return parse_encounter(obj, today=today)
 
 
+def procedure_to_json(entry: ProcedureEntry) -> dict[str, Any]:
+    """One procedure as the ``resolve`` input takes it; fields at their default are left out."""
+    out: dict[str, Any] = {"code": entry.code}
+    if entry.units != 1:
+        out["units"] = entry.units
+    if entry.modifiers:
+        out["modifiers"] = list(entry.modifiers)
+    if entry.modality is not None:
+        out["modality"] = entry.modality
+    if entry.regions:
+        out["regions"] = list(entry.regions)
+    if entry.laterality is not None:
+        out["laterality"] = entry.laterality
+    return out
+
+
+def encounter_to_json(encounter: Encounter) -> dict[str, Any]:
+    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged."""
+    return {
+        "date_of_service": encounter.date_of_service.isoformat(),
+        "setting": encounter.setting,
+        "payer": encounter.payer,
+        "modality": encounter.modality,
+        "procedures": [procedure_to_json(p) for p in encounter.procedures],
+    }
+
+
+def encounter_to_text(encounter: Encounter) -> str:
+    """:func:`encounter_to_json` as indented JSON text ending in a newline (what Save as writes)."""
+    return json.dumps(encounter_to_json(encounter), indent=2, ensure_ascii=True) + "\n"
+
+
 def resolution_to_json(res: Resolution) -> dict[str, Any]:
     return {
+        "procedure_lines": [
+            {"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers)} for ln in res.procedure_lines
+        ],
         "guidance_lines": [
-            {"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers), "for": list(ln.for_codes)}
+            {"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers), "for": list(ln.for_codes),
+             "reason": ln.reason, "sources": list(ln.sources), "confidence": ln.confidence}
             for ln in res.guidance_lines
         ],
         "procedures": [
@@ -138,8 +182,9 @@ def resolution_to_json(res: Resolution) -> dict[str, Any]:
              "confidence": p.confidence}
             for p in res.procedures
         ],
-        "messages": [{"severity": m.severity, "text": m.text} for m in res.messages],
+        "messages": [{"severity": m.severity, "text": m.text, "sources": list(m.sources)} for m in res.messages],
         "data_version": res.data_version,
+        "ncci": res.ncci,
         "data_packs": [{"name": p.name, "version": p.version, "code_set_year": p.code_set_year,
                         "builtin": p.builtin} for p in res.packs],
     }

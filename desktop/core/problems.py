@@ -30,3 +30,14 @@ class DataError(Exception):
         head = str(self.problems[0]) if self.problems else "invalid data"
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(head + more)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record came from: file name (relative to its data folder) and 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"

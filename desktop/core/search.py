@@ -9,7 +9,9 @@ tiers, and by code inside a tier:
 2. the whole query starts the name or one of the lay terms (``si joint`` -> "SI joint injection");
 3. every token starts a word of the plain name;
 4. every token starts a word of one lay term (``esi lumbar`` -> "lumbar ESI");
-5. the rest (the tokens are spread over the name and several terms).
+5. the rest (the tokens are spread over the name and several terms);
+6. records found only through the office's licensed CPT descriptor text (File → Load CPT descriptors…),
+   when one is loaded: GuideCode's own words rank first.
 
 Given a date of service, records not valid on it come after the valid ones of the same tier (they are
 still listed: the window greys them). The index is a sorted word list with posting sets, searched with
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from desktop.core.model import CodeRecord
@@ -37,7 +39,7 @@ _CODE_WITH_MODIFIERS_RE = re.compile(r"^\s*([0-9a-z]{5})(?:\s*-\s*[0-9a-z]{2})+\
 _MAX_CHAR = chr(0x10FFFF)
 _CACHE_LIMIT = 512
 
-TIER_EXACT, TIER_CODE_PREFIX, TIER_PHRASE, TIER_NAME, TIER_TERM, TIER_SPREAD = range(6)
+TIER_EXACT, TIER_CODE_PREFIX, TIER_PHRASE, TIER_NAME, TIER_TERM, TIER_SPREAD, TIER_DESCRIPTOR = range(7)
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -107,7 +109,7 @@ class _PrefixIndex:
 class _TextIndex:
     """The word and phrase indexes over names and lay terms (what a typed query needs, not the blank list)."""
 
-    def __init__(self, records: tuple[CodeRecord, ...]) -> None:
+    def __init__(self, records: tuple[CodeRecord, ...], descriptors: Mapping[str, str] | None = None) -> None:
         self.name = _PrefixIndex()
         self.words = _PrefixIndex()
         self.term_words = _PrefixIndex()  # keyed by term id, not record position
@@ -118,7 +120,7 @@ class _TextIndex:
             self.name.add(name_words, pos)
             every = set(name_words)
             phrases = {_phrase(name_words)}
-            for term in rec.terms:
+            for term in (*rec.terms, *(d.name for d in rec.names)):  # a name of other years finds it too
                 words = _words(term)
                 self.term_words.add(words, len(term_owner))
                 term_owner.append(pos)
@@ -129,16 +131,27 @@ class _TextIndex:
         for index in (self.name, self.words, self.term_words, self.phrases):
             index.freeze()
         self.term_owner = term_owner
+        # The office's licensed descriptors: their words find a record too, in a tier of their own.
+        self.extra: _PrefixIndex | None = None
+        if descriptors:
+            extra = _PrefixIndex()
+            for pos, rec in enumerate(records):
+                text = descriptors.get(rec.code)
+                if text:
+                    extra.add(_words(text), pos)
+            self.extra = extra.freeze()
 
 
 class SearchIndex:
     """The catalog's records in code order, searchable by code prefix and by words in any order.
 
     The word indexes are built on the first typed query, or by :meth:`prepare` (the window calls it right
-    after its first paint): listing every record, all the window shows at start-up, does not need them."""
+    after its first paint): listing every record, all the window shows at start-up, does not need them.
+    ``descriptors`` (code -> licensed descriptor text) makes that text searchable too (tier 6)."""
 
-    def __init__(self, records: Iterable[CodeRecord]) -> None:
+    def __init__(self, records: Iterable[CodeRecord], descriptors: Mapping[str, str] | None = None) -> None:
         self.records: tuple[CodeRecord, ...] = tuple(sorted(records, key=lambda r: r.code))
+        self.descriptors = dict(descriptors) if descriptors else None
         codes = [r.code.casefold() for r in self.records]
         self._codes = codes
         self._position = {c: i for i, c in enumerate(codes)}
@@ -152,11 +165,15 @@ class SearchIndex:
 
     def _text(self) -> _TextIndex:
         if self._text_index is None:
-            self._text_index = _TextIndex(self.records)
+            self._text_index = _TextIndex(self.records, self.descriptors)
         return self._text_index
 
     def __len__(self) -> int:
         return len(self.records)
+
+    def position_of(self, code: str) -> int | None:
+        """The position of ``code`` in :attr:`records`, or None."""
+        return self._position.get(code.casefold())
 
     def _code_range(self, prefix: str) -> range:
         lo = bisect_left(self._codes, prefix)
@@ -186,16 +203,25 @@ class SearchIndex:
         text = self._text()
         code_hits: set[int] = set()
         matched: set[int] | None = None
+        extra = text.extra
+        own: set[int] | None = None  # with descriptors loaded: the matches on GuideCode's own words
         for tok in toks:
             in_code = self._code_range(tok)
             hits = text.words.prefixed(tok)
             if in_code:
                 code_hits.update(in_code)
                 hits = hits.union(in_code)
+            if extra is not None:
+                own = set(hits) if own is None else own & hits
+                hits = hits.union(extra.prefixed(tok))
             matched = set(hits) if matched is None else matched & hits
             if not matched:
                 return []
         assert matched is not None
+        described: set[int] = set()
+        if own is not None:
+            described = matched - own
+            matched -= described
         tiers: list[tuple[int, set[int]]] = []
         exact = self._position.get(toks[0]) if len(toks) == 1 else None
         if exact is not None and exact in matched:
@@ -221,6 +247,8 @@ class SearchIndex:
                 term = rest & {text.term_owner[t] for t in term_ids}
                 rest -= term
             tiers += [(TIER_PHRASE, phrase), (TIER_NAME, name), (TIER_TERM, term), (TIER_SPREAD, rest)]
+        if described:
+            tiers.append((TIER_DESCRIPTOR, described))
         return self._order(tiers, when)
 
     def _order(self, tiers: list[tuple[int, set[int]]], when: date | None) -> list[tuple[int, list[int]]]:

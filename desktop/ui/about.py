@@ -1,8 +1,10 @@
-"""Help → About: app and data versions, code-set year, every source the data cites, the disclaimer."""
+"""Help → About: app and data versions, code-set year, every source the data cites, the disclaimer, and
+what GuideCode keeps in the user data folder (codes, dates and settings only, never patient data)."""
 
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
@@ -10,8 +12,14 @@ from desktop import __version__
 from desktop.core.model import Catalog
 from desktop.ui.present import DISCLAIMER
 
+SAVED_WORK_NOTE = (
+    "GuideCode keeps your work in the user data folder only: the encounter you are working on (saved as you "
+    "edit, so it survives a restart or a crash), the recent encounters, your favourite codes and the encounter "
+    "files you save. These files hold codes, dates of service and settings only \u2014 never a patient's name, "
+    "record number or any other patient data: there is no field for it. Nothing is sent anywhere.")
 
-def about_html(catalog: Catalog) -> str:
+
+def about_html(catalog: Catalog, saved_in: Path | None = None) -> str:
     e = html.escape
     pack_note = " \u2014 data pack"
     packs = "".join(f"<li>{e(p.name)} {e(p.version)} (code set {p.code_set_year})"
@@ -29,13 +37,15 @@ def about_html(catalog: Catalog) -> str:
         f"<b>Codes:</b> {len(catalog.records)}</p>"
         + (f"<ul>{packs}</ul>" if packs else "")
         + f"<p><i>{e(DISCLAIMER)}</i></p>"
-        f"<h3>Sources ({len(catalog.sources)})</h3>"
+        + f"<h3>Your saved work</h3><p>{e(SAVED_WORK_NOTE)}</p>"
+        + (f"<p><b>User data folder:</b> {e(str(saved_in))}</p>" if saved_in is not None else "")
+        + f"<h3>Sources ({len(catalog.sources)})</h3>"
         f"<table cellspacing='2' cellpadding='2'>{rows}</table>"
     )
 
 
 class AboutDialog(QDialog):
-    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None, saved_in: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About GuideCode")
         self.setObjectName("aboutDialog")
@@ -45,7 +55,7 @@ class AboutDialog(QDialog):
         self.browser.setObjectName("aboutText")
         self.browser.setAccessibleName("About GuideCode")
         self.browser.setOpenLinks(False)  # offline: nothing to open
-        self.browser.setHtml(about_html(catalog))
+        self.browser.setHtml(about_html(catalog, saved_in))
         layout.addWidget(self.browser)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

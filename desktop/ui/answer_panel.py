@@ -1,33 +1,56 @@
-"""The live answer: guidance lines to bill, what happens to each procedure, and every message.
+"""The answer pane: what to bill, rebuilt whenever the resolution changes.
 
-Rendered from :func:`desktop.ui.present.answer_items`, so the panel, the clipboard and the printed
-summary always agree. Colours come from the palette (light or dark theme) except the three confidence
-badge accents, chosen to read with white text on both.
+From the top: a banner naming how many errors and warnings the answer has and the first of them (outside
+the scrolling area, so it is always in view); then, scrolling, the errors and warnings, the claim lines
+Copy gives, a card per guidance line, a card per procedure, and the notes; under it Copy and Print.
+
+Rendered from :mod:`desktop.ui.present`, so the panel, the clipboard and the printed summary always agree.
+Colours come from the palette (light or dark theme) except the badge and banner accents, chosen to read on
+both.
+
+Signals:
+    replace_requested(int, str): the Replace button of a redirect or deleted-code card (row, new code).
+    source_requested(str, str): a source id was clicked (the id, the rule text that cites it).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from datetime import date
+
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.core.dates import US_STYLE, DateStyle, localize_dates
 from desktop.core.model import Catalog, Encounter, Message, Resolution
-from desktop.ui.present import SEVERITY_LABELS, AnswerItem, answer_items, data_label, source_title
+from desktop.ui.present import (
+    BADGE_HELP,
+    BADGE_TEXT,
+    SEVERITY_LABELS,
+    AnswerItem,
+    Badge,
+    CopyForm,
+    answer_items,
+    banner_text,
+    claim_lines,
+    data_label,
+    problems,
+    source_title,
+)
+from desktop.ui.widgets import ElidedLabel
 
-BADGE_COLOURS = {"high": "#2E7D32", "medium": "#8A5A00", "low": "#B3261E"}
-BADGE_HELP = {
-    "high": "High confidence: a primary source, or two reliable sources that agree.",
-    "medium": "Medium confidence: one reliable secondary source (newsletter, society, MAC page).",
-    "low": "Low confidence: thin, old or conflicting sources. Check with the payer.",
-}
+BADGE_COLOURS: dict[Badge, str] = {"high": "#2E7D32", "medium": "#8A5A00", "low": "#B3261E", "unsourced": "#5F6368"}
+BANNER_COLOURS = {"error": "#D93025", "warning": "#B06000"}
 
 
 def _label(text: str, *, name: str = "", wrap: bool = False, role: QPalette.ColorRole | None = None,
@@ -54,51 +77,68 @@ def _label(text: str, *, name: str = "", wrap: bool = False, role: QPalette.Colo
 
 
 class ConfidenceBadge(QLabel):
-    """HIGH / MEDIUM / LOW on an accent colour that reads in light and dark themes."""
+    """HIGH / MEDIUM / LOW / NO SOURCE on an accent colour that reads in light and dark themes."""
 
-    def __init__(self, confidence: str, parent: QWidget | None = None) -> None:
-        super().__init__(confidence.upper(), parent)
+    def __init__(self, badge: Badge, parent: QWidget | None = None) -> None:
+        super().__init__(BADGE_TEXT[badge], parent)
         self.setObjectName("confidenceBadge")
-        self.confidence = confidence
-        colour = BADGE_COLOURS.get(confidence, "#555555")
+        self.badge = badge
+        colour = BADGE_COLOURS[badge]
         self.setStyleSheet(f"QLabel#confidenceBadge {{ background-color: {colour}; color: #FFFFFF; "
                            "border-radius: 3px; padding: 1px 6px; font-weight: bold; }")
-        self.setToolTip(BADGE_HELP.get(confidence, ""))
-        self.setAccessibleName(f"Confidence: {confidence}")
+        self.setToolTip(BADGE_HELP[badge] + "\n(Help \u2192 What the confidence badges mean)")
+        self.setAccessibleName(f"Confidence: {BADGE_TEXT[badge].lower()}")
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
 
 class SourceChips(QWidget):
-    """"Sources: S10 S5 S2", each id a label whose tooltip is the source's title."""
+    """"Sources: S10 S5 S2": each id a link-like button (keyboard too) whose tooltip is the source's title;
+    a click opens the source panel. ``cited_by`` is the rule text that cites them."""
 
-    def __init__(self, catalog: Catalog, sources: tuple[str, ...], parent: QWidget | None = None) -> None:
+    clicked = Signal(str, str)
+
+    def __init__(self, catalog: Catalog, sources: tuple[str, ...], cited_by: str,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sourceChips")
+        self.cited_by = cited_by
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout.setSpacing(2)
         head = _label("Sources:" if sources else "No source cited", role=QPalette.ColorRole.PlaceholderText)
         layout.addWidget(head)
-        self.chips: list[QLabel] = []
+        self.chips: list[QToolButton] = []
         for sid in sources:
-            chip = _label(sid, name="sourceChip")
+            chip = QToolButton()
+            chip.setObjectName("sourceChip")
+            chip.setText(sid)
+            chip.setAutoRaise(True)
             title = source_title(catalog, sid)
-            chip.setToolTip(title)
+            chip.setToolTip(f"{title}\n\nClick for the source's details and address.")
             chip.setAccessibleName(f"Source {sid}")
             chip.setAccessibleDescription(title)
-            chip.setCursor(Qt.CursorShape.WhatsThisCursor)
+            chip.setCursor(Qt.CursorShape.PointingHandCursor)
             font = chip.font()
             font.setUnderline(True)
             chip.setFont(font)
+            chip.setForegroundRole(QPalette.ColorRole.Link)
+            palette = chip.palette()
+            palette.setColor(QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.Link))
+            chip.setPalette(palette)
+            chip.clicked.connect(lambda _=False, s=sid: self.clicked.emit(s, self.cited_by))
             layout.addWidget(chip)
             self.chips.append(chip)
         layout.addStretch(1)
 
+    def chip(self, source_id: str) -> QToolButton:
+        return next(c for c in self.chips if c.text() == source_id)
+
 
 class AnswerCard(QFrame):
-    """One guidance line (or one procedure's verdict): headline, context, reason, sources, badge."""
+    """One guidance line (or one procedure's verdict): headline, badge, context, reason, sources, and a
+    Replace button where the answer is "report another code"."""
 
-    def __init__(self, catalog: Catalog, item: AnswerItem, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, item: AnswerItem, when: date, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.item = item
         self.setObjectName("lineCard" if item.kind == "line" else "procedureCard")
@@ -114,98 +154,192 @@ class AnswerCard(QFrame):
         else:
             self.headline = _label(item.headline, name="procedureHeadline", bold=True, wrap=True)
         top.addWidget(self.headline, 1)
-        self.badge = ConfidenceBadge(item.confidence)
-        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        badge = item.badge
+        self.badge: ConfidenceBadge | None = None  # an error card has none
+        if badge is not None:
+            self.badge = ConfidenceBadge(badge)
+            top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         box.addLayout(top)
         self.context = _label(item.context, name="cardContext", wrap=True, role=QPalette.ColorRole.PlaceholderText)
+        self.context.setToolTip(item.context)
         box.addWidget(self.context)
         self.reason = _label(item.reason, name="cardReason", wrap=True)
         box.addWidget(self.reason)
-        self.sources = SourceChips(catalog, item.sources)
-        box.addWidget(self.sources)
+        self.sources = SourceChips(catalog, item.sources, f"{item.headline}\n{item.context}\n\n{item.reason}")
+        self.replace_button: QPushButton | None = None
+        target = catalog.get(item.replace_with) if item.replace_with else None
+        if target is not None and item.replace_with:
+            row = QHBoxLayout()
+            row.addWidget(self.sources, 1)
+            code = item.code
+            self.replace_button = QPushButton(f"Replace {code} with {item.replace_with}")
+            self.replace_button.setObjectName("replaceButton")
+            self.replace_button.setAccessibleName(f"Replace {code} with {item.replace_with} in the encounter")
+            self.replace_button.setToolTip(f"Put {item.replace_with} ({target.name_on(when)}) in place of {code} "
+                                           "in the encounter, keeping units, side and regions; Ctrl+Z undoes it.")
+            row.addWidget(self.replace_button, 0, Qt.AlignmentFlag.AlignRight)
+            box.addLayout(row)
+        else:
+            box.addWidget(self.sources)
         what = "Guidance line" if item.kind == "line" else "Procedure"
+        basis = f" Confidence {BADGE_TEXT[badge].lower()}." if badge is not None else ""
         self.setAccessibleName(f"{what}: {item.headline}")
-        self.setAccessibleDescription(f"{item.context}. {item.reason} Confidence {item.confidence}.")
+        self.setAccessibleDescription(f"{item.context}. {item.reason}{basis}")
 
 
 class MessageRow(QFrame):
     """A warning, error or note from the engine, with its icon and sources; never collapsed."""
 
-    def __init__(self, catalog: Catalog, message: Message, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, message: Message, style: DateStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message = message
         self.setObjectName(f"message_{message.severity}")
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
-        icon = QLabel()
-        icon.setObjectName("messageIcon")
-        # QStyle is looked up here, not at import: making its Python type costs ~4 ms, and the empty
-        # window shown at start-up has no message to draw.
-        from PySide6.QtWidgets import QStyle
-
-        standard = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-                    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-                    "info": QStyle.StandardPixmap.SP_MessageBoxInformation}[message.severity]
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        qicon = self.style().standardIcon(standard)
-        icon.setPixmap(qicon.pixmap(QSize(size, size), self.devicePixelRatioF()))
-        icon.setAccessibleName(SEVERITY_LABELS[message.severity])
-        row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        self.icon = _severity_icon(self, message.severity)
+        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         col = QVBoxLayout()
         col.setSpacing(2)
-        self.text = _label(f"{SEVERITY_LABELS[message.severity]}: {message.text}", name="messageText", wrap=True,
-                           bold=message.severity == "error")
+        text = f"{SEVERITY_LABELS[message.severity]}: {localize_dates(message.text, style)}"
+        self.text = _label(text, name="messageText", wrap=True, bold=message.severity == "error")
         col.addWidget(self.text)
+        self.sources: SourceChips | None = None
         if message.sources:
-            col.addWidget(SourceChips(catalog, message.sources))
+            self.sources = SourceChips(catalog, message.sources, text)
+            col.addWidget(self.sources)
         row.addLayout(col, 1)
-        self.setAccessibleName(f"{SEVERITY_LABELS[message.severity]}: {message.text}")
+        self.setAccessibleName(text)
+
+
+def _severity_icon(widget: QWidget, severity: str) -> QLabel:
+    icon = QLabel()
+    icon.setObjectName("messageIcon")
+    # QStyle is looked up here, not at import: making its Python type costs ~4 ms, and the empty window shown
+    # at start-up has no message to draw.
+    from PySide6.QtWidgets import QStyle
+
+    standard = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+                "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+                "info": QStyle.StandardPixmap.SP_MessageBoxInformation}[severity]
+    size = widget.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+    qicon = widget.style().standardIcon(standard)
+    icon.setPixmap(qicon.pixmap(QSize(size, size), widget.devicePixelRatioF()))
+    icon.setAccessibleName(SEVERITY_LABELS[severity])
+    return icon
+
+
+class ProblemBanner(QFrame):
+    """"Check before billing — 1 error, 2 warnings. <the first problem>", always in view above the answer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("problemBanner")
+        self.severity = ""
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(8, 6, 8, 6)
+        self.icon: QLabel | None = None
+        self.text = _label("", name="bannerText", wrap=True, bold=True)
+        self._row.addWidget(self.text, 1)
+        self.hide()
+
+    def show_problems(self, text: str | None, severity: str) -> None:
+        if text is None:
+            self.hide()
+            self.text.setText("")
+            return
+        if severity != self.severity:
+            if self.icon is not None:
+                self.icon.deleteLater()
+            self.icon = _severity_icon(self, severity)
+            self._row.insertWidget(0, self.icon, 0, Qt.AlignmentFlag.AlignTop)
+            colour = BANNER_COLOURS.get(severity, BANNER_COLOURS["warning"])
+            self.setStyleSheet(f"QFrame#problemBanner {{ border: 2px solid {colour}; border-radius: 4px; }}")
+            self.severity = severity
+        self.text.setText(text)
+        self.text.setAccessibleName(text)
+        self.setAccessibleName(text)
+        self.show()
 
 
 class AnswerPanel(QWidget):
-    """The right-hand pane: what to bill, rebuilt whenever the resolution changes."""
+    """The right-hand pane (see the module docstring)."""
+
+    replace_requested = Signal(int, str)
+    source_requested = Signal(str, str)
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("answerPanel")
+        self.setObjectName("answerPane")
         self.catalog = catalog
-        self._shown: tuple[Encounter, Resolution] | None = None
+        self.date_style: DateStyle = US_STYLE
+        self.copy_form: CopyForm = "claim"
+        self._shown: tuple[Encounter, Resolution, DateStyle, CopyForm] | None = None
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setContentsMargins(4, 8, 8, 8)
         head = QHBoxLayout()
         self.title = _label("Imaging guidance to bill", name="answerTitle", bold=True, point_delta=2)
-        head.addWidget(self.title, 1)
-        self.data_version = _label(data_label(catalog), name="dataVersion", role=QPalette.ColorRole.PlaceholderText)
-        self.data_version.setToolTip("Version of GuideCode's rule data and the CPT code-set year it was checked "
-                                     "against (Help \u2192 About lists the sources).")
-        head.addWidget(self.data_version, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head.addWidget(self.title, 0)
+        self.data_version = ElidedLabel(data_label(catalog), help_text=(
+            "Version of GuideCode's rule data and the CPT code-set year it was checked against (Help \u2192 "
+            "About lists the sources)."))
+        self.data_version.setObjectName("dataVersion")
+        self.data_version.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.data_version.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head.addWidget(self.data_version, 1)
         outer.addLayout(head)
+        self.banner = ProblemBanner()
+        outer.addWidget(self.banner)
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("answerScroll")
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setAccessibleName("Answer")
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(self.scroll_area, 1)
+        row = QHBoxLayout()
+        self.copy_button = QPushButton("&Copy lines")
+        self.copy_button.setObjectName("copyButton")
+        self.copy_button.setAccessibleName("Copy the claim lines")
+        self.copy_button.setToolTip("Copy the claim lines (procedures and guidance) and the notes, as plain "
+                                    "ASCII text, tab-separated and HTML (Ctrl+C)")
+        self.print_button = QPushButton("P&rint or PDF\u2026")
+        self.print_button.setObjectName("printButton")
+        self.print_button.setAccessibleName("Print a one-page summary")
+        self.print_button.setToolTip("Print the one-page summary, or save it as PDF (Ctrl+P)")
+        row.addStretch(1)
+        row.addWidget(self.copy_button)
+        row.addWidget(self.print_button)
+        outer.addLayout(row)
+        self._buttons_row = row
         self.cards: list[AnswerCard] = []
         self.messages: list[MessageRow] = []
+        self.claim_label: QLabel | None = None
         self.empty_label: QLabel | None = None
-        self._build([], ())
+        self._build(None, None)
 
     def set_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.data_version.setText(data_label(catalog))
         self._shown = None
 
+    def add_below_answer(self, widget: QWidget) -> None:
+        """Put ``widget`` between the answer and the buttons (the licensed descriptors of the encounter)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.scroll_area) + 1, widget)
+
     def show_answer(self, encounter: Encounter, resolution: Resolution) -> bool:
         """Show ``resolution``; returns False (and does nothing) if it is what is already shown."""
-        key = (encounter, resolution)
+        key = (encounter, resolution, self.date_style, self.copy_form)
         if key == self._shown:
             return False
         self._shown = key
+        errors, _ = problems(resolution)
+        self.banner.show_problems(banner_text(resolution, self.date_style), "error" if errors else "warning")
         if not encounter.procedures and not resolution.messages:
-            self._build([], ())
+            self._build(None, None)
         else:
-            self._build(answer_items(self.catalog, encounter, resolution), resolution.messages)
+            self._build(encounter, resolution)
         return True
 
     def _section(self, layout: QVBoxLayout, text: str, name: str) -> None:
@@ -213,39 +347,65 @@ class AnswerPanel(QWidget):
         label.setContentsMargins(0, 8, 0, 2)
         layout.addWidget(label)
 
-    def _build(self, items: list[AnswerItem], messages: tuple[Message, ...]) -> None:
+    def _card(self, layout: QVBoxLayout, item: AnswerItem, when: date) -> None:
+        card = AnswerCard(self.catalog, item, when)
+        card.sources.clicked.connect(self.source_requested)
+        if card.replace_button is not None and item.replace_with:
+            card.replace_button.clicked.connect(
+                lambda _=False, i=item.index, c=item.replace_with: self.replace_requested.emit(i, c))
+        layout.addWidget(card)
+        self.cards.append(card)
+
+    def _message(self, layout: QVBoxLayout, message: Message) -> None:
+        row = MessageRow(self.catalog, message, self.date_style)
+        if row.sources is not None:
+            row.sources.clicked.connect(self.source_requested)
+        layout.addWidget(row)
+        self.messages.append(row)
+
+    def _build(self, encounter: Encounter | None, resolution: Resolution | None) -> None:
         content = QWidget()
         content.setObjectName("answerContent")
         layout = QVBoxLayout(content)
         layout.setContentsMargins(2, 2, 8, 2)
         layout.setSpacing(6)
-        self.cards, self.messages, self.empty_label = [], [], None
-        lines = [i for i in items if i.kind == "line"]
-        procs = [i for i in items if i.kind == "procedure"]
-        if not items and not messages:
+        self.cards, self.messages, self.claim_label, self.empty_label = [], [], None, None
+        if encounter is None or resolution is None:
             self.empty_label = _label("Add a procedure: type a code, a name or a lay term in the search box "
                                       "and press Enter.", name="emptyAnswer", wrap=True,
                                       role=QPalette.ColorRole.PlaceholderText)
             layout.addWidget(self.empty_label)
         else:
+            items = answer_items(self.catalog, encounter, resolution, self.date_style)
+            lines = [i for i in items if i.kind == "line"]
+            procs = [i for i in items if i.kind == "procedure"]
+            errors, warnings = problems(resolution)
+            notes = [m for m in resolution.messages if m.severity == "info"]
+            if errors or warnings:
+                self._section(layout, "Errors and warnings" if errors else "Warnings", "problemsHeading")
+                for msg in (*errors, *warnings):
+                    self._message(layout, msg)
+            claims = claim_lines(resolution)
+            if claims:
+                self._section(layout, "Claim lines (what Copy gives)", "claimsHeading")
+                text = "\n".join(c.text(self.copy_form) for c in claims)
+                self.claim_label = _label(text, name="claimLines", fixed=True)
+                self.claim_label.setToolTip("The claim lines Copy (Ctrl+C) gives: the procedures as entered and "
+                                            "the guidance lines. Edit \u2192 Copy format picks the form.")
+                self.claim_label.setAccessibleName("Claim lines: " + text.replace("\n", "; "))
+                layout.addWidget(self.claim_label)
             self._section(layout, "Bill these lines" if lines else "No imaging-guidance line to bill",
                           "linesHeading")
             for item in lines:
-                card = AnswerCard(self.catalog, item)
-                layout.addWidget(card)
-                self.cards.append(card)
+                self._card(layout, item, encounter.date_of_service)
             if procs:
                 self._section(layout, "Per procedure", "proceduresHeading")
                 for item in procs:
-                    card = AnswerCard(self.catalog, item)
-                    layout.addWidget(card)
-                    self.cards.append(card)
-            if messages:
-                self._section(layout, f"Warnings and notes ({len(messages)})", "messagesHeading")
-                for msg in messages:
-                    row = MessageRow(self.catalog, msg)
-                    layout.addWidget(row)
-                    self.messages.append(row)
+                    self._card(layout, item, encounter.date_of_service)
+            if notes:
+                self._section(layout, f"Notes ({len(notes)})", "notesHeading")
+                for msg in notes:
+                    self._message(layout, msg)
         layout.addStretch(1)
         self.scroll_area.setWidget(content)  # deletes the previous content widget
 
@@ -260,5 +420,15 @@ class AnswerPanel(QWidget):
         if content is None:
             return ""
         texts = [self.title.text(), self.data_version.text()]
+        if self.banner.isVisibleTo(self):
+            texts.append(self.banner.text.text())
         texts += [label.text() for label in content.findChildren(QLabel) if label.text()]
         return "\n".join(texts)
+
+    def first_widget_texts(self) -> list[str]:
+        """The texts of the answer's top, in order: the banner, then the first labels of the scroll area."""
+        out = [self.banner.text.text()] if self.banner.isVisibleTo(self) else []
+        content = self.scroll_area.widget()
+        if content is not None:
+            out += [label.text() for label in content.findChildren(QLabel) if label.text()][:6]
+        return out

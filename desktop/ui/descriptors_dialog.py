@@ -7,8 +7,9 @@ person confirms. The stored descriptors are shown beside GuideCode's own name:
 - in the procedure list's tooltip and under the highlighted procedure (``descriptorPreview``);
 - in the answer pane, one row per code of the encounter (``descriptorStrip``);
 
-always with the AMA notice. Nothing here edits the window's own widgets: :func:`attach` adds labels to
-its panes and an event filter for the list's tooltips.
+always with the AMA notice, and the descriptor text is searchable (ranked after GuideCode's own words).
+Nothing here edits the window's own widgets: :func:`attach` adds labels to its panes and an event filter
+for the list's tooltips, through :class:`desktop.ui.window_api.WindowHost`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QHelpEvent, QPalette
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop.core import descriptors as core
 from desktop.ui.models import RecordRole
+from desktop.ui.window_api import WindowHost
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,8 @@ class DescriptorProblemsDialog(QDialog):
 class DescriptorsController(QObject):
     """Loads, stores and shows the office's descriptors for one window."""
 
-    def __init__(self, window: Any, data_dir: Path) -> None:
-        super().__init__(window)
+    def __init__(self, window: WindowHost, data_dir: Path) -> None:
+        super().__init__(window.widget())
         self.window = window
         self.data_dir = data_dir
         self.pending: DescriptorProblemsDialog | None = None
@@ -105,8 +106,7 @@ class DescriptorsController(QObject):
         self.preview.setWordWrap(True)
         self.preview.setTextFormat(Qt.TextFormat.PlainText)
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = window.search_pane.layout()
-        layout.insertWidget(layout.indexOf(window.preview_label) + 1, self.preview)
+        window.add_search_widget(self.preview)
 
         self.strip = QFrame()
         self.strip.setObjectName("descriptorStrip")
@@ -124,16 +124,14 @@ class DescriptorsController(QObject):
         self.notice.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         strip_box.addWidget(self.strip_text)
         strip_box.addWidget(self.notice)
-        answer_layout = window.answer_pane.layout()
-        answer_layout.insertWidget(answer_layout.indexOf(window.answer) + 1, self.strip)
+        window.add_answer_widget(self.strip)
 
-        window.proc_view.viewport().installEventFilter(self)
-        window.proc_view.selectionModel().currentChanged.connect(self.update_preview)
-        window.proc_model.modelReset.connect(self.update_preview)
-        for signal in (window.enc_model.rowsInserted, window.enc_model.rowsRemoved, window.enc_model.modelReset,
-                       window.enc_model.dataChanged):
-            signal.connect(self.update_strip)
+        window.procedure_view().viewport().installEventFilter(self)
+        window.highlight_changed.connect(self.update_preview)
+        window.answer_changed.connect(self.update_strip)
         self.update_views()
+        if self.descriptors is not None:
+            self._search_descriptors()
 
     # Showing ------------------------------------------------------------------------------------------
     def descriptor(self, code: str) -> str | None:
@@ -149,11 +147,12 @@ class DescriptorsController(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) and self.descriptors is not None:
-            index = self.window.proc_view.indexAt(event.pos())
+            view = self.window.procedure_view()
+            index = view.indexAt(event.pos())
             rec = index.data(RecordRole) if index.isValid() else None
             if rec is not None and self.descriptor(rec.code) is not None:
                 base = str(index.data(Qt.ItemDataRole.ToolTipRole) or f"{rec.code}: {rec.name}")
-                QToolTip.showText(event.globalPos(), self.tooltip_text(rec.code, base), self.window.proc_view)
+                QToolTip.showText(event.globalPos(), self.tooltip_text(rec.code, base), view)
                 return True
         return super().eventFilter(watched, event)
 
@@ -179,7 +178,8 @@ class DescriptorsController(QObject):
             if text is None:
                 continue
             rec = self.window.catalog.get(entry.code)
-            own = rec.name if rec is not None else "not in GuideCode's data"
+            when = self.window.encounter().date_of_service
+            own = rec.name_on(when) if rec is not None else "not in GuideCode's data"
             rows.append(f"{entry.code}  GuideCode: {own}\n        CPT\u00ae: {text}")
         for line in self.window.resolution().guidance_lines:
             text = self.descriptor(line.code)
@@ -187,7 +187,8 @@ class DescriptorsController(QObject):
                 continue
             seen.add(line.code)
             rec = self.window.catalog.get(line.code)
-            rows.append(f"{line.code}  GuideCode: {rec.name if rec else line.code}\n        CPT\u00ae: {text}")
+            name = rec.name_on(self.window.encounter().date_of_service) if rec else line.code
+            rows.append(f"{line.code}  GuideCode: {name}\n        CPT\u00ae: {text}")
         self.strip.setVisible(bool(rows))
         self.strip_text.setText("\n".join(rows))
 
@@ -196,10 +197,14 @@ class DescriptorsController(QObject):
         self.update_preview()
         self.update_strip()
 
+    def _search_descriptors(self) -> None:
+        """Make the stored descriptor text searchable in the window (or no longer, once removed)."""
+        self.window.set_search_descriptors(dict(self.descriptors.descriptors) if self.descriptors else None)
+
     # Loading ------------------------------------------------------------------------------------------
     @Slot()
     def load_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Load CPT descriptors (CSV: code, descriptor)", "",
+        name, _ = QFileDialog.getOpenFileName(self.window.widget(), "Load CPT descriptors (CSV: code, descriptor)", "",
                                               "CSV files (*.csv *.txt);;All files (*)")
         if name:
             self.load_from(Path(name))
@@ -212,7 +217,7 @@ class DescriptorsController(QObject):
             return result
         log.warning("descriptor file %s: %d problem(s), %d good row(s)", path, len(result.problems),
                     len(result.good))
-        dialog = DescriptorProblemsDialog(path.name, result, self.window)
+        dialog = DescriptorProblemsDialog(path.name, result, self.window.widget())
         if self.pending is not None:
             self.pending.deleteLater()
         self.pending = dialog
@@ -228,6 +233,7 @@ class DescriptorsController(QObject):
         core.save(self.data_dir, result.good, source_name)
         self.descriptors, _ = core.load_saved(self.data_dir)
         self.update_views()
+        self._search_descriptors()
         n = len(result.good)
         self.window.statusBar().showMessage(f"Loaded {n} CPT descriptor{'s' if n != 1 else ''} from {source_name}. "
                                             f"{core.AMA_NOTICE}.", 15000)
@@ -237,10 +243,11 @@ class DescriptorsController(QObject):
         core.remove_saved(self.data_dir)
         self.descriptors = None
         self.update_views()
+        self._search_descriptors()
         self.window.statusBar().showMessage("CPT descriptors removed; GuideCode shows its own names only.", 8000)
 
 
-def attach(window: Any, data_dir: Path) -> DescriptorsController:
-    controller = DescriptorsController(window, data_dir)
-    window.descriptors = controller
-    return controller
+def attach(window: WindowHost, data_dir: Path) -> DescriptorsController:
+    """Add File → Load CPT descriptors… and the descriptor views to ``window``; the controller is a child of
+    the window (it lives as long as the window does)."""
+    return DescriptorsController(window, data_dir)

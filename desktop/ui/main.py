@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,18 +17,20 @@ from PySide6.QtWidgets import QApplication
 from desktop import APP_NAME, ORG_NAME, __version__
 
 if TYPE_CHECKING:
+    from desktop.ui.descriptors_dialog import DescriptorsController
     from desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 
-def _application() -> QApplication:
+def _application(qt_args: Sequence[str] = ()) -> QApplication:
+    """The QApplication, given Qt's own command-line options (``-style Fusion``, ``-platform …``)."""
     QCoreApplication.setOrganizationName(ORG_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1])
+        app = QApplication([*sys.argv[:1], *qt_args])
     assert isinstance(app, QApplication)
     app.setApplicationDisplayName(APP_NAME)
     return app
@@ -59,12 +62,13 @@ def show_data_error(exc: Exception, error_dialogs: bool) -> None:
     box.exec()
 
 
-def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
-    """Open the GuideCode window; returns the exit status (1 if the data cannot be loaded)."""
+def run_gui(data_dir: Path | None = None, error_dialogs: bool = True, qt_args: Sequence[str] = ()) -> int:
+    """Open the GuideCode window; returns the exit status (1 if the data cannot be loaded). ``qt_args`` are
+    Qt's own options from the command line (desktop/cli.py passes them through)."""
     from desktop.core.problems import DataError
     from desktop.ui import packs_control
 
-    app = _application()
+    app = _application(qt_args)
     start_logging(error_dialogs)
     try:
         folder, report = packs_control.load_for_window(data_dir)  # built-in data + the office's packs
@@ -77,7 +81,7 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True) -> int:
     from desktop.ui.settings import Settings
 
     window = MainWindow(catalog, Settings.user())
-    packs_control.attach(window, folder, report)  # File → Import data pack…, Data packs…, status notice
+    _packs = packs_control.attach(window, folder, report)  # File → Import data pack…, Data packs…, the notice
     StartupFinisher(app, window, folder, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
     status = app.exec()
@@ -108,11 +112,13 @@ class StartupFinisher(QObject):
     - closing the onefile build's splash screen (PyInstaller's bootloader shows it while it unpacks;
       packaging/guidecode.spec), first;
     - the search's word indexes (``MainWindow.finish_startup``): listing every code does not need them;
+    - the saved work (favourites, recent encounters, the autosaved encounter, ``MainWindow.finish_startup``):
+      shown a moment after the window, so the first paint does not wait for files;
     - the licensed-descriptor feature (File → Load CPT descriptors…, and the office's saved CSV shown with
       the AMA notice): its import and set-up are not needed to paint;
     - with ``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py, tests): printing ``STARTUP {json}``
       with ``time.time()`` as that paint began and the modules loaded by then, then quitting. It is the
-      moment ../shared/baseline/app.py stamps (the first Paint of its list view's viewport), so launch ->
+      moment the shared baseline's app.py stamps (the first Paint of its list view's viewport), so launch ->
       first painted window is measured the same way for both.
 
     A window that is never painted (started minimised) finishes a second after start-up instead."""
@@ -123,7 +129,8 @@ class StartupFinisher(QObject):
         self.painted_at: float | None = None
         self.modules_at_paint: list[str] = []
         self.done = False
-        window.proc_view.first_painted.connect(self._on_first_paint)
+        self.descriptors: DescriptorsController | None = None
+        window.search.proc_view.first_painted.connect(self._on_first_paint)
         QTimer.singleShot(1000, self.finish)
 
     @Slot()
@@ -142,10 +149,14 @@ class StartupFinisher(QObject):
             import pyi_splash  # type: ignore[import-untyped]  # only inside a --splash build
 
             pyi_splash.close()
-        self.window.finish_startup()
+        # Saved work (autosave, recent encounters, favourites) is kept in the user data folder, beside the
+        # data packs; it is read, and the last encounter restored, a moment after the window has painted.
+        from desktop.core.saved_work import WorkStore
+
+        self.window.finish_startup(WorkStore(self.folder))
         from desktop.ui import descriptors_dialog
 
-        descriptors_dialog.attach(self.window, self.folder)
+        self.descriptors = descriptors_dialog.attach(self.window, self.folder)
 
     def _after_first_paint(self) -> None:
         self.finish()

@@ -1,12 +1,16 @@
 """GuideCode's main window: search a procedure, build the encounter, read the live answer.
 
-Three panes, left to right:
+Three panes, left to right, each its own class wired here by signals (the shape of Vorta's main window):
 
-1. **Search** — a line edit over a list of every code (:class:`ProcedureListModel`, filtered by the
-   pure :class:`desktop.core.search.SearchIndex`). Up/Down move the highlight, Enter adds it.
-2. **Encounter** — date of service, setting, payer and modality; the procedures added so far; and, for
-   the selected one, units, side, a modality override and the spinal-region checklist.
-3. **Answer** — :class:`AnswerPanel`, recomputed on every change by ``desktop.core.engine.resolve``.
+1. :class:`~desktop.ui.search_pane.SearchPane` — the search box over every code; says which code to add.
+2. :class:`~desktop.ui.encounter_editor.EncounterEditor` — date, setting, payer, modality and the
+   procedures, every edit an undo step; says when the encounter changed.
+3. :class:`~desktop.ui.answer_panel.AnswerPanel` — the answer, recomputed by ``desktop.core.engine.resolve``
+   on every change; asks to replace a code or to show a source.
+
+The window owns the menus, the clipboard, printing, the saved work (autosave, Save as / Open, recent
+encounters, favourites; :mod:`desktop.core.saved_work`) and the settings. The data-pack and descriptor
+features reach it through :class:`desktop.ui.window_api.WindowHost` only.
 
 Everything can be driven from code too (``add_procedure``, ``set_modality``, ``displayed_lines`` ...) so
 tests and ``--self-test`` exercise the same signal paths a coder does.
@@ -15,67 +19,29 @@ tests and ``--self-test`` exercise the same signal paths a coder does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QByteArray,
-    QDate,
-    QEvent,
-    QItemSelectionModel,
-    QModelIndex,
-    QObject,
-    Qt,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QGuiApplication,
-    QIcon,
-    QKeyEvent,
-    QKeySequence,
-    QPalette,
-    QShortcut,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QDateEdit,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListView,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QByteArray, QLocale, QRect, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import QListView, QMainWindow, QMenu, QSplitter, QWidget
 
 from desktop import APP_NAME, __version__
+from desktop.core.dates import US_STYLE, DateStyle, style_from_pattern
 from desktop.core.engine import REGION_LABEL, resolve
 from desktop.core.model import (
-    MODALITIES,
     MODALITY_LABELS,
     PAYER_LABELS,
-    PAYERS,
     REGIONS,
     SETTING_LABELS,
-    SETTINGS,
     Catalog,
     CodeRecord,
     Encounter,
     Laterality,
+    Message,
     Modality,
     Payer,
     ProcedureEntry,
@@ -87,85 +53,91 @@ from desktop.core.search import SearchIndex
 from desktop.paths import resource
 from desktop.ui import settings as keys
 from desktop.ui.answer_panel import AnswerPanel
-from desktop.ui.models import (
-    LATERALITY_LABELS,
-    ElidingDelegate,
-    EncounterModel,
-    ProcedureListModel,
-    RecordRole,
-    RegionModel,
+from desktop.ui.encounter_editor import EncounterEditor
+from desktop.ui.present import (
+    COPY_FORM_LABELS,
+    COPY_FORMS,
+    TSV_MIME,
+    CopyForm,
+    claim_lines,
+    claim_notes,
+    procedure_headline,
+    row_problems,
+    summary_html,
 )
-from desktop.ui.present import TSV_MIME, lines_text, lines_tsv, procedure_headline, summary_html
+from desktop.ui.search_pane import SearchPane
 from desktop.ui.settings import Settings
+from desktop.ui.widgets import select_data
 
 if TYPE_CHECKING:  # imported where used: each Qt class costs start-up time the first time it is touched
     from PySide6.QtCore import QMimeData
-    from PySide6.QtGui import QPaintEvent, QTextDocument
+    from PySide6.QtGui import QTextDocument
     from PySide6.QtPrintSupport import QPrinter
+
+    from desktop.core.saved_work import WorkStore
+    from desktop.ui.present import Copy
+    from desktop.ui.source_dialog import SourceDialog
 
 log = logging.getLogger(__name__)
 
-_NAV_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
-_ENTER_KEYS = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
-_CLEAR_KEY = QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Backspace)
+#: The default window size, shrunk to fit the screen; the window works down to 1024x700.
+DEFAULT_SIZE = QSize(1280, 800)
+AUTOSAVE_DELAY_MS = 400
 
 
-def _combo(name: str, accessible: str, items: list[tuple[str, object]]) -> QComboBox:
-    box = QComboBox()
-    box.setObjectName(name)
-    box.setAccessibleName(accessible)
-    for text, data in items:
-        box.addItem(text, data)
-    return box
+def locale_date_style(locale: QLocale | None = None) -> DateStyle:
+    """The date style of the locale's short date (the C/POSIX locale has none a coder would use: US)."""
+    loc = locale or QLocale()
+    if loc.language() == QLocale.Language.C:
+        return US_STYLE
+    return style_from_pattern(loc.dateFormat(QLocale.FormatType.ShortFormat))
 
 
-def _select_data(box: QComboBox, data: object) -> None:
-    n = box.findData(data)
-    if n < 0:
-        raise ValueError(f"{box.objectName()}: no choice {data!r}")
-    box.setCurrentIndex(n)
-
-
-def _mime(text: str, tsv: str) -> QMimeData:
-    """Clipboard data: ``text`` as text/plain and ``tsv`` as text/tab-separated-values."""
+def _mime(copy: Copy, plain_tsv: bool = False) -> QMimeData:
+    """Clipboard data: text/plain (ASCII), text/tab-separated-values and text/html."""
     from PySide6.QtCore import QMimeData  # when first copied, not at start-up
 
     mime = QMimeData()
-    mime.setText(text)
-    mime.setData(TSV_MIME, QByteArray(tsv.encode("utf-8")))
+    mime.setText(copy.tsv if plain_tsv else copy.text)
+    mime.setData(TSV_MIME, QByteArray(copy.tsv.encode("utf-8")))
+    if copy.html and not plain_tsv:
+        mime.setHtml(copy.html)
     return mime
 
 
-class ProcedureListView(QListView):
-    """The list of procedures; ``first_painted`` is emitted once, as its first paint begins. Start-up leaves
-    what the window does not need to appear until then (``StartupFinisher`` in desktop/ui/main.py), and
-    packaging/bench_startup.py measures launch -> this moment. Overriding ``paintEvent`` here is cheaper than
-    an event filter on ``viewport()``: wrapping the viewport for Python the first time costs ~8 ms."""
-
-    first_painted = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.painted = False
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if not self.painted:
-            self.painted = True
-            self.first_painted.emit()
-        super().paintEvent(event)
+def fits(rect: QRect, screen: QRect) -> bool:
+    """Whether a window at ``rect`` is wholly on ``screen`` (its available geometry)."""
+    return screen.contains(rect)
 
 
 class MainWindow(QMainWindow):
-    """The GuideCode window over one catalog; ``settings`` keeps its geometry and last choices."""
+    """The GuideCode window over one catalog; ``settings`` keeps its geometry and last choices, ``store`` (the
+    user data folder's saved work) the autosave, recent encounters and favourites (None: nothing is kept).
 
-    def __init__(self, catalog: Catalog, settings: Settings, parent: QWidget | None = None) -> None:
+    Signals:
+        highlight_changed(): the search list's highlighted procedure changed.
+        answer_changed(): the answer on screen was recomputed (after any change of the encounter).
+    """
+
+    highlight_changed = Signal()
+    answer_changed = Signal()
+
+    def __init__(self, catalog: Catalog, settings: Settings, parent: QWidget | None = None, *,
+                 store: WorkStore | None = None) -> None:
         super().__init__(parent)
-        self.catalog = catalog
+        self._catalog = catalog
         self.settings = settings
+        self.store = store
+        self.date_style = locale_date_style()
+        self.copy_form: CopyForm = settings.copy_form
+        self._descriptors: dict[str, str] | None = None
         self._index = SearchIndex(catalog.records)
-        self._loading_detail = False
         self._last: tuple[Encounter, Resolution] | None = None
         self._preview_cache: dict[tuple[object, ...], str] = {}
+        self._favourites: tuple[str, ...] = ()
+        self._recent: list[Encounter] = []
+        self._source_dialog: SourceDialog | None = None
+        self._autosave_failed = False
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setAccessibleName(f"{APP_NAME} main window")
@@ -177,206 +149,68 @@ class MainWindow(QMainWindow):
         if not icon.isNull():
             self.setWindowIcon(icon)
 
-        self._build_search_pane()
-        self._build_encounter_pane()
+        today = date.today()
+        self.search = SearchPane(self._index, today)
+        self.editor = EncounterEditor(self.date_style, today)
         self.answer = AnswerPanel(catalog)
-        self._build_answer_pane()
+        self.answer.date_style = self.date_style
+        self.answer.copy_form = self.copy_form
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.search_pane)
-        self.splitter.addWidget(self.encounter_pane)
-        self.splitter.addWidget(self.answer_pane)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 4)
+        for n, (pane, stretch) in enumerate(((self.search, 3), (self.editor, 3), (self.answer, 4))):
+            self.splitter.addWidget(pane)
+            self.splitter.setStretchFactor(n, stretch)
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self.statusBar().setObjectName("statusBar")
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setSingleShot(True)
+        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave_timer.timeout.connect(self.autosave_now)
 
         self._restore_settings()
         self._connect()
-        self._on_encounter_choice()
-        self.proc_model.set_query("")
-        self._select_search_row(0)
-        self._load_detail()
+        self._update_preview()
         self.refresh()
 
-    def finish_startup(self) -> None:
-        """What waits until the window has painted once (desktop/ui/main.py): the search's word indexes,
-        so the first keystroke does not build them."""
+    def finish_startup(self, store: WorkStore | None = None) -> None:
+        """What waits until the window has painted once (desktop/ui/main.py): the search's word indexes, so
+        the first keystroke does not build them, and the saved work (favourites, recent encounters, the
+        encounter autosaved last time) of ``store`` (or of the store given to the constructor)."""
         self._index.prepare()
+        if store is not None:
+            self.store = store
+        if self.store is not None:
+            self._load_saved_work()
+
+    # WindowHost (desktop/ui/window_api.py) ------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def widget(self) -> QWidget:
+        return self
+
+    def procedure_view(self) -> QListView:
+        return self.search.proc_view
+
+    def add_search_widget(self, widget: QWidget) -> None:
+        self.search.add_below_preview(widget)
+
+    def add_answer_widget(self, widget: QWidget) -> None:
+        self.answer.add_below_answer(widget)
+
+    def set_search_descriptors(self, descriptors: Mapping[str, str] | None) -> None:
+        self._descriptors = dict(descriptors) if descriptors else None
+        self._rebuild_index()
+
+    def _rebuild_index(self) -> None:
+        self._index = SearchIndex(self._catalog.records, self._descriptors)
+        self._index.prepare()
+        self.search.set_index(self._index)
 
     # Construction -------------------------------------------------------------------------------
-    def _build_search_pane(self) -> None:
-        pane = QWidget()
-        pane.setObjectName("searchPane")
-        box = QVBoxLayout(pane)
-        box.setContentsMargins(8, 8, 4, 8)
-        self.search_label = QLabel("&Search procedures:")
-        self.search_edit = QLineEdit()
-        self.search_edit.setObjectName("searchEdit")
-        self.search_edit.setAccessibleName("Search procedures")
-        self.search_edit.setAccessibleDescription(
-            "Type a code prefix, or words of the name or a lay term in any order. Up and Down move the "
-            "highlight, Enter adds the highlighted procedure to the encounter.")
-        self.search_edit.setPlaceholderText("Code, name or lay term \u2014 644, occipital, si joint")
-        self.search_edit.setClearButtonEnabled(True)
-        for button in self.search_edit.findChildren(QToolButton):  # the clear button Qt adds
-            button.setAccessibleName("Clear the search")
-            button.setToolTip("Clear the search")
-        self.search_edit.setMaxLength(200)
-        self.search_label.setBuddy(self.search_edit)
-        self.proc_model = ProcedureListModel(self._index, date.today(), self)
-        self.proc_view = ProcedureListView()
-        self.proc_view.setObjectName("procedureList")
-        self.proc_view.setAccessibleName("Matching procedures")
-        # The model hands the view FETCH_BATCH rows at a time (fetchMore on scrolling): QListView's layout
-        # asks the model for every row's index (QListViewPrivate::isHidden), one Python call per row, so
-        # showing all 10,000 matches at once costs ~5-10 ms per keystroke (bench/bench_search.py).
-        self.proc_view.setModel(self.proc_model)
-        self.proc_view.setUniformItemSizes(True)  # O(1) layout for 10k rows (packaging.md §1.5)
-        self.proc_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.proc_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.proc_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.proc_view.setItemDelegate(ElidingDelegate(self.proc_view))
-        self.proc_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.proc_view.setLayoutMode(QListView.LayoutMode.SinglePass)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("searchCount")
-        self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.preview_label = QLabel()
-        self.preview_label.setObjectName("searchPreview")
-        self.preview_label.setWordWrap(True)
-        self.preview_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.add_button = QPushButton("&Add to encounter")
-        self.add_button.setObjectName("addButton")
-        self.add_button.setAccessibleName("Add the highlighted procedure to the encounter")
-        self.add_button.setToolTip("Add the highlighted procedure (Enter, or double-click it)")
-        box.addWidget(self.search_label)
-        box.addWidget(self.search_edit)
-        box.addWidget(self.proc_view, 1)
-        box.addWidget(self.count_label)
-        box.addWidget(self.preview_label)
-        box.addWidget(self.add_button)
-        self.search_pane = pane
-
-    def _build_encounter_pane(self) -> None:
-        pane = QWidget()
-        pane.setObjectName("encounterPane")
-        outer = QVBoxLayout(pane)
-        outer.setContentsMargins(4, 8, 4, 8)
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.date_edit = QDateEdit()
-        self.date_edit.setObjectName("dateEdit")
-        self.date_edit.setAccessibleName("Date of service")
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("MM/dd/yyyy")
-        self.date_edit.setDateRange(QDate(1990, 1, 1), QDate(2099, 12, 31))
-        self.date_edit.setDate(QDate.currentDate())
-        self.setting_combo = _combo("settingCombo", "Place of service setting",
-                                    [(SETTING_LABELS[s], s) for s in SETTINGS])
-        self.payer_combo = _combo("payerCombo", "Payer", [(PAYER_LABELS[p], p) for p in PAYERS])
-        self.modality_combo = _combo("modalityCombo", "Imaging modality for the encounter",
-                                     [(MODALITY_LABELS[m], m) for m in MODALITIES])
-        self._form_row(form, "&Date of service:", self.date_edit)
-        self._form_row(form, "Se&tting:", self.setting_combo)
-        self._form_row(form, "Pa&yer:", self.payer_combo)
-        self._form_row(form, "&Modality:", self.modality_combo)
-        outer.addLayout(form)
-
-        self.enc_label = QLabel("&Procedures in this encounter:")
-        self.enc_model = EncounterModel(self)
-        self.enc_view = QListView()
-        self.enc_view.setObjectName("encounterList")
-        self.enc_view.setAccessibleName("Procedures in this encounter")
-        self.enc_view.setAccessibleDescription("Delete removes the selected procedure.")
-        self.enc_view.setModel(self.enc_model)
-        self.enc_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.enc_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.enc_view.setItemDelegate(ElidingDelegate(self.enc_view))
-        self.enc_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.enc_label.setBuddy(self.enc_view)
-        outer.addWidget(self.enc_label)
-        outer.addWidget(self.enc_view, 2)
-        buttons = QHBoxLayout()
-        self.remove_button = QPushButton("Remo&ve")
-        self.remove_button.setObjectName("removeButton")
-        self.remove_button.setAccessibleName("Remove the selected procedure")
-        self.remove_button.setToolTip("Remove the selected procedure (Delete)")
-        self.clear_button = QPushButton("C&lear encounter")
-        self.clear_button.setObjectName("clearButton")
-        self.clear_button.setAccessibleName("Clear the encounter")
-        self.clear_button.setToolTip("Remove every procedure (Ctrl+Backspace)")
-        buttons.addWidget(self.remove_button)
-        buttons.addWidget(self.clear_button)
-        buttons.addStretch(1)
-        outer.addLayout(buttons)
-
-        self.detail_box = QGroupBox("Selected procedure")
-        self.detail_box.setObjectName("detailBox")
-        self.detail_box.setAccessibleName("Selected procedure")
-        detail = QFormLayout(self.detail_box)
-        self.units_spin = QSpinBox()
-        self.units_spin.setObjectName("unitsSpin")
-        self.units_spin.setAccessibleName("Units of the selected procedure")
-        self.units_spin.setRange(1, 99)
-        self.side_combo = _combo("sideCombo", "Side of the selected procedure",
-                                 [("Not stated", None)] + [(LATERALITY_LABELS[s], s) for s in LATERALITY_LABELS])
-        self.override_combo = _combo("modalityOverrideCombo", "Modality for the selected procedure only",
-                                     [("Same as encounter", None)] + [(MODALITY_LABELS[m], m) for m in MODALITIES])
-        self.region_model = RegionModel(self)
-        self.region_view = QListView()
-        self.region_view.setObjectName("regionList")
-        self.region_view.setAccessibleName("Spinal regions of the selected procedure")
-        self.region_view.setAccessibleDescription("Space ticks a region; Ctrl+1 to Ctrl+4 toggle cervical, "
-                                                  "thoracic, lumbar, sacral.")
-        self.region_view.setModel(self.region_model)
-        self.region_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        rows = max(1, self.region_view.sizeHintForRow(0))
-        self.region_view.setFixedHeight(rows * len(REGIONS) + 2 * self.region_view.frameWidth() + 4)
-        self.region_hint = QLabel("Ctrl+1 cervical \u00b7 Ctrl+2 thoracic \u00b7 Ctrl+3 lumbar \u00b7 Ctrl+4 sacral")
-        self.region_hint.setObjectName("regionHint")
-        self.region_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self._form_row(detail, "&Units:", self.units_spin)
-        self._form_row(detail, "S&ide:", self.side_combo)
-        self._form_row(detail, "M&odality here:", self.override_combo)
-        self._form_row(detail, "Re&gions:", self.region_view)
-        detail.addRow("", self.region_hint)
-        outer.addWidget(self.detail_box)
-        self.encounter_pane = pane
-
-    def _build_answer_pane(self) -> None:
-        pane = QWidget()
-        pane.setObjectName("answerPane")
-        box = QVBoxLayout(pane)
-        box.setContentsMargins(4, 8, 8, 8)
-        box.addWidget(self.answer, 1)
-        row = QHBoxLayout()
-        self.copy_button = QPushButton("&Copy lines")
-        self.copy_button.setObjectName("copyButton")
-        self.copy_button.setAccessibleName("Copy the guidance lines")
-        self.copy_button.setToolTip("Copy the lines as text, plus a tab-separated copy for a practice-management "
-                                    "system (Ctrl+C)")
-        self.print_button = QPushButton("P&rint or PDF\u2026")
-        self.print_button.setObjectName("printButton")
-        self.print_button.setAccessibleName("Print a one-page summary")
-        self.print_button.setToolTip("Print the one-page summary, or save it as PDF (Ctrl+P)")
-        row.addStretch(1)
-        row.addWidget(self.copy_button)
-        row.addWidget(self.print_button)
-        box.addLayout(row)
-        self.answer_pane = pane
-
-    @staticmethod
-    def _form_row(form: QFormLayout, text: str, field: QWidget) -> QLabel:
-        label = QLabel(text)
-        label.setBuddy(field)
-        form.addRow(label, field)
-        return label
-
     def _action(self, menu: QMenu, text: str, slot: Callable[[], object],
                 shortcuts: list[QKeySequence] | None = None, name: str = "") -> QAction:
         action = QAction(text, self)
@@ -401,10 +235,38 @@ class MainWindow(QMainWindow):
 
         edit = bar.addMenu("&Edit")
         edit.setObjectName("editMenu")
+        stack = self.editor.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setObjectName("undoAction")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setObjectName("redoAction")
+        redo_keys = [QKeySequence("Ctrl+Shift+Z")]
+        redo_keys += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo) if k not in redo_keys]
+        self.redo_action.setShortcuts(redo_keys)
+        self.undo_action.setProperty("helpText", "Undo the last encounter edit")
+        self.redo_action.setProperty("helpText", "Redo the encounter edit undone")
+        for action in (self.undo_action, self.redo_action):
+            edit.addAction(action)
+            self.addAction(action)
+        edit.addSeparator()
         self.copy_action = self._action(edit, "&Copy lines", self.copy_lines,
                                         [QKeySequence(QKeySequence.StandardKey.Copy)], "copyAction")
         self.copy_tsv_action = self._action(edit, "Copy lines &tab-separated", self.copy_lines_tsv,
                                             [QKeySequence("Ctrl+Shift+C")], "copyTsvAction")
+        form_menu = edit.addMenu("Copy &format")
+        form_menu.setObjectName("copyFormMenu")
+        group = QActionGroup(self)
+        self.copy_form_actions: dict[CopyForm, QAction] = {}
+        for form in COPY_FORMS:
+            act = QAction(COPY_FORM_LABELS[form], self)
+            act.setObjectName(f"copyForm_{form}")
+            act.setCheckable(True)
+            act.setChecked(form == self.copy_form)
+            act.triggered.connect(partial(self.set_copy_form, form))
+            group.addAction(act)
+            form_menu.addAction(act)
+            self.copy_form_actions[form] = act
         edit.addSeparator()
         self.find_action = self._action(edit, "&Find procedure", self.focus_search,
                                         [QKeySequence(QKeySequence.StandardKey.Find), QKeySequence("Ctrl+L")],
@@ -416,29 +278,45 @@ class MainWindow(QMainWindow):
 
         enc = bar.addMenu("E&ncounter")
         enc.setObjectName("encounterMenu")
+        self.new_action = self._action(enc, "&New encounter (clears this one)", self.clear_encounter,
+                                       [QKeySequence(QKeySequence.StandardKey.New)], "newEncounterAction")
+        self.clear_action = self.new_action
+        self.open_action = self._action(enc, "&Open encounter\u2026", self.open_encounter_dialog,
+                                        [QKeySequence(QKeySequence.StandardKey.Open)], "openEncounterAction")
+        self.save_as_action = self._action(enc, "&Save encounter as\u2026", self.save_encounter_dialog,
+                                           [QKeySequence(QKeySequence.StandardKey.Save)], "saveEncounterAction")
+        self.recent_menu = enc.addMenu("Recent &encounters")
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        enc.addSeparator()
         self.add_action = self._action(enc, "&Add highlighted procedure\tEnter", self.add_highlighted, None,
                                        "addAction")
-        self.remove_action = self._action(enc, "&Remove selected procedure", self.remove_selected, None,
+        self.remove_action = self._action(enc, "&Remove selected procedure\tDelete", self.remove_selected, None,
                                           "removeAction")
-        self.clear_action = self._action(enc, "C&lear encounter", self.clear_encounter, [_CLEAR_KEY],
-                                         "clearAction")
         enc.addSeparator()
         self.region_actions: dict[Region, QAction] = {}
         for n, region in enumerate(REGIONS, start=1):
             self.region_actions[region] = self._action(
                 enc, f"Toggle {REGION_LABEL[region].lower()} region", partial(self.toggle_region, region),
                 [QKeySequence(f"Ctrl+{n}")], f"toggle_{region}")
+        enc.addSeparator()
+        self.favourite_action = self._action(enc, "&Pin or unpin the highlighted code", self.toggle_favourite,
+                                             [QKeySequence("Ctrl+D")], "favouriteAction")
+        self.unpin_all_action = self._action(enc, "Unpin all favourite codes", self.clear_favourites, None,
+                                             "unpinAllAction")
 
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("helpMenu")
+        self.shortcuts_action = self._action(help_menu, "&Keyboard shortcuts", partial(self.show_help, "shortcuts"),
+                                             [QKeySequence(QKeySequence.StandardKey.HelpContents)],
+                                             "shortcutsAction")
+        self.badges_action = self._action(help_menu, "What the &confidence badges mean",
+                                          partial(self.show_help, "badges"), None, "badgesAction")
+        self.sources_action = self._action(help_menu, "&Data sources", partial(self.show_help, "sources"), None,
+                                           "dataSourcesAction")
+        help_menu.addSeparator()
         self.about_action = self._action(help_menu, "&About GuideCode", self.show_about, None, "aboutAction")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-
-        # Delete removes the selected procedure while the encounter list has the focus.
-        for seq in (QKeySequence.StandardKey.Delete, QKeySequence(Qt.Key.Key_Backspace)):
-            shortcut = QShortcut(QKeySequence(seq), self.enc_view)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(self.remove_selected)
 
     def add_file_action(self, text: str, slot: Callable[[], object],
                         shortcut: QKeySequence | str | None = None) -> QAction:
@@ -458,41 +336,49 @@ class MainWindow(QMainWindow):
         show_audit_dialog(self, self.catalog)
 
     def _connect(self) -> None:
-        self.search_edit.textChanged.connect(self._on_search_text)
-        self.search_edit.installEventFilter(self)
-        self.proc_view.installEventFilter(self)
-        self.proc_view.doubleClicked.connect(self._on_proc_double_clicked)
-        self.proc_view.selectionModel().currentChanged.connect(self._on_highlight_changed)
-        self.add_button.clicked.connect(self.add_highlighted)
-        self.date_edit.dateChanged.connect(self._on_date_changed)
-        self.setting_combo.currentIndexChanged.connect(self._on_encounter_choice)
-        self.payer_combo.currentIndexChanged.connect(self._on_encounter_choice)
-        self.modality_combo.currentIndexChanged.connect(self._on_encounter_choice)
-        self.enc_view.selectionModel().currentChanged.connect(self._load_detail)
-        self.enc_model.rowsInserted.connect(self._update_buttons)
-        self.enc_model.rowsRemoved.connect(self._update_buttons)
-        self.enc_model.modelReset.connect(self._update_buttons)
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.clear_button.clicked.connect(self.clear_encounter)
-        self.units_spin.valueChanged.connect(self._on_detail_changed)
-        self.side_combo.currentIndexChanged.connect(self._on_detail_changed)
-        self.override_combo.currentIndexChanged.connect(self._on_detail_changed)
-        self.region_model.itemChanged.connect(self._on_region_item_changed)
-        self.copy_button.clicked.connect(self.copy_lines)
-        self.print_button.clicked.connect(self.print_summary)
+        self.search.add_requested.connect(self._on_add_requested)
+        self.search.highlight_changed.connect(self._update_preview)
+        self.search.highlight_changed.connect(self.highlight_changed)
+        self.editor.changed.connect(self._on_encounter_changed)
+        self.editor.choices_changed.connect(self._on_choices_changed)
+        self.editor.date_changed.connect(self.search.set_date)
+        self.editor.status.connect(self._show_status)
+        self.editor.undo_stack.indexChanged.connect(self._on_undo_index)
+        self.answer.copy_button.clicked.connect(self.copy_lines)
+        self.answer.print_button.clicked.connect(self.print_summary)
+        self.answer.replace_requested.connect(self.replace_code)
+        self.answer.source_requested.connect(self.show_source)
 
     def _restore_settings(self) -> None:
-        _select_data(self.setting_combo, self.settings.setting)
-        _select_data(self.payer_combo, self.settings.payer)
-        _select_data(self.modality_combo, self.settings.modality)
-        geometry = self.settings.read(keys.GEOMETRY)
-        if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
-        splitter = self.settings.read(keys.SPLITTER)
-        if splitter.isEmpty() or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([420, 420, 540])
+        self.editor.set_initial_choices(self.settings.setting, self.settings.payer, self.settings.modality)
+        self._restore_geometry()
         if self.settings.was_corrupt:
             self.statusBar().showMessage("The settings file could not be read; defaults are used.", 10000)
+
+    def _available_geometry(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
+
+    def _restore_geometry(self) -> None:
+        """The saved geometry if it fits the screen the window is on now; else the default size, shrunk to
+        that screen (a window saved on a large monitor, or at another scale, must not open off screen)."""
+        available = self._available_geometry()
+        geometry = self.settings.read(keys.GEOMETRY)
+        if geometry.isEmpty() or not self.restoreGeometry(geometry) or not fits(self.geometry(), available):
+            if not geometry.isEmpty():
+                log.info("saved window geometry does not fit the screen %s; default size used", available)
+            # Not below the layout's minimum: Qt keeps a top-level window at least that size by itself (asking
+            # for minimumSizeHint here would lay every pane out once more before the first paint).
+            width = min(DEFAULT_SIZE.width(), available.width() - 32)
+            height = min(DEFAULT_SIZE.height(), available.height() - 48)
+            self.resize(width, height)
+            x = available.x() + max(0, (available.width() - width) // 2)
+            y = available.y() + max(0, (available.height() - height) // 2)
+            self.move(x, y)
+        state = self.settings.read(keys.SPLITTER)
+        if state.isEmpty() or not self.splitter.restoreState(state):
+            width = self.width()
+            self.splitter.setSizes([width * 3 // 10, width * 3 // 10, width * 4 // 10])
 
     def save_settings(self) -> None:
         self.settings.write(keys.GEOMETRY, self.saveGeometry())
@@ -500,93 +386,53 @@ class MainWindow(QMainWindow):
         self.settings.write(keys.SETTING, self.setting())
         self.settings.write(keys.PAYER, self.payer())
         self.settings.write(keys.MODALITY, self.modality())
+        self.settings.write(keys.COPY_FORM, self.copy_form)
         self.settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
+        if self.store is not None:
+            self.autosave_now()
+            self._remember_recent(self.encounter())
         super().closeEvent(event)
 
-    # Keyboard -------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.search_edit:
-            if event.type() == QEvent.Type.ShortcutOverride:
-                assert isinstance(event, QKeyEvent)
-                # WORKAROUND: QLineEdit claims Ctrl+C and Ctrl+Backspace even with nothing selected; let
-                # the window's Copy lines / Clear encounter shortcuts have them unless text is selected.
-                if event.matches(QKeySequence.StandardKey.Copy) and not self.search_edit.hasSelectedText():
-                    return True
-                if QKeySequence(event.keyCombination()) == _CLEAR_KEY:
-                    return True
-            elif event.type() == QEvent.Type.KeyPress:
-                assert isinstance(event, QKeyEvent)
-                if event.key() in _NAV_KEYS and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-                    self._move_highlight(Qt.Key(event.key()))
-                    return True
-                if event.key() in _ENTER_KEYS:
-                    self.add_highlighted()
-                    return True
-        elif watched is self.proc_view and event.type() == QEvent.Type.KeyPress:
-            assert isinstance(event, QKeyEvent)
-            if event.key() in _ENTER_KEYS:
-                self.add_highlighted()
-                return True
-        return super().eventFilter(watched, event)
+    # Signals from the panes ----------------------------------------------------------------------
+    @Slot(str, int)
+    def _show_status(self, text: str, timeout: int) -> None:
+        self.statusBar().showMessage(text, timeout)
 
-    def _move_highlight(self, key: Qt.Key) -> None:
-        model = self.proc_model
-        if model.rowCount() == 0:
-            return
-        current = self.proc_view.currentIndex().row()
-        page = max(1, self.proc_view.viewport().height() // max(1, self.proc_view.sizeHintForRow(0)) - 1)
-        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -page, Qt.Key.Key_PageDown: page}[key]
-        target = max(0, current + step if current >= 0 else 0)
-        while target >= model.rowCount() and model.canFetchMore(QModelIndex()):
-            model.fetchMore(QModelIndex())
-        self._select_search_row(min(model.rowCount() - 1, target))
-
-    @Slot()
-    def focus_search(self) -> None:
-        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_edit.selectAll()
-
-    # Search ---------------------------------------------------------------------------------------
     @Slot(str)
-    def _on_search_text(self, text: str) -> None:
-        """One keystroke: filter the list, highlight the best match, recompute the answer."""
-        self.proc_model.set_query(text)
-        self._select_search_row(0)
-        self.refresh()
-
-    def _select_search_row(self, row: int) -> None:
-        count = self.proc_model.rowCount()
-        sel = self.proc_view.selectionModel()
-        if count == 0:
-            sel.clear()
-            self._on_highlight_changed()
-        else:
-            idx = self.proc_model.index(row)
-            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)  # autoScroll shows it
-        total = self.proc_model.total
-        matches = self.proc_model.match_count
-        self.count_label.setText(f"{matches:,} of {total:,} codes" if self.proc_model.query.strip()
-                                 else f"{total:,} codes")
+    def _on_add_requested(self, code: str) -> None:
+        if not code:
+            self.statusBar().showMessage("Nothing highlighted to add.", 4000)
+            return
+        self.add_procedure(code)
 
     @Slot()
-    def _on_highlight_changed(self, *_: object) -> None:
-        rec = self.highlighted_record()
-        if rec is None:
-            self.preview_label.setText("No match. Try a code prefix (644), a name word or a lay term."
-                                       if self.proc_model.query.strip() else "")
-            self.add_button.setEnabled(False)
-            return
-        self.add_button.setEnabled(True)
-        self.preview_label.setText(self._preview(rec.code))
+    def _on_encounter_changed(self) -> None:
+        self.refresh()
+        if self.store is not None:
+            self._autosave_timer.start()
+
+    @Slot()
+    def _on_choices_changed(self) -> None:
+        self._update_preview()
+
+    @Slot(int)
+    def _on_undo_index(self, _index: int) -> None:
+        # Ctrl+Z in the search box now undoes this edit, not the typing that came before it.
+        self.search.forget_text_history()
+
+    @Slot()
+    def _update_preview(self) -> None:
+        rec = self.search.highlighted_record()
+        self.search.set_preview(self._preview(rec.code) if rec is not None else self.search.no_match_text())
 
     def _preview(self, code: str) -> str:
         """What the highlighted code alone would give with the current choices (from the engine)."""
         enc = Encounter(self.date_of_service(), self.setting(), self.payer(), self.modality(),
                         (ProcedureEntry(code),))
-        key = (enc,)
+        key = (enc, self.date_style)
         text = self._preview_cache.get(key)
         if text is None:
             res = resolve(self.catalog, enc)
@@ -601,22 +447,17 @@ class MainWindow(QMainWindow):
             self._preview_cache[key] = text
         return text
 
-    def highlighted_record(self) -> CodeRecord | None:
-        idx = self.proc_view.currentIndex()
-        return idx.data(RecordRole) if idx.isValid() else None
-
+    # Search ---------------------------------------------------------------------------------------
     @Slot()
-    def _on_proc_double_clicked(self, *_: object) -> None:
-        self.add_highlighted()
+    def focus_search(self) -> None:
+        self.search.focus()
+
+    def highlighted_record(self) -> CodeRecord | None:
+        return self.search.highlighted_record()
 
     @Slot()
     def add_highlighted(self) -> None:
-        rec = self.highlighted_record()
-        if rec is None:
-            self.statusBar().showMessage("Nothing highlighted to add.", 4000)
-            return
-        self.add_procedure(rec.code)
-        self.search_edit.selectAll()
+        self.search.add_highlighted()
 
     # Encounter ------------------------------------------------------------------------------------
     def add_procedure(self, code: str, *, units: int = 1, laterality: Laterality | None = None,
@@ -625,187 +466,86 @@ class MainWindow(QMainWindow):
         rec = self.catalog.get(code.strip().upper())
         if rec is None:
             raise KeyError(f"{code} is not in the catalog")
-        if regions is None:
-            # A code that can only be in one region has it ticked already; others wait for the coder.
-            regions = rec.regions if rec.spinal and len(rec.regions) == 1 else ()
-        row = self.enc_model.add(rec, units=units, laterality=laterality, modality=modality,
-                                 regions=tuple(regions))
-        self.select_procedure(row)
-        self.statusBar().showMessage(f"Added {rec.code}.", 3000)
-        self.refresh()
-        return row
+        return self.editor.add_record(rec, units=units, laterality=laterality, modality=modality, regions=regions)
 
     def select_procedure(self, row: int) -> None:
-        idx = self.enc_model.index(row)
-        self.enc_view.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.editor.select_row(row)
 
     def selected_row(self) -> int:
-        idx = self.enc_view.currentIndex()
-        return idx.row() if idx.isValid() else -1
+        return self.editor.selected_row()
 
     @Slot()
     def remove_selected(self) -> None:
-        row = self.selected_row()
-        if row < 0:
-            return
-        self.remove_procedure(row)
+        self.editor.remove_selected()
 
     def remove_procedure(self, row: int) -> None:
-        code = self.enc_model.row(row).code
-        self.enc_model.remove(row)
-        if self.enc_model.rowCount():
-            self.select_procedure(min(row, self.enc_model.rowCount() - 1))
-        self._load_detail()
-        self.statusBar().showMessage(f"Removed {code}.", 3000)
-        self.refresh()
+        self.editor.remove_row(row)
 
     @Slot()
     def clear_encounter(self) -> None:
-        n = self.enc_model.rowCount()
-        self.enc_model.clear()
-        self._load_detail()
-        if n:
-            self.statusBar().showMessage(f"Encounter cleared ({n} procedure{'s' if n != 1 else ''}).", 4000)
-        self.refresh()
+        """New encounter: clear this one (undoable), keeping it in the recent list."""
+        self._remember_recent(self.encounter())
+        self.editor.clear()
+
+    @Slot(int, str)
+    def replace_code(self, row: int, code: str) -> None:
+        """The Replace button: ``code`` in place of the procedure in ``row`` (undoable)."""
+        rec = self.catalog.get(code)
+        if rec is None or not 0 <= row < len(self.editor.rows()):
+            self.statusBar().showMessage(f"{code} cannot be put in the encounter: it is not in the data.", 6000)
+            return
+        self.editor.replace_code(row, rec)
 
     def set_date(self, when: date) -> None:
-        self.date_edit.setDate(QDate(when.year, when.month, when.day))
+        self.editor.set_date(when)
 
     def set_setting(self, setting: Setting) -> None:
-        _select_data(self.setting_combo, setting)
+        select_data(self.editor.setting_combo, setting)
 
     def set_payer(self, payer: Payer) -> None:
-        _select_data(self.payer_combo, payer)
+        select_data(self.editor.payer_combo, payer)
 
     def set_modality(self, modality: Modality) -> None:
         """The encounter's modality (each procedure may override it)."""
-        _select_data(self.modality_combo, modality)
+        select_data(self.editor.modality_combo, modality)
 
     def _current_row_or(self, row: int | None) -> int:
         n = self.selected_row() if row is None else row
-        if not 0 <= n < self.enc_model.rowCount():
+        if not 0 <= n < len(self.editor.rows()):
             raise IndexError("no such procedure in the encounter")
         if n != self.selected_row():
             self.select_procedure(n)
         return n
 
-    def set_units(self, units: int, row: int | None = None) -> None:
-        self._current_row_or(row)
-        self.units_spin.setValue(units)
-
     def set_laterality(self, laterality: Laterality | None, row: int | None = None) -> None:
+        """The side of a procedure, chosen in the Side box as a coder would."""
         self._current_row_or(row)
-        _select_data(self.side_combo, laterality)
-
-    def set_procedure_modality(self, modality: Modality | None, row: int | None = None) -> None:
-        self._current_row_or(row)
-        _select_data(self.override_combo, modality)
+        select_data(self.editor.side_combo, laterality)
 
     def set_region(self, region: Region, checked: bool, row: int | None = None) -> None:
         """Tick or untick a region of a procedure through the checklist, as a click would."""
         self._current_row_or(row)
-        item = self.region_model.region_item(region)
+        item = self.editor.region_model.region_item(region)
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def toggle_region(self, region: Region) -> None:
-        if self.selected_row() < 0:
-            self.statusBar().showMessage("Select a procedure first.", 3000)
-            return
-        if not self.enc_model.row(self.selected_row()).record.spinal:
-            self.statusBar().showMessage("Regions apply to spinal procedures only.", 3000)
-            return
-        self.region_model.toggle(region)
-
-    @Slot()
-    def _load_detail(self, *_: object) -> None:
-        """Show the selected procedure's units, side, modality and regions in the detail box."""
-        row = self.selected_row()
-        self._loading_detail = True
-        try:
-            if row < 0:
-                self.detail_box.setEnabled(False)
-                self.detail_box.setTitle("Selected procedure")
-                self.units_spin.setValue(1)
-                self.side_combo.setCurrentIndex(0)
-                self.override_combo.setCurrentIndex(0)
-                self.region_model.set_checked((), enabled=False)
-                self.region_view.setEnabled(False)
-                return
-            data = self.enc_model.row(row)
-            self.detail_box.setEnabled(True)
-            self.detail_box.setTitle(f"Selected procedure: {data.code}")
-            self.units_spin.setValue(data.units)
-            _select_data(self.side_combo, data.laterality)
-            _select_data(self.override_combo, data.modality)
-            spinal = data.record.spinal
-            self.region_model.set_checked(data.regions, enabled=spinal)
-            self.region_view.setEnabled(spinal)
-            self.region_hint.setText(
-                "Ctrl+1 cervical \u00b7 Ctrl+2 thoracic \u00b7 Ctrl+3 lumbar \u00b7 Ctrl+4 sacral" if spinal
-                else f"{data.code} is not a spinal procedure: no region to tick.")
-        finally:
-            self._loading_detail = False
-            self._update_buttons()
-
-    @Slot()
-    def _update_buttons(self, *_: object) -> None:
-        has_rows = self.enc_model.rowCount() > 0
-        self.clear_button.setEnabled(has_rows)
-        self.remove_button.setEnabled(self.selected_row() >= 0)
-
-    @Slot()
-    def _on_detail_changed(self, *_: object) -> None:
-        if self._loading_detail:
-            return
-        row = self.selected_row()
-        if row < 0:
-            return
-        self.enc_model.update(row, units=self.units_spin.value(), laterality=self.side_combo.currentData(),
-                              modality=self.override_combo.currentData())
-        self.refresh()
-
-    @Slot()
-    def _on_region_item_changed(self, *_: object) -> None:
-        if self._loading_detail or self.region_model.updating:
-            return
-        row = self.selected_row()
-        if row < 0:
-            return
-        self.enc_model.update(row, regions=self.region_model.checked())
-        self.refresh()
-
-    @Slot()
-    def _on_date_changed(self, *_: object) -> None:
-        highlighted = self.highlighted_record()
-        self.proc_model.set_date(self.date_of_service())
-        row = self.proc_model.row_of(highlighted.code) if highlighted is not None else 0
-        self._select_search_row(max(row, 0))
-        self._on_highlight_changed()
-        self.refresh()
-
-    @Slot()
-    def _on_encounter_choice(self, *_: object) -> None:
-        self.override_combo.setItemText(0, f"Same as encounter ({MODALITY_LABELS[self.modality()]})")
-        self._on_highlight_changed()
-        self.refresh()
+        self.editor.toggle_region(region)
 
     # State ----------------------------------------------------------------------------------------
     def date_of_service(self) -> date:
-        q = self.date_edit.date()
-        return date(q.year(), q.month(), q.day())
+        return self.editor.date_of_service()
 
     def setting(self) -> Setting:
-        return self.setting_combo.currentData()  # type: ignore[no-any-return]
+        return self.editor.setting()
 
     def payer(self) -> Payer:
-        return self.payer_combo.currentData()  # type: ignore[no-any-return]
+        return self.editor.payer()
 
     def modality(self) -> Modality:
-        return self.modality_combo.currentData()  # type: ignore[no-any-return]
+        return self.editor.modality()
 
     def encounter(self) -> Encounter:
-        return Encounter(self.date_of_service(), self.setting(), self.payer(), self.modality(),
-                         self.enc_model.entries())
+        return self.editor.encounter()
 
     def resolution(self) -> Resolution:
         """The resolution on screen (as last computed by :meth:`refresh`)."""
@@ -814,25 +554,29 @@ class MainWindow(QMainWindow):
         assert self._last is not None
         return self._last[1]
 
+    def _invalid_date_resolution(self) -> Resolution:
+        problem = self.editor.date_field.problem() or "not a date"
+        text = (f"The date of service is not valid ({problem}); no answer is given until it is a date "
+                f"({self.date_style.placeholder}).")
+        return Resolution((), (), (Message("error", text),), self.catalog.data_version, self.catalog.packs)
+
     @Slot()
     def refresh(self) -> None:
         """Recompute the answer with the engine and show it if it changed."""
         enc = self.encounter()
-        res = resolve(self.catalog, enc)
+        res = resolve(self.catalog, enc) if self.editor.date_is_valid() else self._invalid_date_resolution()
         self._last = (enc, res)
         self.answer.show_answer(enc, res)
-        has_lines = bool(res.guidance_lines)
-        self.copy_action.setEnabled(has_lines)
-        self.copy_tsv_action.setEnabled(has_lines)
-        self.copy_button.setEnabled(has_lines)
+        self.editor.enc_model.set_marks(row_problems(enc, res, self.date_style))
+        can_copy = bool(claim_lines(res) or claim_notes(self.catalog, enc, res))
+        self.copy_action.setEnabled(can_copy)
+        self.copy_tsv_action.setEnabled(can_copy)
+        self.answer.copy_button.setEnabled(can_copy)
+        self.answer_changed.emit()
 
     def displayed_lines(self) -> list[str]:
         """The guidance lines as the panel shows them, e.g. ``["77003-26 ×1", "77003-26-59 ×1"]``."""
         return self.answer.displayed_lines()
-
-    def lines_text(self) -> str:
-        """The displayed guidance lines, one per line (empty when there is nothing to bill)."""
-        return "\n".join(self.displayed_lines())
 
     def answer_text(self) -> str:
         """Everything the answer panel displays, one label per line."""
@@ -840,42 +584,60 @@ class MainWindow(QMainWindow):
 
     def set_catalog(self, catalog: Catalog) -> None:
         """Switch to another catalog (e.g. after importing a data pack), keeping the encounter."""
-        self.catalog = catalog
-        self._index = SearchIndex(catalog.records)
+        self._catalog = catalog
         self._preview_cache.clear()
-        self.proc_model.set_index(self._index)
-        self.enc_model.replace_records(catalog.get)
+        self._rebuild_index()
+        self.editor.enc_model.replace_records(catalog.get)
         self.answer.set_catalog(catalog)
-        self._select_search_row(0)
-        self._load_detail()
         self.refresh()
 
-    # Copy, print, about ---------------------------------------------------------------------------
+    # Copy, print ----------------------------------------------------------------------------------
+    def clipboard_copy(self) -> Copy:
+        """What Copy puts on the clipboard now (desktop.ui.present.copy_for)."""
+        from desktop.ui.present import copy_for
+
+        enc, res = self.encounter(), self.resolution()
+        return copy_for(self.catalog, enc, res, self.copy_form, self.date_style)
+
     def clipboard_mime(self) -> QMimeData:
-        """text/plain: the display lines; text/tab-separated-values: code, 4 modifiers, units."""
-        res = self.resolution()
-        return _mime(lines_text(res), lines_tsv(res))
+        """text/plain: ASCII claim lines and notes; text/tab-separated-values: the claim lines; text/html."""
+        return _mime(self.clipboard_copy())
+
+    def _copied(self, copy: Copy, what: str) -> None:
+        notes = len(copy.text.splitlines()) - copy.lines - (1 if copy.warning else 0)
+        parts = [f"{copy.lines} claim line{'s' if copy.lines != 1 else ''}"] if copy.lines else []
+        if notes and what == "text":
+            parts.append(f"{notes} note{'s' if notes != 1 else ''}")
+        text = f"Copied {' and '.join(parts) or 'nothing'}" + (" (tab-separated)." if what == "tsv" else ".")
+        if copy.warning:
+            text = f"WARNING: the answer has an error; the copy starts with a warning line. {text}"
+        self.statusBar().showMessage(text, 8000 if copy.warning else 4000)
 
     @Slot()
     def copy_lines(self) -> None:
-        res = self.resolution()
-        if not res.guidance_lines:
-            self.statusBar().showMessage("Nothing to copy: no imaging-guidance line to bill.", 4000)
+        copy = self.clipboard_copy()
+        if copy.empty:
+            self.statusBar().showMessage("Nothing to copy: no claim line and no note in this answer.", 4000)
             return
-        QGuiApplication.clipboard().setMimeData(self.clipboard_mime())
-        n = len(res.guidance_lines)
-        self.statusBar().showMessage(f"Copied {n} line{'s' if n != 1 else ''}.", 4000)
+        QGuiApplication.clipboard().setMimeData(_mime(copy))
+        self._copied(copy, "text")
 
     @Slot()
     def copy_lines_tsv(self) -> None:
         """Tab-separated as plain text too, for systems that only paste text."""
-        res = self.resolution()
-        if not res.guidance_lines:
-            self.statusBar().showMessage("Nothing to copy: no imaging-guidance line to bill.", 4000)
+        copy = self.clipboard_copy()
+        if not copy.tsv:
+            self.statusBar().showMessage("Nothing to copy: no claim line in this answer.", 4000)
             return
-        tsv = lines_tsv(res)
-        QGuiApplication.clipboard().setMimeData(_mime(tsv, tsv))
-        self.statusBar().showMessage("Copied the lines tab-separated (code, 4 modifiers, units).", 4000)
+        QGuiApplication.clipboard().setMimeData(_mime(copy, plain_tsv=True))
+        self._copied(copy, "tsv")
+
+    def set_copy_form(self, form: CopyForm) -> None:
+        """Claim fields (``64483 50 1``) or the display form (``64483-50 x1``) for Copy and the panel."""
+        self.copy_form = form
+        self.copy_form_actions[form].setChecked(True)
+        self.answer.copy_form = form
+        self.refresh()
 
     def summary_document(self, printer: QPrinter) -> QTextDocument:
         """The summary laid out for ``printer``'s page, shrunk until it fits on one page."""
@@ -888,7 +650,7 @@ class MainWindow(QMainWindow):
         font_pt = 10.0
         while True:
             doc.setHtml(summary_html(self.catalog, enc, res, app_version=__version__, printed_on=date.today(),
-                                     font_pt=font_pt))
+                                     font_pt=font_pt, style=self.date_style, form=self.copy_form))
             doc.setTextWidth(page.width())
             if doc.size().height() <= page.height() or font_pt <= 6.0:
                 return doc
@@ -907,6 +669,11 @@ class MainWindow(QMainWindow):
             doc.drawContents(painter)
         finally:
             painter.end()
+
+    def _print_warning(self) -> None:
+        if self.resolution().has_errors:
+            self.statusBar().showMessage("WARNING: the answer has an error; the summary starts with a warning "
+                                         "line.", 8000)
 
     def save_pdf(self, path: Path | str) -> Path:
         """Write the one-page summary to ``path`` as PDF."""
@@ -930,6 +697,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QPrintDialog.DialogCode.Accepted:
             self.render_summary(printer)
             self.statusBar().showMessage("Summary sent to the printer.", 4000)
+            self._print_warning()
 
     @Slot()
     def save_pdf_dialog(self) -> None:
@@ -940,11 +708,212 @@ class MainWindow(QMainWindow):
         if path:
             self.save_pdf(path)
             self.statusBar().showMessage(f"Saved {path}.", 5000)
+            self._print_warning()
+
+    # Sources and help -----------------------------------------------------------------------------
+    @Slot(str, str)
+    def show_source(self, source_id: str, cited_by: str) -> SourceDialog:
+        """The source panel for ``source_id`` (clicked in the answer), with the rule text citing it."""
+        from desktop.ui.source_dialog import SourceDialog
+
+        if self._source_dialog is None:
+            self._source_dialog = SourceDialog(self)
+        self._source_dialog.show_source(self.catalog, source_id, cited_by)
+        return self._source_dialog
+
+    def show_help(self, page: str) -> QWidget:
+        from desktop.ui.help import open_help
+
+        extra = (*self.search.KEYS, *self.editor.KEYS)
+        return open_help(self, page, self.menuBar(), extra)
 
     @Slot()
     def show_about(self) -> None:
         from desktop.ui.about import AboutDialog
 
-        dialog = AboutDialog(self.catalog, self)
+        dialog = AboutDialog(self.catalog, self, saved_in=self.store.data_dir if self.store else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    # Saved work -----------------------------------------------------------------------------------
+    def _load_saved_work(self) -> None:
+        assert self.store is not None
+        today = date.today()
+        favourites, problem = self.store.favourites()
+        self._favourites = favourites
+        self.search.set_favourites(favourites)
+        self._recent, recent_problem = self.store.recent(today=today)
+        restored = self.store.load_autosave(today=today)
+        for text in (problem, recent_problem, restored.problem):
+            if text:
+                log.warning("saved work: %s", text)
+                self.statusBar().showMessage(f"{text[0].upper()}{text[1:]}.", 15000)
+        enc = restored.encounter
+        if enc is not None and enc.procedures and self.load_encounter(enc, "Restore the last encounter",
+                                                                      undoable=False):
+            self.statusBar().showMessage(
+                f"Restored the encounter you were working on ({self.date_style.format(enc.date_of_service)}, "
+                f"{len(enc.procedures)} procedure{'s' if len(enc.procedures) != 1 else ''}). Encounter "
+                "\u2192 New encounter starts a new one.", 15000)
+
+    def load_encounter(self, encounter: Encounter, what: str, *, undoable: bool = True) -> bool:
+        """Show ``encounter`` (opened, recent or restored). A code the data does not have refuses it whole,
+        with a message, and nothing changes. Returns whether it was shown."""
+        missing = [p.code for p in encounter.procedures if self.catalog.get(p.code) is None]
+        if missing:
+            text = (f"{what}: not done, GuideCode's data has no code {', '.join(dict.fromkeys(missing))} "
+                    "(a data pack that had it may be off). Nothing was changed.")
+            self.statusBar().showMessage(text, 15000)
+            log.warning("%s", text)
+            return False
+        records = {p.code: rec for p in encounter.procedures if (rec := self.catalog.get(p.code)) is not None}
+        if undoable and self.editor.rows():
+            self._remember_recent(self.encounter())
+        self.editor.load_encounter(encounter, records, what)
+        if not undoable:
+            self.editor.undo_stack.clear()
+        return True
+
+    @Slot()
+    def autosave_now(self) -> None:
+        """Write the encounter to the user data folder now (also on every edit, after a short pause)."""
+        self._autosave_timer.stop()
+        if self.store is None:
+            return
+        try:
+            self.store.save_autosave(self.encounter())
+        except OSError as exc:
+            log.warning("autosave failed: %s", exc)
+            if not self._autosave_failed:
+                self.statusBar().showMessage(f"The encounter could not be autosaved ({exc.strerror or exc}).", 10000)
+            self._autosave_failed = True
+        else:
+            self._autosave_failed = False
+
+    def _remember_recent(self, encounter: Encounter) -> None:
+        if self.store is None or not encounter.procedures:
+            return
+        try:
+            self._recent = self.store.push_recent(encounter, today=date.today())
+        except OSError as exc:
+            log.warning("recent encounters not saved: %s", exc)
+
+    def recent_encounters(self) -> list[Encounter]:
+        return list(self._recent)
+
+    def recent_label(self, encounter: Encounter) -> str:
+        codes = ", ".join(p.code + (f"-{'-'.join(p.modifiers)}" if p.modifiers else "") +
+                          (f" ({p.laterality})" if p.laterality else "") for p in encounter.procedures[:5])
+        more = f" +{len(encounter.procedures) - 5}" if len(encounter.procedures) > 5 else ""
+        return (f"{self.date_style.format(encounter.date_of_service)}  {codes}{more}  \u00b7 "
+                f"{SETTING_LABELS[encounter.setting]} \u00b7 {PAYER_LABELS[encounter.payer]}")
+
+    @Slot()
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        if not self._recent:
+            empty = self.recent_menu.addAction("No recent encounter" if self.store else
+                                               "No recent encounter (not kept in this window)")
+            empty.setEnabled(False)
+            return
+        for n, enc in enumerate(self._recent, start=1):
+            act = self.recent_menu.addAction(f"&{n % 10} {self.recent_label(enc)}")
+            act.triggered.connect(partial(self.open_recent, n - 1))
+
+    def open_recent(self, n: int) -> bool:
+        enc = self._recent[n]
+        return self.load_encounter(enc, "Open a recent encounter")
+
+    @Slot()
+    def open_encounter_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(self.store.data_dir) if self.store is not None else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open an encounter", start, "GuideCode encounters (*.json)")
+        if path:
+            self.open_encounter(Path(path))
+
+    def open_encounter(self, path: Path) -> bool:
+        """Open an encounter file (the ``resolve`` input format) as one undo step; a bad file changes nothing."""
+        from desktop.core.encounter_json import EncounterError
+        from desktop.core.saved_work import load_encounter_file
+
+        try:
+            enc = load_encounter_file(path, today=date.today())
+        except (OSError, EncounterError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._refuse_file(f"{path.name} was not opened: {reason}. Nothing was changed.")
+            return False
+        if not self.load_encounter(enc, f"Open {path.name}"):
+            return False
+        self.statusBar().showMessage(f"Opened {path.name} (Ctrl+Z goes back to the encounter before).", 6000)
+        return True
+
+    def _refuse_file(self, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        log.warning("%s", text)
+        self.statusBar().showMessage(text, 15000)
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: encounter not opened", text,
+                          QMessageBox.StandardButton.Close, self)
+        box.setObjectName("encounterRefusedBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    @Slot()
+    def save_encounter_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = self.store.data_dir / "encounters" if self.store is not None else Path()
+        suggested = start / f"encounter-{self.date_of_service().isoformat()}.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save the encounter (codes, dates and settings only)",
+                                              str(suggested), "GuideCode encounters (*.json)")
+        if path:
+            self.save_encounter(Path(path if path.endswith(".json") else path + ".json"))
+
+    def save_encounter(self, path: Path) -> bool:
+        from desktop.core.saved_work import save_encounter_file
+
+        enc = self.encounter()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_encounter_file(path, enc)
+        except OSError as exc:
+            self.statusBar().showMessage(f"{path.name} was not saved: {exc.strerror or exc}.", 15000)
+            log.warning("saving %s failed: %s", path, exc)
+            return False
+        self._remember_recent(enc)
+        self.statusBar().showMessage(f"Saved {path} (codes, dates and settings only).", 6000)
+        return True
+
+    # Favourites -----------------------------------------------------------------------------------
+    def favourites(self) -> tuple[str, ...]:
+        return self._favourites
+
+    def set_favourites(self, codes: tuple[str, ...]) -> None:
+        if self.store is not None:
+            try:
+                codes = self.store.set_favourites(codes)
+            except OSError as exc:
+                self.statusBar().showMessage(f"Favourites not saved: {exc.strerror or exc}.", 8000)
+        self._favourites = tuple(codes)
+        self.search.set_favourites(self._favourites)
+
+    @Slot()
+    def toggle_favourite(self) -> None:
+        rec = self.highlighted_record()
+        if rec is None:
+            self.statusBar().showMessage("Highlight a code in the list to pin it.", 4000)
+            return
+        if rec.code in self._favourites:
+            self.set_favourites(tuple(c for c in self._favourites if c != rec.code))
+            self.statusBar().showMessage(f"Unpinned {rec.code}.", 4000)
+        else:
+            self.set_favourites((*self._favourites, rec.code))
+            self.statusBar().showMessage(f"Pinned {rec.code}: it heads the list when the search box is empty.",
+                                         5000)
+
+    @Slot()
+    def clear_favourites(self) -> None:
+        self.set_favourites(())
+        self.statusBar().showMessage("No favourite code is pinned now.", 4000)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.core.engine import REGION_LABEL
@@ -34,7 +34,11 @@ ValidRole = _USER + 3  # bool: valid on the model's date of service
 NoteRole = _USER + 4  # "deleted 2019 → use 77002", or "" when valid
 EntryRole = _USER + 10  # the encounter row as a ProcedureEntry
 RowRole = _USER + 11  # the EncounterRow itself
+ProblemRole = _USER + 12  # "error" / "warning" when the answer has a problem with the row, else ""
 RegionRole = _USER + 20  # the region name ("cervical") of a checklist item
+
+#: Text of an encounter row the answer has an error about (reads on light and dark backgrounds).
+ERROR_COLOUR = "#D93025"
 
 _ModelIndex = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
@@ -74,6 +78,8 @@ class ProcedureListModel(QAbstractListModel):
         self._notes: dict[int, str | None] = {}
         self._italic = QFont()
         self._italic.setItalic(True)
+        self._favourites: tuple[str, ...] = ()
+        self._fav_set: frozenset[str] = frozenset()
 
     # Qt overrides -------------------------------------------------------------------------------
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
@@ -106,7 +112,9 @@ class ProcedureListModel(QAbstractListModel):
         rec = self._index.records[pos]
         if role == _DISPLAY:  # the note first, so a narrow list elides the name, never the note
             note = self._note(pos)
-            return f"{rec.code}   [{note}]   {rec.name}" if note else f"{rec.code}   {rec.name}"
+            star = "\u2605 " if rec.code in self._fav_set else ""
+            name = rec.name_on(self._when)  # the name that matches the rule shown on that date
+            return f"{star}{rec.code}   [{note}]   {name}" if note else f"{star}{rec.code}   {name}"
         if role == _FOREGROUND:
             if self._note(pos) is None:
                 return None
@@ -122,15 +130,17 @@ class ProcedureListModel(QAbstractListModel):
         if role == NoteRole:
             return self._note(pos) or ""
         if role == _TOOLTIP:
-            parts = [f"{rec.code}: {rec.name}"]
+            parts = [f"{rec.code}: {rec.name_on(self._when)}"]
             if rec.terms:
                 parts.append("Also searched as: " + ", ".join(rec.terms))
             note = self._note(pos)
-            parts.append(f"Not billable on {self._when.isoformat()}: {note}" if note else "Enter adds it")
+            parts.append(f"Not billable on this date of service: {note}" if note else "Enter adds it")
+            if rec.code in self._fav_set:
+                parts.append("\u2605 A favourite: pinned at the top of the list")
             return "\n".join(parts)
         # AccessibleTextRole
         note = self._note(pos)
-        return f"{rec.code} {rec.name}" + (f", {note}" if note else "")
+        return f"{rec.code} {rec.name_on(self._when)}" + (f", {note}" if note else "")
 
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
         return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -169,9 +179,36 @@ class ProcedureListModel(QAbstractListModel):
         finally:
             self._changing = False
 
+    def _search(self, text: str) -> list[int]:
+        rows = self._index.search(text, self._when)
+        if self._favourites and not text.strip():
+            # Pinned at the top of the list at rest only: with a query the ranking stays, so that typing a
+            # code and pressing Enter always adds that code.
+            pinned = [self._index.position_of(c) for c in self._favourites]
+            pins = [p for p in pinned if p is not None]
+            taken = set(pins)
+            rows = pins + [p for p in rows if p not in taken]
+        return rows
+
+    def set_favourites(self, codes: tuple[str, ...]) -> None:
+        """Pin ``codes`` (in that order) at the top of the unfiltered list and star them everywhere."""
+        if codes == self._favourites:
+            return
+        self._favourites = codes
+        self._fav_set = frozenset(codes)
+        rows = self._search(self._query)
+        if rows != self._rows:
+            self._show(rows)
+        elif self._loaded:
+            self.dataChanged.emit(self.index(0), self.index(self._loaded - 1))
+
+    @property
+    def favourites(self) -> tuple[str, ...]:
+        return self._favourites
+
     def set_query(self, text: str) -> int:
         """Show the records matching ``text``, best first; returns how many match."""
-        rows = self._index.search(text, self._when)
+        rows = self._search(text)
         self._query = text
         if rows != self._rows:
             self._show(rows)
@@ -183,7 +220,7 @@ class ProcedureListModel(QAbstractListModel):
             return
         self._when = when
         self._notes.clear()
-        rows = self._index.search(self._query, when)
+        rows = self._search(self._query)
         if rows != self._rows:
             self._show(rows)
         elif self._loaded:
@@ -193,7 +230,7 @@ class ProcedureListModel(QAbstractListModel):
         """Swap in another catalog's index (after a data pack is loaded), keeping the query."""
         self._index = index
         self._notes.clear()
-        self._show(index.search(self._query, self._when))
+        self._show(self._search(self._query))
 
     def record_at(self, row: int) -> CodeRecord | None:
         if 0 <= row < self._loaded:
@@ -224,6 +261,7 @@ class EncounterRow:
     laterality: Laterality | None = None
     modality: Modality | None = None  # None: the encounter's modality
     regions: tuple[Region, ...] = ()
+    modifiers: tuple[str, ...] = ()  # as entered in an opened encounter file (the window has no field for them)
 
     @property
     def code(self) -> str:
@@ -231,10 +269,12 @@ class EncounterRow:
 
     def entry(self) -> ProcedureEntry:
         regions = tuple(r for r in REGIONS if r in self.regions) if self.record.spinal else ()
-        return ProcedureEntry(self.record.code, self.units, (), self.modality, regions, self.laterality)
+        return ProcedureEntry(self.record.code, self.units, self.modifiers, self.modality, regions, self.laterality)
 
     def summary(self) -> str:
         bits = [f"\u00d7{self.units}"]
+        if self.modifiers:
+            bits.append("modifiers " + " ".join(self.modifiers))
         if self.record.spinal:
             bits.append(", ".join(REGION_LABEL[r].lower() for r in REGIONS if r in self.regions)
                         or "no region ticked")
@@ -251,6 +291,9 @@ class EncounterModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[EncounterRow] = []
+        self._marks: dict[int, tuple[str, str]] = {}  # row -> (severity, what the answer says about it)
+        self._icons: dict[str, QIcon] = {}
+        self._when: date | None = None  # the date of service: records are named as on that date
 
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
@@ -259,10 +302,22 @@ class EncounterModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows) or index.column() != 0:
             return None
         row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return f"{row.code}   {row.summary()}   \u2014 {row.record.name}"
+        mark = self._marks.get(index.row())
+        name = row.record.name_on(self._when) if self._when is not None else row.record.name
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{row.code}   {row.summary()}   \u2014 {name}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            lead = f"{mark[0].capitalize()}: " if mark else ""
+            return f"{lead}{row.code}   {row.summary()}   \u2014 {name}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.code}: {row.record.name}"
+            tip = f"{row.code}: {name}\n{row.summary()}"
+            return f"{tip}\n\n{mark[1]}" if mark else tip
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(mark[0]) if mark else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor(ERROR_COLOUR) if mark and mark[0] == "error" else None
+        if role == ProblemRole:
+            return mark[0] if mark else ""
         if role == RowRole:
             return row
         if role == EntryRole:
@@ -282,8 +337,63 @@ class EncounterModel(QAbstractListModel):
             names[role] = QByteArray(name)
         return names
 
+    def _icon(self, severity: str) -> QIcon:
+        icon = self._icons.get(severity)
+        if icon is None:
+            from PySide6.QtWidgets import QApplication, QStyle  # QStyle costs start-up time; only marks use it
+
+            pixmap = (QStyle.StandardPixmap.SP_MessageBoxCritical if severity == "error"
+                      else QStyle.StandardPixmap.SP_MessageBoxWarning)
+            icon = self._icons[severity] = QApplication.style().standardIcon(pixmap)
+        return icon
+
+    def set_date(self, when: date) -> None:
+        """Name the records as on ``when`` (a code's name can change with its meaning)."""
+        if when == self._when:
+            return
+        self._when = when
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+
+    def set_marks(self, marks: dict[int, tuple[str, str]]) -> None:
+        """Mark the rows an error or warning of the answer is about: row -> (severity, the messages)."""
+        if marks == self._marks:
+            return
+        changed = set(marks) | set(self._marks)
+        self._marks = dict(marks)
+        for n in sorted(changed):
+            if 0 <= n < len(self._rows):
+                idx = self.index(n)
+                self.dataChanged.emit(idx, idx)
+
+    def marks(self) -> dict[int, tuple[str, str]]:
+        return dict(self._marks)
+
     def rows(self) -> tuple[EncounterRow, ...]:
         return tuple(self._rows)
+
+    def set_rows(self, rows: tuple[EncounterRow, ...]) -> None:
+        """Show ``rows`` (undo, redo, opening a file): one changed row is updated in place, else a reset."""
+        old = self._rows
+        if rows == tuple(old):
+            return
+        if len(rows) == len(old):
+            diff = [n for n, (a, b) in enumerate(zip(old, rows, strict=True)) if a != b]
+            self._rows = list(rows)
+            for n in diff:
+                idx = self.index(n)
+                self.dataChanged.emit(idx, idx)
+            return
+        if len(rows) == len(old) + 1 and tuple(old) == rows[:len(old)]:
+            n = len(old)
+            self.beginInsertRows(_INVALID, n, n)
+            self._rows = list(rows)
+            self.endInsertRows()
+            return
+        self.beginResetModel()
+        self._marks = {}
+        self._rows = list(rows)
+        self.endResetModel()
 
     def entries(self) -> tuple[ProcedureEntry, ...]:
         return tuple(r.entry() for r in self._rows)

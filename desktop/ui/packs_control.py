@@ -1,12 +1,14 @@
 """Data packs in the window: File → Import data pack…, File → Data packs…, and the status-bar notice.
 
 :class:`PacksController` owns the user data folder's packs for one window. It loads the catalog
-(:func:`desktop.core.pack_report.load_report`), switches the window to a new catalog after every change
+(:func:`desktop.core.packs.report.load_report`), switches the window to a new catalog after every change
 (``MainWindow.set_catalog``), and says in the status bar which data answers and which packs were skipped.
 Importing validates the pack fully first; a refused pack opens
 :class:`~desktop.ui.packs_dialog.PackProblemsDialog` listing every problem and nothing changes. The window
-itself only calls :func:`attach`. The dialogs live in :mod:`desktop.ui.packs_dialog`, imported when one is
-first opened: they are not needed to show the window.
+itself only calls :func:`attach`; the controller reaches the window through
+:class:`desktop.ui.window_api.WindowHost`. The dialogs live in :mod:`desktop.ui.packs_dialog`, imported when
+one is first opened (they are not needed to show the window), and do not import this module: they take the
+controller as a :class:`desktop.ui.packs_dialog.PackStore`.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QObject, QStandardPaths, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from desktop import APP_NAME, app_logging
-from desktop.core import pack_report
 from desktop.core.model import Catalog
-from desktop.core.problems import Problem
+from desktop.core.packs import report as pack_report
+from desktop.ui.present import problems_text
+from desktop.ui.widgets import ElidedLabel
+from desktop.ui.window_api import WindowHost
 from desktop.userdirs import ENV_USER_DIR, user_data_dir
 
 if TYPE_CHECKING:
@@ -42,28 +46,24 @@ def gui_data_dir(data_dir: Path | None = None) -> Path:
     return Path(location) if location else user_data_dir()
 
 
-def problems_text(problems: list[Problem] | tuple[Problem, ...]) -> str:
-    return "\n".join(str(p) for p in problems)
-
-
 class PacksController(QObject):
     """The window's data packs: load, import, turn on/off, remove; keeps the window's catalog current."""
 
     changed = Signal()
 
-    def __init__(self, window: Any, data_dir: Path, report: pack_report.LoadReport,
+    def __init__(self, window: WindowHost, data_dir: Path, report: pack_report.LoadReport,
                  base: Catalog | None = None) -> None:
-        super().__init__(window)
+        super().__init__(window.widget())
         self.window = window
         self.data_dir = data_dir
         self.report = report
         self._base = base
         self.last_dialog: PackProblemsDialog | None = None  # the latest refusal, kept for tests and re-reading
         self.packs_dialog: PacksDialog | None = None
-        self.status_label = QLabel()
+        # Elided, whole in its tooltip: a long data-pack label must not widen the window (issue 15).
+        self.status_label = ElidedLabel()
         self.status_label.setObjectName("dataStatus")
-        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
-        window.statusBar().addPermanentWidget(self.status_label)
+        window.statusBar().addPermanentWidget(self.status_label, 1)
         self.import_action = window.add_file_action("&Import data pack\u2026", self.import_pack_dialog)
         self.import_action.setObjectName("importPackAction")
         self.packs_action = window.add_file_action("Data &packs\u2026", self.show_packs_dialog)
@@ -92,7 +92,7 @@ class PacksController(QObject):
         for problem in self.report.problems:
             log.warning("data pack problem: %s", problem)
         self.status_label.setText(text)
-        self.status_label.setToolTip(problems_text(self.report.problems) or "Every enabled data pack is in use.")
+        self.status_label.set_help(problems_text(self.report.problems) or "Every enabled data pack is in use.")
         if initial and self.report.problems:
             self.window.statusBar().showMessage(
                 "Some data packs could not be used; GuideCode answers without them. File \u2192 Data packs\u2026 "
@@ -103,14 +103,14 @@ class PacksController(QObject):
     def import_pack_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        folder = QFileDialog.getExistingDirectory(self.window, "Import data pack: choose the pack folder "
+        folder = QFileDialog.getExistingDirectory(self.window.widget(), "Import data pack: choose the pack folder "
                                                   "(it holds pack.yaml)")
         if folder:
             self.import_from(Path(folder))
 
     def import_from(self, source: Path) -> bool:
         """Validate and install the pack in ``source``; refuse it with every problem listed if invalid."""
-        from desktop.core import packs
+        from desktop.core.packs import install as packs
         from desktop.ui.packs_dialog import PackProblemsDialog
 
         try:
@@ -142,7 +142,7 @@ class PacksController(QObject):
         """Over the Data packs dialog when it is open (importing from it), else over the window."""
         if self.packs_dialog is not None and self.packs_dialog.isVisible():
             return self.packs_dialog
-        return self.window  # type: ignore[no-any-return]
+        return self.window.widget()
 
     def _show_problems(self, dialog: PackProblemsDialog) -> None:
         if self.last_dialog is not None:
@@ -156,16 +156,18 @@ class PacksController(QObject):
 
         if self.packs_dialog is not None:
             self.packs_dialog.deleteLater()
-        self.packs_dialog = PacksDialog(self, self.window)
+        self.packs_dialog = PacksDialog(self, self.window.widget())
         self.packs_dialog.open()
         return self.packs_dialog
 
     def set_enabled(self, folder: str, enabled: bool) -> None:
-        pack_report.set_enabled(self.data_dir, folder, enabled)
+        from desktop.core.packs.folders import set_enabled
+
+        set_enabled(self.data_dir, folder, enabled)
         self.reload()
 
     def remove(self, folder: str) -> None:
-        from desktop.core import packs
+        from desktop.core.packs import install as packs
 
         packs.remove_pack(self.data_dir, folder)
         self.reload()
@@ -178,8 +180,7 @@ def load_for_window(data_dir: Path | None) -> tuple[Path, pack_report.LoadReport
     return folder, pack_report.load_report(folder, missing_ok=data_dir is None)
 
 
-def attach(window: Any, data_dir: Path, report: pack_report.LoadReport) -> PacksController:
-    """Add the data-pack menu entries and the status-bar notice to ``window`` (a MainWindow)."""
-    controller = PacksController(window, data_dir, report)
-    window.packs = controller
-    return controller
+def attach(window: WindowHost, data_dir: Path, report: pack_report.LoadReport) -> PacksController:
+    """Add the data-pack menu entries and the status-bar notice to ``window``; the controller is a child of
+    the window (it lives as long as the window does)."""
+    return PacksController(window, data_dir, report)

@@ -5,9 +5,10 @@ first one opens, not at start-up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, SignalInstance, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,12 +27,26 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.core import packs
 from desktop.core.loader import Problem
-from desktop.ui.packs_control import problems_text
+from desktop.core.packs import report as packs
+from desktop.ui.present import problems_text
 
-if TYPE_CHECKING:
-    from desktop.ui.packs_control import PacksController
+
+class PackStore(Protocol):
+    """What the packs dialog needs of the window's data packs (:class:`desktop.ui.packs_control.PacksController`):
+    the current load report and folder, a signal after every change, and the actions."""
+
+    report: packs.LoadReport
+    data_dir: Path
+
+    @property
+    def changed(self) -> SignalInstance: ...
+
+    def import_pack_dialog(self) -> None: ...
+
+    def set_enabled(self, folder: str, enabled: bool) -> None: ...
+
+    def remove(self, folder: str) -> None: ...
 
 
 class PackProblemsDialog(QDialog):
@@ -66,7 +81,7 @@ class PacksDialog(QDialog):
 
     COLUMNS = ("On", "Pack", "Version", "Code set", "Effective", "State")
 
-    def __init__(self, controller: PacksController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: PackStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("packsDialog")

@@ -1,17 +1,21 @@
 """What the answer panel, the clipboard and the printed summary say, computed from one resolution.
 
-Qt-free on purpose: the panel, Copy and Print all render the same :class:`AnswerItem` list, and the
-wording is tested without a window. No billing rule lives here: every verdict comes from
-``desktop.core.engine.resolve``; the only lookup is which guidance codes a procedure's "included"
-policy covers (the catalog's guidance records for the policy's modalities), to name them in
-"do not bill ...".
+Qt-free on purpose: the panel, Copy and Print all render the same :class:`AnswerItem` list and the same
+:class:`ClaimLine` rows, and the wording is tested without a window. No billing rule lives here: every
+verdict comes from ``desktop.core.engine.resolve``; the lookups are which guidance codes a procedure's
+"included" policy covers (to name them in "do not bill ..."); the claim lines are the engine's procedure
+and guidance lines (:func:`claim_lines`).
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
+from desktop.core.dates import US_STYLE, DateStyle, localize_dates
 from desktop.core.engine import REGION_LABEL
 from desktop.core.model import (
     MODALITY_LABELS,
@@ -21,19 +25,27 @@ from desktop.core.model import (
     Confidence,
     Encounter,
     GuidanceLine,
+    Message,
     ProcedureResult,
     Resolution,
 )
+from desktop.core.problems import Problem
 
 DISCLAIMER = ("Not coding advice. CPT is a registered trademark of the American Medical Association. "
               "Descriptions are GuideCode's own words.")
 
-#: The clipboard's second format: one line per guidance line, fields separated by tabs.
+#: The clipboard's second format: one row per claim line, fields separated by tabs.
 TSV_MIME = "text/tab-separated-values"
+HTML_MIME = "text/html"
 #: Columns of the tab-separated copy: a CMS-1500 / 837P service line has up to four modifiers.
 TSV_COLUMNS = ("code", "modifier 1", "modifier 2", "modifier 3", "modifier 4", "units")
 
 SEVERITY_LABELS = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+#: What a card's badge says: a confidence, "unsourced" for a statement with no source (never HIGH), or
+#: no badge at all (None) for an error card.
+Badge = Literal["high", "medium", "low", "unsourced"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,33 @@ class AnswerItem:
     reason: str
     sources: tuple[str, ...]
     confidence: Confidence
+    code: str = ""  # the guidance code of a line, the procedure's code of a procedure card
+    index: int = -1  # the procedure's row in the encounter (procedure cards)
+    replace_with: str | None = None  # the code a Replace button puts in that row (redirect, deleted code)
+
+    @property
+    def badge(self) -> Badge | None:
+        return badge_for(self.state, self.confidence, self.sources)
+
+
+BADGE_TEXT: dict[Badge, str] = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "unsourced": "NO SOURCE"}
+BADGE_HELP: dict[Badge, str] = {
+    "high": "High confidence: a primary source, or two reliable sources that agree.",
+    "medium": "Medium confidence: one reliable secondary source (newsletter, society, MAC page).",
+    "low": "Low confidence: thin, old or conflicting sources. Check with the payer.",
+    "unsourced": "No source is cited for this statement, so GuideCode cannot vouch for it: treat it as low "
+                 "confidence and check with the payer.",
+}
+
+
+def badge_for(state: str, confidence: Confidence, sources: tuple[str, ...]) -> Badge | None:
+    """The badge of a card: none on an error ("invalid") card, "unsourced" when no source is cited (a rule
+    without a source is never shown as HIGH), else the confidence."""
+    if state == "invalid":
+        return None
+    if not sources:
+        return "unsourced"
+    return confidence
 
 
 def line_context(line: GuidanceLine) -> str:
@@ -95,18 +134,79 @@ def procedure_headline(catalog: Catalog, result: ProcedureResult, when: date) ->
     return f"{code}: no guidance code to bill"
 
 
-def answer_items(catalog: Catalog, encounter: Encounter, resolution: Resolution) -> list[AnswerItem]:
-    """The cards of the answer panel, lines first, then one per procedure in encounter order."""
+def answer_items(catalog: Catalog, encounter: Encounter, resolution: Resolution,
+                 style: DateStyle = US_STYLE) -> list[AnswerItem]:
+    """The cards of the answer panel, lines first, then one per procedure in encounter order. Dates in the
+    reasons are written as the window's date field writes them (``style``)."""
     items = [
-        AnswerItem("line", "bill", line.display, line_context(line), line.reason, line.sources, line.confidence)
+        AnswerItem("line", "bill", line.display, line_context(line), localize_dates(line.reason, style),
+                   line.sources, line.confidence, code=line.code)
         for line in resolution.guidance_lines
     ]
     for result in resolution.procedures:
         context = f"{result.code}   {result.name}" if result.name else result.code
+        replace_with = result.redirect_to if result.state in ("redirect", "invalid") else None
         items.append(AnswerItem("procedure", result.state,
                                 procedure_headline(catalog, result, encounter.date_of_service),
-                                context, result.reason, result.sources, result.confidence))
+                                context, localize_dates(result.reason, style), result.sources, result.confidence,
+                                code=result.code, index=result.index, replace_with=replace_with or None))
     return items
+
+
+def problems(resolution: Resolution) -> tuple[list[Message], list[Message]]:
+    """The errors and the warnings of a resolution, in the engine's order."""
+    errors = [m for m in resolution.messages if m.severity == "error"]
+    warnings = [m for m in resolution.messages if m.severity == "warning"]
+    return errors, warnings
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def banner_text(resolution: Resolution, style: DateStyle = US_STYLE) -> str | None:
+    """The banner heading the answer: how many errors and warnings, and the first problem; None if none."""
+    errors, warnings = problems(resolution)
+    if not errors and not warnings:
+        return None
+    counts = ", ".join(_count(n, w) for n, w in ((len(errors), "error"), (len(warnings), "warning")) if n)
+    # The first error; else the first warning about a procedure of the encounter before general ones.
+    first = _first_sentence(localize_dates((errors or sorted(warnings, key=lambda m: m.code is None))[0].text,
+                                           style))
+    lead = "Check before billing" if errors else "Read before billing"
+    return f"{lead} — {counts}. {first}"
+
+
+BANNER_CHARS = 220
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a message (the banner names the problem; the message below says it all)."""
+    depth = 0
+    for n, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "." and depth == 0 and n + 1 < len(text) and text[n + 1] == " " and n >= 20:
+            text = text[:n + 1]
+            break
+    return text if len(text) <= BANNER_CHARS else text[:BANNER_CHARS - 1].rstrip() + "…"
+
+
+def row_problems(encounter: Encounter, resolution: Resolution,
+                 style: DateStyle = US_STYLE) -> dict[int, tuple[str, str]]:
+    """Encounter row -> (worst severity, its messages) for the rows an error or a warning is about."""
+    out: dict[int, tuple[str, str]] = {}
+    invalid = {r.index for r in resolution.procedures if r.state == "invalid"}
+    for row, entry in enumerate(encounter.procedures):
+        texts = [m for m in resolution.messages if m.code == entry.code and m.severity in ("error", "warning")]
+        if row in invalid and not any(m.severity == "error" for m in texts):
+            result = next(r for r in resolution.procedures if r.index == row)
+            texts.insert(0, Message("error", f"{entry.code}: {result.reason}", entry.code))
+        if not texts:
+            continue
+        severity = "error" if any(m.severity == "error" for m in texts) else "warning"
+        out[row] = (severity, "\n".join(f"{SEVERITY_LABELS[m.severity]}: {localize_dates(m.text, style)}"
+                                          for m in texts))
+    return out
 
 
 def source_title(catalog: Catalog, source_id: str) -> str:
@@ -120,41 +220,171 @@ def data_label(catalog: Catalog) -> str:
     return f"Data {catalog.version_label} \u00b7 CPT code set {catalog.code_set_year}"
 
 
-def encounter_summary(encounter: Encounter) -> str:
-    return (f"{encounter.date_of_service.isoformat()} \u00b7 {SETTING_LABELS[encounter.setting]} \u00b7 "
-            f"{PAYER_LABELS[encounter.payer]} \u00b7 {MODALITY_LABELS[encounter.modality]}")
-
-
 # Clipboard -------------------------------------------------------------------------------------------
-def lines_text(resolution: Resolution) -> str:
-    """The lines as a coder writes them, one per line, no trailing newline: ``77003-26-XS ×1``."""
-    return "\n".join(line.display for line in resolution.guidance_lines)
+CopyForm = Literal["claim", "display"]
+COPY_FORMS: tuple[CopyForm, ...] = ("claim", "display")
+COPY_FORM_LABELS: dict[CopyForm, str] = {"claim": "Claim fields: 64483 50 1", "display": "Display form: 64483-50 x1"}
 
 
-def lines_tsv(resolution: Resolution) -> str:
-    """One row per line: code, four modifier columns (empty when unused), units; rows end with CRLF
-    (what spreadsheets and Windows grids expect when pasting)."""
-    rows = []
-    for line in resolution.guidance_lines:
-        mods = list(line.modifiers[:4]) + [""] * (4 - min(4, len(line.modifiers)))
-        rows.append("\t".join([line.code, *mods, str(line.units)]))
-    return "".join(row + "\r\n" for row in rows)
+@dataclass(frozen=True)
+class ClaimLine:
+    """One service line of the claim: a procedure as entered, or a guidance line from the engine."""
+
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    kind: Literal["procedure", "guidance"]
+
+    def text(self, form: CopyForm) -> str:
+        """``64483 50 1`` (claim fields, space-separated) or ``64483-50 x1`` (display form), ASCII."""
+        if form == "display":
+            return "-".join((self.code, *self.modifiers)) + f" x{self.units}"
+        return " ".join((self.code, *self.modifiers, str(self.units)))
+
+    def tsv(self) -> str:
+        mods = list(self.modifiers[:4]) + [""] * (4 - min(4, len(self.modifiers)))
+        return "\t".join([self.code, *mods, str(self.units)])
+
+
+def claim_lines(resolution: Resolution) -> list[ClaimLine]:
+    """The claim lines of the answer: the engine's procedure lines, then its guidance lines.
+
+    The procedure lines are ``Resolution.procedure_lines``: the code entered (or the code a redirect names),
+    its modifiers, and both sides of a bilateral procedure as the payer's bilateral rule wants them (one line
+    with 50, RT and LT lines, or two units). A code that cannot be billed on the date and a guidance code
+    entered as a procedure have none. This function only puts them in one list with the guidance lines.
+    """
+    lines = [ClaimLine(p.code, p.modifiers, p.units, "procedure") for p in resolution.procedure_lines]
+    lines += [ClaimLine(g.code, g.modifiers, g.units, "guidance") for g in resolution.guidance_lines]
+    return lines
+
+
+def _sources_note(sources: tuple[str, ...]) -> str:
+    return f"(source {', '.join(sources)})" if sources else "(no source cited)"
+
+
+def included_codes(catalog: Catalog, result: ProcedureResult, when: date) -> tuple[str, ...]:
+    """For a note line, the guidance codes an "included" procedure must not carry with the modality used:
+    the codes this procedure's own earlier rules billed with that modality (e.g. 77003 for 64483 before
+    2011), else every suggested guidance code of that modality."""
+    rec = catalog.get(result.code)
+    if rec is not None:
+        earlier = tuple(dict.fromkeys(p.code for p in rec.policies
+                                      if p.state == "separate" and p.code and result.modality in p.modalities))
+        if earlier:
+            return earlier
+    return tuple(c for c in do_not_bill_codes(catalog, result, when)
+                 if (g := catalog.get(c)) is not None and g.guidance is not None
+                 and g.guidance.modality == result.modality) or do_not_bill_codes(catalog, result, when)
+
+
+def claim_notes(catalog: Catalog, encounter: Encounter, resolution: Resolution) -> list[str]:
+    """Note lines for what is not a claim line: "included" verdicts, redirects, unconfirmed guidance."""
+    notes: list[str] = []
+    when = encounter.date_of_service
+    for result in resolution.procedures:
+        code, modality = result.code, MODALITY_LABELS[result.modality].lower()
+        if result.state == "included":
+            codes = included_codes(catalog, result, when)
+            what = f"do not bill {'/'.join(codes)}" if codes else "do not bill a guidance code"
+            notes.append(f"{code}: imaging guidance included, {what} {_sources_note(result.sources)}")
+        elif result.state == "redirect" and result.redirect_to:
+            notes.append(f"{code}: with {modality} report {result.redirect_to} instead, copied as "
+                         f"{result.redirect_to} {_sources_note(result.sources)}")
+        elif result.state == "unconfirmed":
+            notes.append(f"{code}: guidance with {modality} is unconfirmed, no guidance line copied "
+                         f"{_sources_note(result.sources)}")
+    return notes
+
+
+def warning_line(resolution: Resolution, style: DateStyle = US_STYLE) -> str | None:
+    """The line Copy and Print put first when the answer has an error; None without one."""
+    errors, _ = problems(resolution)
+    if not errors:
+        return None
+    first = localize_dates(errors[0].text, style)
+    more = f" (and {_count(len(errors) - 1, 'more error')})" if len(errors) > 1 else ""
+    return f"WARNING: this answer has {_count(len(errors), 'error')}: {first}{more} Check before billing."
+
+
+_ASCII = {"\u2192": "->", "\u00d7": "x", "\u2014": "-", "\u2013": "-", "\u00b7": "-", "\u2018": "'",
+          "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u00ae": "(R)", "\u00a9": "(c)",
+          "\u2265": ">=", "\u2264": "<=", "\u00a0": " "}
+
+
+def ascii_text(text: str) -> str:
+    """``text`` in plain ASCII, as practice-management fields take it: arrows, dashes and the multiplication
+    sign spelled out (``->``, ``-``, ``x``), accents dropped, anything else left out."""
+    out = "".join(_ASCII.get(ch, ch) for ch in text)
+    return unicodedata.normalize("NFKD", out).encode("ascii", "ignore").decode("ascii")
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Everything Copy puts on the clipboard for one answer."""
+
+    text: str  # text/plain: ASCII, one claim line per row, then the notes; the warning line first
+    tsv: str  # text/tab-separated-values: the claim lines only, code, 4 modifiers, units, CRLF rows
+    html: str  # text/html: the same as a table, for documents
+    lines: int  # claim lines copied
+    warning: str | None  # the warning line, when the answer has an error
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+def copy_for(catalog: Catalog, encounter: Encounter, resolution: Resolution, form: CopyForm = "claim",
+             style: DateStyle = US_STYLE) -> Copy:
+    """What Copy puts on the clipboard (formats: docs/window.md)."""
+    import html  # only when copying: html imports its 2,200-entry entity table (~1.5 ms of every start)
+
+    lines = claim_lines(resolution)
+    notes = claim_notes(catalog, encounter, resolution)
+    warning = warning_line(resolution, style)
+    rows = ([warning] if warning else []) + [line.text(form) for line in lines] + notes
+    text = ascii_text("\n".join(rows)) if lines or notes else ""
+    tsv = "".join(line.tsv() + "\r\n" for line in lines)
+    e = html.escape
+    parts = ["<html><body>"]
+    if warning:
+        parts.append(f"<p style='color:#B3261E'><b>{e(warning)}</b></p>")
+    if lines:
+        parts.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>Code</th><th>Modifiers</th>"
+                     "<th>Units</th><th>Line</th></tr>")
+        parts += [f"<tr><td>{e(ln.code)}</td><td>{e(' '.join(ln.modifiers))}</td><td>{ln.units}</td>"
+                  f"<td>{'guidance' if ln.kind == 'guidance' else 'procedure'}</td></tr>" for ln in lines]
+        parts.append("</table>")
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")
+    parts.append("</body></html>")
+    return Copy(text, tsv, "".join(parts) if text else "", len(lines), warning if text else None)
+
 
 
 # Printed summary -------------------------------------------------------------------------------------
 def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution, *, app_version: str,
-                 printed_on: date, font_pt: float = 9.5) -> str:
-    """A one-page summary (Qt rich-text HTML subset): encounter, lines, reasons, sources, versions."""
+                 printed_on: date, font_pt: float = 9.5, style: DateStyle = US_STYLE,
+                 form: CopyForm = "claim") -> str:
+    """A one-page summary (Qt rich-text HTML subset): the warning line first when the answer has an error,
+    the encounter, the claim lines, the guidance lines with reasons, sources, versions."""
     import html  # only for printing: html imports its 2,200-entry entity table (~1.5 ms of every start)
 
     e = html.escape
+
+    def loc(text: str) -> str:
+        return e(localize_dates(text, style))
+
     small = f"font-size:{font_pt - 1.5:.1f}pt"
     out = [f"<html><body style='font-size:{font_pt:.1f}pt'>",
            "<h2 style='margin-bottom:2px'>GuideCode \u2014 imaging-guidance summary</h2>",
            f"<p style='{small}'>{e(data_label(catalog))} \u00b7 GuideCode {e(app_version)} \u00b7 "
-           f"printed {printed_on.isoformat()}</p>",
-           "<h3>Encounter</h3>",
-           f"<p>Date of service {e(encounter.date_of_service.isoformat())} \u00b7 "
+           f"printed {style.format(printed_on)}</p>"]
+    warning = warning_line(resolution, style)
+    if warning:
+        out.append(f"<p style='color:#B3261E'><b>{e(warning)}</b></p>")
+    out += ["<h3>Encounter</h3>",
+           f"<p>Date of service {e(style.format(encounter.date_of_service))} \u00b7 "
            f"{e(SETTING_LABELS[encounter.setting])} \u00b7 {e(PAYER_LABELS[encounter.payer])} \u00b7 "
            f"modality {e(MODALITY_LABELS[encounter.modality])}</p>"]
     if encounter.procedures:
@@ -163,7 +393,7 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
                    "<th align='left'>Regions</th><th align='left'>Modality</th></tr>")
         for entry in encounter.procedures:
             rec = catalog.get(entry.code)
-            name = f" {rec.name}" if rec else ""
+            name = f" {rec.name_on(encounter.date_of_service)}" if rec else ""
             out.append(
                 f"<tr><td><b>{e(entry.code)}</b>{e(name)}</td><td>{entry.units}</td>"
                 f"<td>{e(entry.laterality or '')}</td><td>{e(', '.join(entry.regions))}</td>"
@@ -171,6 +401,9 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
         out.append("</table>")
     else:
         out.append("<p>No procedure entered.</p>")
+    claims = claim_lines(resolution)
+    if claims:
+        out.append("<h3>Claim lines</h3><p>" + "<br/>".join(f"<b>{e(c.text(form))}</b>" for c in claims) + "</p>")
     out.append("<h3>Guidance lines to bill</h3>")
     if resolution.guidance_lines:
         out.append("<table cellspacing='0' cellpadding='3' border='1' width='100%'>"
@@ -178,23 +411,24 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
                    "<th align='left'>Sources</th><th align='left'>Confidence</th></tr>")
         for line in resolution.guidance_lines:
             out.append(f"<tr><td><b>{e(line.display)}</b></td><td>{e(line_context(line))}</td>"
-                       f"<td>{e(line.reason)}</td><td>{e(', '.join(line.sources))}</td>"
+                       f"<td>{loc(line.reason)}</td><td>{e(', '.join(line.sources))}</td>"
                        f"<td>{e(line.confidence)}</td></tr>")
         out.append("</table>")
     else:
         out.append("<p><b>No imaging-guidance line to bill.</b></p>")
-    procs = [i for i in answer_items(catalog, encounter, resolution) if i.kind == "procedure"]
+    procs = [i for i in answer_items(catalog, encounter, resolution, style) if i.kind == "procedure"]
     if procs:
         out.append("<h3>Per procedure</h3><ul>")
         for item in procs:
-            out.append(f"<li><b>{e(item.headline)}</b><br/>{e(item.reason)} "
-                       f"<span style='{small}'>[{e(', '.join(item.sources) or 'no source')}; "
-                       f"{e(item.confidence)} confidence]</span></li>")
+            basis = {None: "", "unsourced": "no source cited"}.get(
+                item.badge, f"{', '.join(item.sources)}; {item.confidence} confidence")
+            tail = f" <span style='{small}'>[{e(basis)}]</span>" if basis else ""
+            out.append(f"<li><b>{e(item.headline)}</b><br/>{e(item.reason)}{tail}</li>")
         out.append("</ul>")
     if resolution.messages:
         out.append("<h3>Warnings and notes</h3><ul>")
         for msg in resolution.messages:
-            out.append(f"<li><b>{e(SEVERITY_LABELS[msg.severity])}:</b> {e(msg.text)}</li>")
+            out.append(f"<li><b>{e(SEVERITY_LABELS[msg.severity])}:</b> {loc(msg.text)}</li>")
         out.append("</ul>")
     cited = sorted({s for line in resolution.guidance_lines for s in line.sources}
                    | {s for p in resolution.procedures for s in p.sources}
@@ -211,3 +445,8 @@ def _source_sort_key(source_id: str) -> tuple[int, int, str]:
     if source_id[:1] == "S" and source_id[1:].isdigit():
         return (0, int(source_id[1:]), "")
     return (1, 0, source_id)
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    """Data problems one per line, as ``file:line: entry: message``."""
+    return "\n".join(str(p) for p in problems)

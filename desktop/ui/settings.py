@@ -16,12 +16,15 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, qVersion
 
 from desktop import APP_NAME, ORG_NAME
 from desktop.core.model import MODALITIES, PAYERS, SETTINGS, Modality, Payer, Setting
+
+if TYPE_CHECKING:
+    from desktop.ui.present import CopyForm
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,10 @@ SPLITTER: Key[QByteArray] = Key(f"window/splitter-qt{_QT_MINOR}", QByteArray, QB
 SETTING: Key[str] = Key("encounter/setting", str, "office", SETTINGS)
 PAYER: Key[str] = Key("encounter/payer", str, "other", PAYERS)
 MODALITY: Key[str] = Key("encounter/modality", str, "fluoroscopy", MODALITIES)
+#: How Copy writes a claim line: "claim" fields (``64483 50 1``) or the "display" form (``64483-50 x1``).
+COPY_FORM: Key[str] = Key("copy/form", str, "claim", ("claim", "display"))
 
-ALL_KEYS: tuple[Key[Any], ...] = (GEOMETRY, SPLITTER, SETTING, PAYER, MODALITY)
+ALL_KEYS: tuple[Key[Any], ...] = (GEOMETRY, SPLITTER, SETTING, PAYER, MODALITY, COPY_FORM)
 
 
 class Settings:
@@ -120,3 +125,7 @@ class Settings:
     @property
     def modality(self) -> Modality:
         return cast(Modality, self.read(MODALITY))
+
+    @property
+    def copy_form(self) -> CopyForm:
+        return cast("CopyForm", self.read(COPY_FORM))
