@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from collections.abc import Collection, Sequence
 from datetime import date
@@ -31,6 +32,16 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
+MAX_INDENT = 16
+
+
+def _indent(text: str) -> int:
+    """``--indent``: a whole number from 0 to MAX_INDENT (argparse turns the error into one usage line)."""
+    if not re.fullmatch(r"[0-9]{1,3}", text.strip()) or not 0 <= int(text) <= MAX_INDENT:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_INDENT}, got {text[:20]!r}")
+    return int(text)
+
+
 def build_parser(wanted: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The command-line parser. ``wanted``: the words of the command line, so that only the command
     modules named there are imported (None imports them all, e.g. for --help)."""
@@ -47,7 +58,8 @@ def build_parser(wanted: Collection[str] | None = None) -> argparse.ArgumentPars
     p.add_argument("file", help="JSON file with one encounter, or - to read standard input")
     p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
                    help="folder of data packs to apply on top of the built-in data")
-    p.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    p.add_argument("--indent", type=_indent, default=2, metavar="N",
+                   help=f"JSON indentation, 0 to {MAX_INDENT} (0: one line; default 2)")
     for name, (module, help_text) in COMMAND_MODULES.items():
         if wanted is None or name in wanted:
             importlib.import_module(module).register(sub)
@@ -68,17 +80,24 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
 
 
 def cmd_resolve(ns: argparse.Namespace) -> int:
-    from desktop.core.encounter_json import EncounterError, parse_encounter_text, resolution_to_json
+    from desktop.core.encounter_json import MAX_INPUT_BYTES, EncounterError, parse_encounter_text, resolution_to_json
     from desktop.core.engine import resolve
     from desktop.core.loader import DataError
+    from desktop.core.safefile import read_regular, read_stream
 
-    try:
+    try:  # at most MAX_INPUT_BYTES, read in bounded chunks: `resolve /dev/zero` or an endless pipe ends cleanly
         if ns.file == "-":
-            text = sys.stdin.read()
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                return _fail("cannot read standard input: there is none")
+            raw = read_stream(stdin, MAX_INPUT_BYTES)
         else:
-            text = Path(ns.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"cannot read {ns.file}: {getattr(exc, 'strerror', None) or exc}")
+            raw = read_regular(Path(ns.file), MAX_INPUT_BYTES, allow_pipe=True)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _fail(f"cannot read {ns.file}: it is not UTF-8 text (byte {exc.start})")
+    except OSError as exc:
+        return _fail(f"cannot read {ns.file}: {exc.strerror or exc}")
     try:
         encounter = parse_encounter_text(text, today=date.today())
     except EncounterError as exc:

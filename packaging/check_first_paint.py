@@ -26,6 +26,8 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.descriptors_dialog", "desktop.core.descriptors",
     "desktop.ui.packs_dialog", "desktop.ui.audit_dialog", "desktop.core.audit", "desktop.ui.about",
     "desktop.ui.error_dialog", "desktop.commands.audit", "desktop.commands.validate_pack",
+    "desktop.commands.import_ncci", "desktop.ui.ncci_import", "desktop.core.ncci.importer", "desktop.core.ncci.cms",
+    "desktop.core.ncci_install",
     "desktop.core.saved_work", "desktop.core.atomicfile", "desktop.ui.source_dialog", "desktop.ui.help",
     "PySide6.QtPrintSupport",
 )

@@ -680,3 +680,43 @@ def test_an_ncci_only_pack_does_not_raise_the_code_set_year(codes: set[str], tmp
     assert skipped == {}
     assert catalog.code_set_year == base.code_set_year
     assert catalog.packs[-1].name == "CMS NCCI practitioner 2027Q1 PTP"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Progress and stopping (the window's File → Import NCCI edits… runs the import on a worker thread)
+
+
+def big_part(folder: Path, rows: int) -> Path:
+    """Part f1 with ``rows`` more rows of two codes GuideCode does not know (read and checked, not kept)."""
+    path = folder / "ccipra-v302r0-f1.TXT"
+    path.write_bytes(PARTS[0].read_bytes() + b"11042\t97598\t\t20130101\t*\t1\tStandards of practice\r\n" * rows)
+    return path
+
+
+def test_progress_is_called_as_the_rows_are_checked_and_the_answer_is_the_same(codes: set[str],
+                                                                               tmp_path: Path) -> None:
+    from desktop.core.ncci.importer import PROGRESS_EVERY
+
+    files = [big_part(tmp_path, 3 * PROGRESS_EVERY), *PARTS[1:], MUE]
+    calls: list[int] = []
+    with_progress = read_release(files, codes, progress=calls.append)
+    # one look-up per row of an unknown first code (the second is not looked up), two per kept row, and more
+    assert len(calls) >= 3 and calls == [PROGRESS_EVERY * n for n in range(1, len(calls) + 1)]
+    assert with_progress == read_release(files, codes)
+
+
+def test_an_exception_raised_by_progress_stops_the_import_and_writes_nothing(codes: set[str],
+                                                                             tmp_path: Path) -> None:
+    from desktop.core.ncci.importer import PROGRESS_EVERY
+
+    class Stop(Exception):
+        pass
+
+    def stop(_: int) -> None:
+        raise Stop
+
+    files = [big_part(tmp_path, 2 * PROGRESS_EVERY), *PARTS[1:], MUE]
+    before = snapshot(tmp_path)
+    with pytest.raises(Stop):
+        read_release(files, codes, progress=stop)
+    assert snapshot(tmp_path) == before

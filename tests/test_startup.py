@@ -49,6 +49,11 @@ NOT_BEFORE_FIRST_PAINT = [
     "desktop.commands.audit",
     "desktop.commands.validate_pack",
     "desktop.commands.import_pack",
+    "desktop.commands.import_ncci",
+    "desktop.ui.ncci_import",           # File → Import NCCI edits…, imported when the action is used
+    "desktop.core.ncci.importer",       # reading CMS's release files and writing the pack
+    "desktop.core.ncci.cms",
+    "desktop.core.ncci_install",
     "PySide6.QtPrintSupport",
 ]
 

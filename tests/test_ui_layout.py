@@ -57,6 +57,30 @@ def test_the_window_works_at_1024x700_and_1280x720(qtbot, catalog, ui_settings, 
     assert_fits(w, width, height)
 
 
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_answer_is_never_wider_than_its_pane(qtbot, catalog, ui_settings, width: int, height: int) -> None:
+    """Cards that cite many sources wrap their source chips (desktop.ui.widgets.FlowLayout) instead of making
+    the answer wider than its scroll area, which would cut off the right of every card and message."""
+    from datetime import date
+
+    w = open_at(qtbot, MainWindow(catalog, ui_settings), width, height)
+    w.set_date(date(2026, 3, 16))
+    w.set_setting("asc")
+    w.set_payer("medicare")
+    for code in ("64405", "62311", "64483"):  # the 77002 line cites four sources, the 62311 card has Replace
+        w.add_procedure(code)
+    qtbot.waitUntil(lambda: w.answer.scroll_area.widget().width() > 0)
+    viewport = w.answer.scroll_area.viewport()
+    content = w.answer.scroll_area.widget()
+    assert content.minimumSizeHint().width() <= viewport.width()
+    assert content.width() <= viewport.width()
+    for widget in (*w.answer.cards, *w.answer.messages):
+        right = widget.mapTo(viewport, widget.rect().topRight()).x()
+        assert right < viewport.width(), (widget.objectName(), right, viewport.width())
+    chips = next(c for c in w.answer.cards if c.item.kind == "line").sources
+    assert len(chips.chips) >= 4 and all(chip.isVisible() for chip in chips.chips)
+
+
 def test_a_long_data_pack_label_elides_instead_of_widening_the_window(qtbot, catalog, ui_settings) -> None:
     w = open_at(qtbot, MainWindow(catalog, ui_settings), 1024, 700)
     before = (w.minimumSizeHint(), w.search.proc_view.width())

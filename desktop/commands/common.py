@@ -18,9 +18,11 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 def load_catalog(data_dir: Path | None) -> Catalog:
     """The catalog the commands answer with: built-in data plus the packs in ``data_dir``."""
-    from desktop.core.packs.report import load_with_packs
+    from desktop.core.packs.report import load_report
 
-    catalog, problems = load_with_packs(data_dir)
-    for problem in problems:
+    report = load_report(data_dir)
+    for notice in report.notices:  # an interrupted pack change completed or rolled back at this start
+        print(f"guidecode: {notice}", file=sys.stderr)
+    for problem in report.problems:
         print(f"guidecode: data pack skipped: {problem}", file=sys.stderr)
-    return catalog
+    return report.catalog

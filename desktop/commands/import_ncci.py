@@ -19,10 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from desktop.core.ncci.importer import NcciImport
 
 from desktop.commands.common import EXIT_ERRORS as EXIT_REFUSED
 from desktop.commands.common import EXIT_OK, EXIT_USAGE
@@ -55,22 +51,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(run=run)
 
 
-def install_pack(imported: NcciImport, data_dir: Path) -> str:
-    """Write the pack in a temporary folder and install it into ``data_dir`` with the data-pack import, which
-    validates it on the data as installed and changes nothing if it fails (raises PackRefused). Returns the
-    installed pack's folder name."""
-    import tempfile
-
-    from desktop.core.data import load_builtin
-    from desktop.core.ncci.importer import write_pack
-    from desktop.core.packs.install import import_pack
-
-    base = load_builtin()
-    with tempfile.TemporaryDirectory(prefix="guidecode-ncci-") as tmp:
-        folder = write_pack(imported, Path(tmp) / "pack", base.sources)
-        return import_pack(folder, data_dir, base=base).folder
-
-
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
     print(f"guidecode import-ncci: {message}", file=sys.stderr)
     return status
@@ -100,6 +80,8 @@ def run(ns: argparse.Namespace) -> int:
         report = load_report(data_dir, missing_ok=True)
     except DataError as exc:
         return _fail(f"the built-in data is broken: {exc}", EXIT_REFUSED)
+    for notice in report.notices:  # an interrupted pack change completed or rolled back at this start
+        print(f"guidecode import-ncci: {notice}", file=sys.stderr)
     for problem in report.problems:
         print(f"guidecode import-ncci: data pack skipped: {problem}", file=sys.stderr)
     codes = set(report.catalog.by_code)
@@ -121,6 +103,7 @@ def run(ns: argparse.Namespace) -> int:
             return _fail(f"cannot write the pack to {out}: {getattr(exc, 'strerror', None) or exc}", EXIT_REFUSED)
         print(f"data pack {imported.name!r} written to {out}")
     if ns.install:
+        from desktop.core.ncci_install import install_pack
         from desktop.core.packs.install import PackRefused
 
         target = data_dir if data_dir is not None else default_data_dir()

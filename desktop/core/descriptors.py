@@ -13,6 +13,7 @@ if the person loading the file confirms.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -23,8 +24,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from desktop.core import strictjson
 from desktop.core.atomicfile import write_text_atomic
+from desktop.core.packs.locking import store_lock
 from desktop.core.problems import Problem
+from desktop.core.safefile import read_regular
 from desktop.core.schema import CODE_RE
 
 AMA_NOTICE = "CPT\u00ae descriptors \u00a9 American Medical Association, used under the office's licence"
@@ -124,17 +128,17 @@ def parse_text(text: str, file_label: str) -> ParseResult:
             continue
         good[code] = " ".join(text_cell.split())
         first_line[code] = start
+    if not rows and not problems:  # an empty file, or a header alone: say so rather than load nothing silently
+        problems.append(Problem(file_label, 1, "", "the file has no descriptor rows (it is empty or holds only "
+                                "a header); nothing was loaded"))
     return ParseResult(good, tuple(problems), rows)
 
 
 def parse_file(path: Path) -> ParseResult:
     """Read and parse a descriptor CSV; unreadable or non-UTF-8 files give one problem and no rows."""
     label = path.name
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return ParseResult({}, (Problem(label, 1, "", f"the file is larger than "
-                                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB"),), 0)
-        raw = path.read_bytes()
+    try:  # a regular file only (a FIFO would block the window), at most MAX_FILE_BYTES
+        raw = read_regular(path, MAX_FILE_BYTES)
     except OSError as exc:
         return ParseResult({}, (Problem(label, 1, "", f"cannot read the file: {exc.strerror or exc}"),), 0)
     try:
@@ -151,9 +155,10 @@ def store_path(data_dir: Path) -> Path:
 
 
 def save(data_dir: Path, descriptors: Mapping[str, str], source_file: str, *, today: date | None = None) -> Path:
-    """Store the confirmed rows (replacing any earlier file) in the user data folder. Atomic."""
+    """Store the confirmed rows (replacing any earlier file) in the user data folder, atomically
+    (:mod:`desktop.core.atomicfile`). Raises OSError on a full or read-only disk; the file stored before is
+    then exactly as it was and no temporary file is left."""
     path = store_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": STORE_FORMAT,
         "notice": AMA_NOTICE,
@@ -161,7 +166,16 @@ def save(data_dir: Path, descriptors: Mapping[str, str], source_file: str, *, to
         "loaded_on": (today or date.today()).isoformat(),
         "descriptors": dict(sorted(descriptors.items())),
     }
-    write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+    with store_lock(data_dir):  # start-up clean-up removes stale temp files under the same lock
+        made_folder = not path.parent.exists()
+        try:
+            write_text_atomic(path, text)
+        except OSError:
+            if made_folder:  # leave the data folder as it was: no empty descriptors/ folder either
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()
+            raise
     return path
 
 
@@ -169,22 +183,27 @@ def load_saved(data_dir: Path) -> tuple[DescriptorSet | None, list[Problem]]:
     """The stored descriptors (None if none were loaded). A damaged file gives a problem and None."""
     path = store_path(data_dir)
     label = f"{STORE_DIR}/{STORE_FILE}"
-    try:
-        text = path.read_text(encoding="utf-8")
+    try:  # never raises: a FIFO, a huge, deep or otherwise damaged file is one problem (the window still starts)
+        text = read_regular(path, MAX_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return None, []
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(label, 1, "", f"cannot read the stored descriptors: {exc}")]
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, [Problem(label, 1, "", f"cannot read the stored descriptors: {reason}")]
     try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, [Problem(label, exc.lineno, "", f"the stored descriptors are damaged ({exc.msg}); "
+        data: Any = strictjson.loads(text)
+    except strictjson.JsonInputError as exc:
+        return None, [Problem(label, exc.line or 1, "", f"the stored descriptors are damaged ({exc.message}); "
                               "load the CSV again")]
     items = data.get("descriptors") if isinstance(data, dict) else None
     if (not isinstance(data, dict) or data.get("format") != STORE_FORMAT or not isinstance(items, dict)
-            or not all(isinstance(k, str) and CODE_RE.match(k) and isinstance(v, str) for k, v in items.items())):
+            or not all(isinstance(k, str) and CODE_RE.match(k) and isinstance(v, str)
+                       and 0 < len(v) <= MAX_DESCRIPTOR_CHARS and not _CONTROL_RE.search(v)
+                       for k, v in items.items())):
         return None, [Problem(label, 1, "", "the stored descriptors are damaged; load the CSV again")]
-    return DescriptorSet(dict(items), str(data.get("source_file", "")), str(data.get("loaded_on", ""))), []
+    source, loaded = data.get("source_file", ""), data.get("loaded_on", "")
+    return DescriptorSet(dict(items), source[:200] if isinstance(source, str) else "",
+                         loaded[:20] if isinstance(loaded, str) else ""), []
 
 
 def remove_saved(data_dir: Path) -> bool:

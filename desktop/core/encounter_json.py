@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Any, TypeVar
 
+from desktop.core import strictjson
 from desktop.core.model import (
     LATERALITIES,
     MODALITIES,
@@ -33,6 +34,7 @@ MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 INPUT_CODE_RE = re.compile(r"^[A-Z0-9]{5}$")
 MAX_PROCEDURES = 200
 MAX_UNITS = 999
+MAX_INPUT_BYTES = 1024 * 1024  # resolve reads at most this much, in bounded chunks
 
 
 class EncounterError(ValueError):
@@ -126,12 +128,14 @@ def parse_encounter(obj: Any, *, today: date) -> Encounter:
 
 
 def parse_encounter_text(text: str, *, today: date) -> Encounter:
+    """Parse one encounter from JSON text: strict JSON (:mod:`desktop.core.strictjson`: a key written twice,
+    a 5,000-digit number or deep nesting is refused, like the YAML loader refuses them), then strict fields."""
+    if len(text) > MAX_INPUT_BYTES:
+        raise EncounterError(f"the input is larger than {MAX_INPUT_BYTES // 1024} KB; one encounter is far smaller")
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EncounterError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise EncounterError("not valid JSON: nested too deeply") from None
+        obj = strictjson.loads(text)
+    except strictjson.JsonInputError as exc:
+        raise EncounterError(f"not valid JSON: {exc.located}") from None
     return parse_encounter(obj, today=today)
 
 
@@ -152,14 +156,18 @@ def procedure_to_json(entry: ProcedureEntry) -> dict[str, Any]:
 
 
 def encounter_to_json(encounter: Encounter) -> dict[str, Any]:
-    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged."""
-    return {
+    """The encounter in the ``resolve`` input format; ``parse_encounter`` reads it back unchanged.
+    ``images_recorded`` is written only when stated (true or false)."""
+    out: dict[str, Any] = {
         "date_of_service": encounter.date_of_service.isoformat(),
         "setting": encounter.setting,
         "payer": encounter.payer,
         "modality": encounter.modality,
         "procedures": [procedure_to_json(p) for p in encounter.procedures],
     }
+    if encounter.images_recorded is not None:
+        out["images_recorded"] = encounter.images_recorded
+    return out
 
 
 def encounter_to_text(encounter: Encounter) -> str:

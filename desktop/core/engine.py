@@ -220,6 +220,10 @@ def _resolve_one(catalog: Catalog, enc: Encounter, index: int, entry: ProcedureE
         if rec.covers_guidance is not None:
             text += " " + rec.covers_guidance.reason
             result("none_used", text, rec.covers_guidance.sources, rec.covers_guidance.confidence)
+        elif rec.cautions:  # the record's own rule for it (a diagnostic study beside guidance) is in its cautions
+            sources = tuple(dict.fromkeys(s for n in rec.cautions for s in n.sources))
+            confidence = min((n.confidence for n in rec.cautions), key=lambda c: _CONFIDENCE_ORDER[c])
+            result("none_used", f"{text} {rec.cautions[0].text}", sources, confidence)
         else:
             result("none_used", text)
         return

@@ -41,8 +41,9 @@ from desktop.core.ncci.model import NcciData
 from desktop.core.ncci.reader import NCCI_DIR
 from desktop.core.problems import DataError as DataError  # defined there; also the loader's names for them
 from desktop.core.problems import Problem as Problem
+from desktop.core.safefile import read_regular
 from desktop.core.schema import FAILED, SOURCE_ID_RE, Context, Cross, describe, read_object
-from desktop.core.yamlsrc import LineMap, YamlSyntaxError, parse_yaml
+from desktop.core.yamlsrc import DEFAULT_LIMITS, LineMap, YamlSyntaxError, parse_yaml
 
 MANIFEST_FILE = "manifest.yaml"
 SOURCES_FILE = "sources.yaml"
@@ -72,9 +73,10 @@ def parse_bytes(raw: bytes, rel: str, problems: list[Problem]) -> Any:
 
 
 def parse_file(path: Path, rel: str, problems: list[Problem]) -> Any:
-    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read."""
+    """The parsed YAML, or :data:`UNREADABLE` after recording why the file could not be read. Only a regular
+    file within the size limit is opened (:mod:`desktop.core.safefile`); a FIFO or device is refused."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, DEFAULT_LIMITS.max_chars)
     except FileNotFoundError:
         problems.append(Problem(rel, 1, "", "file is missing"))
         return UNREADABLE

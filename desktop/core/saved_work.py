@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from desktop.core import strictjson
 from desktop.core.atomicfile import write_text_atomic
 from desktop.core.encounter_json import (
     INPUT_CODE_RE,
@@ -34,6 +35,7 @@ from desktop.core.encounter_json import (
     parse_encounter_text,
 )
 from desktop.core.model import Encounter
+from desktop.core.safefile import UnreadableFile, read_regular
 
 ENCOUNTERS_DIR = "encounters"
 AUTOSAVE_FILE = "autosave.json"
@@ -59,10 +61,12 @@ def load_encounter_file(path: Path | str, *, today: date) -> Encounter:
     p = Path(path)
     if p.stat().st_size > MAX_FILE_BYTES:
         raise EncounterError(f"{p.name} is larger than {MAX_FILE_BYTES // 1024} KB; it is not an encounter file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
+    try:  # a regular file only (a FIFO would block the window), bounded whatever its size claims
+        text = read_regular(p, MAX_FILE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise EncounterError(f"{p.name} is not UTF-8 text") from None
+    except UnreadableFile as exc:
+        raise EncounterError(f"{p.name} cannot be read: {exc.reason}") from None
     return parse_encounter_text(text, today=today)
 
 
@@ -161,13 +165,13 @@ class WorkStore:
 
     # Files ------------------------------------------------------------------------------------------
     def _read_store(self, path: Path) -> tuple[dict[str, Any] | None, str | None]:
-        try:
+        try:  # regular and bounded (a FIFO would block the window), strict JSON (huge numbers, keys twice)
             if path.stat().st_size > MAX_FILE_BYTES:
                 return None, self._damaged(path, "the file is too large")
-            data: Any = json.loads(path.read_text(encoding="utf-8"))
+            data: Any = strictjson.loads(read_regular(path, MAX_FILE_BYTES).decode("utf-8"))
         except FileNotFoundError:
             return None, None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        except (OSError, UnicodeDecodeError, strictjson.JsonInputError) as exc:
             return None, self._damaged(path, _reason(exc))
         if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
             return None, self._damaged(path, f"not a GuideCode file of format {STORE_FORMAT}")
@@ -194,8 +198,8 @@ def _set_aside(path: Path) -> Path | None:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON: {exc.msg} at line {exc.lineno}"
+    if isinstance(exc, strictjson.JsonInputError):
+        return f"not valid JSON: {exc.message}" + (f" at line {exc.line}" if exc.line else "")
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
     return str(exc)

@@ -44,10 +44,12 @@ from desktop.ui.present import (
     banner_text,
     claim_lines,
     data_label,
+    ncci_banner_text,
+    ncci_warning,
     problems,
     source_title,
 )
-from desktop.ui.widgets import ElidedLabel
+from desktop.ui.widgets import ElidedLabel, FlowLayout
 
 BADGE_COLOURS: dict[Badge, str] = {"high": "#2E7D32", "medium": "#8A5A00", "low": "#B3261E", "unsourced": "#5F6368"}
 BANNER_COLOURS = {"error": "#D93025", "warning": "#B06000"}
@@ -102,9 +104,7 @@ class SourceChips(QWidget):
         super().__init__(parent)
         self.setObjectName("sourceChips")
         self.cited_by = cited_by
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout = FlowLayout(self)  # many sources wrap onto a second row instead of widening the answer
         head = _label("Sources:" if sources else "No source cited", role=QPalette.ColorRole.PlaceholderText)
         layout.addWidget(head)
         self.chips: list[QToolButton] = []
@@ -128,7 +128,6 @@ class SourceChips(QWidget):
             chip.clicked.connect(lambda _=False, s=sid: self.clicked.emit(s, self.cited_by))
             layout.addWidget(chip)
             self.chips.append(chip)
-        layout.addStretch(1)
 
     def chip(self, source_id: str) -> QToolButton:
         return next(c for c in self.chips if c.text() == source_id)
@@ -165,6 +164,13 @@ class AnswerCard(QFrame):
         box.addWidget(self.context)
         self.reason = _label(item.reason, name="cardReason", wrap=True)
         box.addWidget(self.reason)
+        self.ncci: QLabel | None = None  # the NCCI line: edits with the claim's other codes, MUE, tables
+        if item.ncci is not None:
+            self.ncci = _label(item.ncci.text, name="cardNcci", wrap=True, role=QPalette.ColorRole.PlaceholderText,
+                               point_delta=-1)
+            self.ncci.setToolTip(item.ncci.detail)
+            self.ncci.setAccessibleDescription(item.ncci.detail)
+            box.addWidget(self.ncci)
         self.sources = SourceChips(catalog, item.sources, f"{item.headline}\n{item.context}\n\n{item.reason}")
         self.replace_button: QPushButton | None = None
         target = catalog.get(item.replace_with) if item.replace_with else None
@@ -184,7 +190,8 @@ class AnswerCard(QFrame):
         what = "Guidance line" if item.kind == "line" else "Procedure"
         basis = f" Confidence {BADGE_TEXT[badge].lower()}." if badge is not None else ""
         self.setAccessibleName(f"{what}: {item.headline}")
-        self.setAccessibleDescription(f"{item.context}. {item.reason}{basis}")
+        ncci = f" {item.ncci.text}." if item.ncci is not None else ""
+        self.setAccessibleDescription(f"{item.context}. {item.reason}{basis}{ncci}")
 
 
 class MessageRow(QFrame):
@@ -238,11 +245,21 @@ class ProblemBanner(QFrame):
         self._row = QHBoxLayout(self)
         self._row.setContentsMargins(8, 6, 8, 6)
         self.icon: QLabel | None = None
+        column = QVBoxLayout()
+        column.setSpacing(2)
         self.text = _label("", name="bannerText", wrap=True, bold=True)
-        self._row.addWidget(self.text, 1)
+        column.addWidget(self.text)
+        # The compact entry for the NCCI quarter warning, under the first problem (its full text is at the
+        # foot of the answer): shown on every date outside the built-in tables' quarter.
+        self.ncci_text = _label("", name="bannerNcci", wrap=True)
+        self.ncci_text.hide()
+        column.addWidget(self.ncci_text)
+        self._row.addLayout(column, 1)
         self.hide()
 
-    def show_problems(self, text: str | None, severity: str) -> None:
+    def show_problems(self, text: str | None, severity: str, ncci: str | None = None) -> None:
+        self.ncci_text.setText(ncci or "")
+        self.ncci_text.setVisible(bool(ncci))
         if text is None:
             self.hide()
             self.text.setText("")
@@ -257,7 +274,7 @@ class ProblemBanner(QFrame):
             self.severity = severity
         self.text.setText(text)
         self.text.setAccessibleName(text)
-        self.setAccessibleName(text)
+        self.setAccessibleName(f"{text} {ncci}" if ncci else text)
         self.show()
 
 
@@ -335,12 +352,24 @@ class AnswerPanel(QWidget):
             return False
         self._shown = key
         errors, _ = problems(resolution)
-        self.banner.show_problems(banner_text(resolution, self.date_style), "error" if errors else "warning")
+        compact = self._ncci_message(encounter, resolution)
+        compact_text = ncci_banner_text(self.catalog, encounter.date_of_service, self.date_style) or ""
+        main = banner_text(resolution, self.date_style, compact=compact, compact_text=compact_text)
+        extra = compact_text if compact is not None and main is not None and not main.endswith(compact_text) else None
+        self.banner.show_problems(main, "error" if errors else "warning", extra)
         if not encounter.procedures and not resolution.messages:
             self._build(None, None)
         else:
-            self._build(encounter, resolution)
+            self._build(encounter, resolution, compact)
         return True
+
+    def _ncci_message(self, encounter: Encounter, resolution: Resolution) -> Message | None:
+        """The engine's NCCI warning in ``resolution`` (outside the tables' quarter, or no table), if any."""
+        text = ncci_warning(self.catalog, encounter.date_of_service)
+        if text is None:
+            return None
+        return next((m for m in resolution.messages if m.severity == "warning" and m.code is None
+                     and m.text == text), None)
 
     def _section(self, layout: QVBoxLayout, text: str, name: str) -> None:
         label = _label(text, name=name, bold=True)
@@ -363,7 +392,8 @@ class AnswerPanel(QWidget):
         layout.addWidget(row)
         self.messages.append(row)
 
-    def _build(self, encounter: Encounter | None, resolution: Resolution | None) -> None:
+    def _build(self, encounter: Encounter | None, resolution: Resolution | None,
+               ncci_message: Message | None = None) -> None:
         content = QWidget()
         content.setObjectName("answerContent")
         layout = QVBoxLayout(content)
@@ -380,6 +410,7 @@ class AnswerPanel(QWidget):
             lines = [i for i in items if i.kind == "line"]
             procs = [i for i in items if i.kind == "procedure"]
             errors, warnings = problems(resolution)
+            warnings = [m for m in warnings if m != ncci_message]  # at the foot, compact in the banner
             notes = [m for m in resolution.messages if m.severity == "info"]
             if errors or warnings:
                 self._section(layout, "Errors and warnings" if errors else "Warnings", "problemsHeading")
@@ -406,6 +437,9 @@ class AnswerPanel(QWidget):
                 self._section(layout, f"Notes ({len(notes)})", "notesHeading")
                 for msg in notes:
                     self._message(layout, msg)
+            if ncci_message is not None:
+                self._section(layout, "NCCI tables", "ncciHeading")
+                self._message(layout, ncci_message)
         layout.addStretch(1)
         self.scroll_area.setWidget(content)  # deletes the previous content widget
 
@@ -422,6 +456,8 @@ class AnswerPanel(QWidget):
         texts = [self.title.text(), self.data_version.text()]
         if self.banner.isVisibleTo(self):
             texts.append(self.banner.text.text())
+            if self.banner.ncci_text.isVisibleTo(self.banner):
+                texts.append(self.banner.ncci_text.text())
         texts += [label.text() for label in content.findChildren(QLabel) if label.text()]
         return "\n".join(texts)
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop.core import descriptors as core
+from desktop.core.packs.locking import os_reason
 from desktop.ui.models import RecordRole
 from desktop.ui.window_api import WindowHost
 
@@ -91,15 +92,18 @@ class DescriptorsController(QObject):
         self.window = window
         self.data_dir = data_dir
         self.pending: DescriptorProblemsDialog | None = None
-        self.descriptors, problems = core.load_saved(data_dir)
-        for problem in problems:
-            log.warning("licensed descriptors not shown: %s", problem)
-            window.statusBar().showMessage(f"The stored CPT descriptors could not be read ({problem.message}).",
-                                           15000)
+        # The menu first: whatever the stored file holds, Load and Remove stay reachable.
         self.load_action = window.add_file_action("Load CPT &descriptors\u2026", self.load_dialog)
         self.load_action.setObjectName("loadDescriptorsAction")
         self.remove_action = window.add_file_action("Remove CPT descriptors", self.remove)
         self.remove_action.setObjectName("removeDescriptorsAction")
+        self.descriptors, problems = core.load_saved(data_dir)  # never raises: a damaged file is one problem
+        self.stored_problem = problems[0].message if problems else None
+        for problem in problems:
+            log.warning("licensed descriptors not shown: %s", problem)
+            window.statusBar().showMessage(f"The stored CPT descriptors could not be read ({problem.message}).",
+                                           15000)
+        self.remove_action.setEnabled(self.descriptors is not None or bool(problems))
 
         self.preview = QLabel()
         self.preview.setObjectName("descriptorPreview")
@@ -193,7 +197,7 @@ class DescriptorsController(QObject):
         self.strip_text.setText("\n".join(rows))
 
     def update_views(self) -> None:
-        self.remove_action.setEnabled(self.descriptors is not None)
+        self.remove_action.setEnabled(self.descriptors is not None or self.stored_problem is not None)
         self.update_preview()
         self.update_strip()
 
@@ -230,7 +234,14 @@ class DescriptorsController(QObject):
     def _store(self, result: core.ParseResult, source_name: str) -> None:
         if not result.good:
             return
-        core.save(self.data_dir, result.good, source_name)
+        try:
+            core.save(self.data_dir, result.good, source_name)
+        except OSError as exc:  # a full or read-only disk: the descriptors stored before are kept as they were
+            log.warning("descriptors from %s not stored: %s", source_name, exc)
+            self.window.statusBar().showMessage(f"The CPT descriptors from {source_name} could not be stored: "
+                                                f"{os_reason(exc)}. The descriptors shown are unchanged.", 15000)
+            return
+        self.stored_problem = None
         self.descriptors, _ = core.load_saved(self.data_dir)
         self.update_views()
         self._search_descriptors()
@@ -240,7 +251,13 @@ class DescriptorsController(QObject):
 
     @Slot()
     def remove(self) -> None:
-        core.remove_saved(self.data_dir)
+        try:
+            core.remove_saved(self.data_dir)
+        except OSError as exc:
+            self.window.statusBar().showMessage(f"The CPT descriptors could not be removed: {os_reason(exc)}.",
+                                                15000)
+            return
+        self.stored_problem = None
         self.descriptors = None
         self.update_views()
         self._search_descriptors()

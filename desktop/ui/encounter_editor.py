@@ -1,11 +1,12 @@
-"""The encounter editor: date of service, setting, payer and modality; the procedures added so far; and,
-for the selected one, units, side, a modality override and the spinal-region checklist.
+"""The encounter editor: date of service, setting, payer and modality (and, when ultrasound is used, whether
+its images were recorded); the procedures added so far; and, for the selected one, units, side, a modality
+override and the spinal-region checklist.
 
-Every edit of the encounter (add, remove, replace, units, side, modality, regions, setting, payer, clear,
-opening a file) is a command on the editor's :class:`QUndoStack` (Edit → Undo / Redo). A command holds the
-whole :class:`EditorState` before and after, so undoing is showing the state before; a run of edits of
-the same field of the same procedure (typing 12 units) merges into one step. The date of service is not
-an undo step: it is typed, and a half-typed date is not an edit worth undoing.
+Every edit of the encounter (add, remove, replace, units, side, modality, regions, setting, payer, images
+recorded, clear, opening a file) is a command on the editor's :class:`QUndoStack` (Edit → Undo / Redo). A
+command holds the whole :class:`EditorState` before and after, so undoing is showing the state before; a run
+of edits of the same field of the same procedure (typing 12 units) merges into one step. The date of service
+is not an undo step: it is typed, and a half-typed date is not an edit worth undoing.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from desktop.core.model import (
     Laterality,
     Modality,
     Payer,
+    Recorded,
     Region,
     Setting,
 )
@@ -51,17 +53,36 @@ from desktop.ui.models import LATERALITY_LABELS, ElidingDelegate, EncounterModel
 from desktop.ui.widgets import ERROR_COLOUR, DateField, combo, form_row, select_data
 
 _REGION_HINT = "Ctrl+1 cervical \u00b7 Ctrl+2 thoracic \u00b7 Ctrl+3 lumbar \u00b7 Ctrl+4 sacral"
+#: The "Images recorded" box: the encounter's ``images_recorded`` (None: not stated), as rules.yaml's
+#: documentation rules read it ("yes", "no", "unstated").
+IMAGES_CHOICES: tuple[tuple[str, Recorded], ...] = (("Not stated", "unstated"), ("Yes", "yes"), ("No", "no"))
+_IMAGES_VALUE: dict[Recorded, bool | None] = {"unstated": None, "yes": True, "no": False}
+_IMAGES_HELP = ("Were the ultrasound images permanently recorded, with a report of the localization? Ultrasound "
+                "guidance is billable only then. No: the guidance line is not billed, and a code with ultrasound "
+                "built in (20611, 20606, 20604) falls back to its code without imaging. Not stated: the answer "
+                "reminds you.")
+
+
+def recorded_choice(value: bool | None) -> Recorded:
+    return "unstated" if value is None else ("yes" if value else "no")
+
+
+def uses_ultrasound(modality: Modality, rows: tuple[EncounterRow, ...]) -> bool:
+    """Whether the encounter uses ultrasound: its modality, or a procedure's own."""
+    return modality == "ultrasound" or any(r.modality == "ultrasound" for r in rows)
 
 
 @dataclass(frozen=True)
 class EditorState:
-    """Everything an undo step restores: the procedures, the encounter's choices, the selected row."""
+    """Everything an undo step restores: the procedures, the encounter's choices, the selected row, and
+    whether the ultrasound images were recorded (None: not stated)."""
 
     rows: tuple[EncounterRow, ...]
     setting: Setting
     payer: Payer
     modality: Modality
     current: int = -1
+    images_recorded: bool | None = None
 
 
 class EncounterEdit(QUndoCommand):
@@ -128,6 +149,7 @@ class EncounterEditor(QWidget):
         self.undo_stack.setObjectName("encounterUndoStack")
         self._showing = False
         self._choices: tuple[Setting, Payer, Modality] = ("office", "other", "fluoroscopy")
+        self._images: bool | None = None  # images_recorded as last recorded (the box may show a newer choice)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 8, 4, 8)
 
@@ -153,6 +175,14 @@ class EncounterEditor(QWidget):
         form_row(form, "Se&tting:", self.setting_combo)
         form_row(form, "Pa&yer:", self.payer_combo)
         form_row(form, "&Modality:", self.modality_combo)
+        self.images_combo = combo("imagesRecordedCombo", "Ultrasound images recorded, with a report",
+                                  list(IMAGES_CHOICES))
+        self.images_combo.setToolTip(_IMAGES_HELP)
+        self.images_combo.setAccessibleDescription(_IMAGES_HELP)
+        self.images_label = form_row(form, "Images recorded:", self.images_combo)
+        self.images_label.setToolTip(_IMAGES_HELP)
+        self._form = form
+        form.setRowVisible(self.images_combo, False)  # shown when the encounter uses ultrasound
         outer.addLayout(form)
 
         self.enc_label = QLabel("&Procedures in this encounter:")
@@ -234,6 +264,7 @@ class EncounterEditor(QWidget):
         self.date_field.validity_changed.connect(self._on_date_validity)
         for box in (self.setting_combo, self.payer_combo, self.modality_combo):
             box.currentIndexChanged.connect(self._on_choice_changed)
+        self.images_combo.currentIndexChanged.connect(self._on_images_changed)
         self.enc_view.selectionModel().currentChanged.connect(self._load_detail)
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(self.clear)
@@ -261,9 +292,16 @@ class EncounterEditor(QWidget):
     def modality(self) -> Modality:
         return cast(Modality, self.modality_combo.currentData())
 
+    def images_recorded(self) -> bool | None:
+        """Whether the ultrasound images were recorded with a report: True, False, None (not stated)."""
+        return _IMAGES_VALUE[cast(Recorded, self.images_combo.currentData())]
+
+    def images_row_visible(self) -> bool:
+        return self._form.isRowVisible(self.images_combo)
+
     def encounter(self) -> Encounter:
         return Encounter(self.date_of_service(), self.setting(), self.payer(), self.modality(),
-                         self.enc_model.entries())
+                         self.enc_model.entries(), self.images_recorded())
 
     def rows(self) -> tuple[EncounterRow, ...]:
         return self.enc_model.rows()
@@ -274,7 +312,7 @@ class EncounterEditor(QWidget):
 
     def state(self) -> EditorState:
         """The state as last recorded (while the coder changes a combo, it still has the old choice)."""
-        return EditorState(self.enc_model.rows(), *self._choices, self.selected_row())
+        return EditorState(self.enc_model.rows(), *self._choices, self.selected_row(), self._images)
 
     def show_state(self, state: EditorState) -> None:
         """Show ``state`` in every widget (what undo and redo do); emits ``changed`` once."""
@@ -286,7 +324,11 @@ class EncounterEditor(QWidget):
                 if box.currentData() != value:
                     select_data(box, value)
             self._choices = (state.setting, state.payer, state.modality)
+            if self.images_recorded() != state.images_recorded:
+                select_data(self.images_combo, recorded_choice(state.images_recorded))
+            self._images = state.images_recorded
             self._update_override_label()
+            self._update_images_row(state)
             n = len(state.rows)
             current = state.current if 0 <= state.current < n else (n - 1 if n else -1)
             self.select_row(current)
@@ -298,8 +340,8 @@ class EncounterEditor(QWidget):
 
     def _push(self, text: str, after: EditorState, merge_key: tuple[object, ...] | None = None) -> None:
         before = self.state()
-        if after.rows == before.rows and (after.setting, after.payer, after.modality) == (
-                before.setting, before.payer, before.modality):
+        if after.rows == before.rows and (after.setting, after.payer, after.modality, after.images_recorded) == (
+                before.setting, before.payer, before.modality, before.images_recorded):
             if after.current != before.current:
                 self.select_row(after.current)
             return
@@ -336,7 +378,7 @@ class EncounterEditor(QWidget):
         n = self.enc_model.rowCount()
         if not n:
             return
-        self._push("Clear the encounter", replace(self.state(), rows=(), current=-1))
+        self._push("Clear the encounter", replace(self.state(), rows=(), current=-1, images_recorded=None))
         self.status.emit(f"Encounter cleared ({n} procedure{'s' if n != 1 else ''}); Ctrl+Z brings "
                          f"{'them' if n != 1 else 'it'} back.", 6000)
 
@@ -369,7 +411,7 @@ class EncounterEditor(QWidget):
                                      entry.regions, mods))
         self.set_date(encounter.date_of_service)
         self._push(text, EditorState(tuple(rows), encounter.setting, encounter.payer, encounter.modality,
-                                     0 if rows else -1))
+                                     0 if rows else -1, encounter.images_recorded))
 
     def set_units(self, units: int, row: int) -> None:
         self._change(row, "Units", {"units": units}, ("units", row))
@@ -421,10 +463,32 @@ class EncounterEditor(QWidget):
         if after != before:
             self.undo_stack.push(EncounterEdit(self, "Encounter choices", before, after))
 
+    @Slot()
+    def _on_images_changed(self, *_: object) -> None:
+        if self._showing:
+            return
+        self.set_images_recorded(self.images_recorded())
+
+    def set_images_recorded(self, value: bool | None) -> None:
+        """Whether the ultrasound images were recorded with a report (None: not stated); one undo step."""
+        before = self.state()
+        if before.images_recorded == value:
+            return
+        what = {None: "not stated", True: "yes", False: "no"}[value]
+        self.undo_stack.push(EncounterEdit(self, f"Images recorded: {what}", before,
+                                           replace(before, images_recorded=value)))
+
+    def _update_images_row(self, state: EditorState) -> None:
+        """The Images recorded box is shown while the encounter uses ultrasound (its answer depends on it)."""
+        show = uses_ultrasound(state.modality, state.rows)
+        if show != self.images_row_visible():
+            self._form.setRowVisible(self.images_combo, show)
+
     def remember_initial_choices(self) -> None:
         """Take the choices shown now as the start, not as an edit."""
         self._choices = (self.setting(), self.payer(), self.modality())
         self._update_override_label()
+        self._update_images_row(self.state())
 
     def set_initial_choices(self, setting: Setting, payer: Payer, modality: Modality) -> None:
         """Start with these choices (the saved settings): shown, not an undo step."""

@@ -80,8 +80,12 @@ def run_gui(data_dir: Path | None = None, error_dialogs: bool = True, qt_args: S
     from desktop.ui.main_window import MainWindow
     from desktop.ui.settings import Settings
 
-    window = MainWindow(catalog, Settings.user())
+    settings = Settings.user()  # a FIFO, huge or damaged settings file is moved aside, never fatal
+    window = MainWindow(catalog, settings)
     _packs = packs_control.attach(window, folder, report)  # File → Import data pack…, Data packs…, the notice
+    if settings.problem:
+        log.warning("%s", settings.problem)
+        window.statusBar().showMessage(settings.problem, 15000)
     StartupFinisher(app, window, folder, report_and_quit=os.environ.get("GUIDECODE_EXIT_AFTER_PAINT") == "1")
     window.show()
     status = app.exec()
@@ -115,7 +119,7 @@ class StartupFinisher(QObject):
     - the saved work (favourites, recent encounters, the autosaved encounter, ``MainWindow.finish_startup``):
       shown a moment after the window, so the first paint does not wait for files;
     - the licensed-descriptor feature (File → Load CPT descriptors…, and the office's saved CSV shown with
-      the AMA notice): its import and set-up are not needed to paint;
+      the AMA notice) and File → Clear recent folders: their import and set-up are not needed to paint;
     - with ``GUIDECODE_EXIT_AFTER_PAINT=1`` (packaging/bench_startup.py, tests): printing ``STARTUP {json}``
       with ``time.time()`` as that paint began and the modules loaded by then, then quitting. It is the
       moment the shared baseline's app.py stamps (the first Paint of its list view's viewport), so launch ->
@@ -154,9 +158,10 @@ class StartupFinisher(QObject):
         from desktop.core.saved_work import WorkStore
 
         self.window.finish_startup(WorkStore(self.folder))
-        from desktop.ui import descriptors_dialog
+        from desktop.ui import descriptors_dialog, dialog_history
 
         self.descriptors = descriptors_dialog.attach(self.window, self.folder)
+        dialog_history.attach(self.window)  # File → Clear recent folders; the shared Qt dialog history guarded
 
     def _after_first_paint(self) -> None:
         self.finish()

@@ -61,18 +61,18 @@ from desktop.ui.present import (
     CopyForm,
     claim_lines,
     claim_notes,
+    ncci_status_text,
     procedure_headline,
     row_problems,
     summary_html,
 )
 from desktop.ui.search_pane import SearchPane
 from desktop.ui.settings import Settings
-from desktop.ui.widgets import select_data
+from desktop.ui.widgets import FittedLabel, select_data
 
 if TYPE_CHECKING:  # imported where used: each Qt class costs start-up time the first time it is touched
     from PySide6.QtCore import QMimeData
-    from PySide6.QtGui import QTextDocument
-    from PySide6.QtPrintSupport import QPrinter
+    from PySide6.QtGui import QPagedPaintDevice, QTextDocument
 
     from desktop.core.saved_work import WorkStore
     from desktop.ui.present import Copy
@@ -164,6 +164,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self.statusBar().setObjectName("statusBar")
+        # Which NCCI tables answer for the date of service, and a warning sign when it is outside their quarter.
+        self.ncci_status = FittedLabel()
+        self.ncci_status.setObjectName("ncciStatus")
+        self.statusBar().addPermanentWidget(self.ncci_status)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
         self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
@@ -509,6 +513,12 @@ class MainWindow(QMainWindow):
         """The encounter's modality (each procedure may override it)."""
         select_data(self.editor.modality_combo, modality)
 
+    def set_images_recorded(self, value: bool | None) -> None:
+        """The Images recorded box (ultrasound): True yes, False no, None not stated; as a coder picks it."""
+        from desktop.ui.encounter_editor import recorded_choice
+
+        select_data(self.editor.images_combo, recorded_choice(value))
+
     def _current_row_or(self, row: int | None) -> int:
         n = self.selected_row() if row is None else row
         if not 0 <= n < len(self.editor.rows()):
@@ -572,6 +582,10 @@ class MainWindow(QMainWindow):
         self.copy_action.setEnabled(can_copy)
         self.copy_tsv_action.setEnabled(can_copy)
         self.answer.copy_button.setEnabled(can_copy)
+        text, tip = ncci_status_text(self.catalog, enc.date_of_service, self.date_style)
+        if text != self.ncci_status.text():
+            self.ncci_status.setText(text)
+        self.ncci_status.set_help(tip)
         self.answer_changed.emit()
 
     def displayed_lines(self) -> list[str]:
@@ -639,12 +653,12 @@ class MainWindow(QMainWindow):
         self.answer.copy_form = form
         self.refresh()
 
-    def summary_document(self, printer: QPrinter) -> QTextDocument:
+    def summary_document(self, printer: QPagedPaintDevice) -> QTextDocument:
         """The summary laid out for ``printer``'s page, shrunk until it fits on one page."""
         from PySide6.QtGui import QTextDocument
 
         enc, res = self._last if self._last is not None else (self.encounter(), self.resolution())
-        page = printer.pageLayout().paintRectPixels(printer.resolution())
+        page = printer.pageLayout().paintRectPixels(printer.logicalDpiX())
         doc = QTextDocument()
         doc.documentLayout().setPaintDevice(printer)
         font_pt = 10.0
@@ -656,7 +670,7 @@ class MainWindow(QMainWindow):
                 return doc
             font_pt -= 0.5
 
-    def render_summary(self, printer: QPrinter) -> None:
+    def render_summary(self, printer: QPagedPaintDevice) -> None:
         from PySide6.QtCore import QMarginsF
         from PySide6.QtGui import QPageLayout, QPainter
 
@@ -676,16 +690,12 @@ class MainWindow(QMainWindow):
                                          "line.", 8000)
 
     def save_pdf(self, path: Path | str) -> Path:
-        """Write the one-page summary to ``path`` as PDF."""
-        from PySide6.QtPrintSupport import QPrinter
+        """Write the one-page summary to ``path`` as PDF, atomically, without Qt's print support (no CUPS
+        connection): desktop/ui/pdf_export.py."""
+        from desktop.ui import pdf_export
 
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        printer.setDocName("GuideCode summary")
-        printer.setCreator(f"{APP_NAME} {__version__}")
-        self.render_summary(printer)
-        return Path(path)
+        return pdf_export.save_pdf(path, self.render_summary, title="GuideCode summary",
+                                   creator=f"{APP_NAME} {__version__}")
 
     @Slot()
     def print_summary(self) -> None:
@@ -706,7 +716,11 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save the summary as PDF", "guidecode-summary.pdf",
                                               "PDF files (*.pdf)")
         if path:
-            self.save_pdf(path)
+            try:
+                self.save_pdf(path)
+            except OSError as exc:  # a full or read-only disk: the file that was there is kept
+                self.statusBar().showMessage(f"The PDF could not be saved: {exc.strerror or exc}.", 10000)
+                return
             self.statusBar().showMessage(f"Saved {path}.", 5000)
             self._print_warning()
 
@@ -731,7 +745,8 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from desktop.ui.about import AboutDialog
 
-        dialog = AboutDialog(self.catalog, self, saved_in=self.store.data_dir if self.store else None)
+        dialog = AboutDialog(self.catalog, self, saved_in=self.store.data_dir if self.store else None,
+                             when=self.date_of_service())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

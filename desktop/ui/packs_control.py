@@ -1,4 +1,5 @@
-"""Data packs in the window: File → Import data pack…, File → Data packs…, and the status-bar notice.
+"""Data packs in the window: File → Import data pack…, File → Data packs…, File → Import NCCI edits…, and the
+status-bar notice.
 
 :class:`PacksController` owns the user data folder's packs for one window. It loads the catalog
 (:func:`desktop.core.packs.report.load_report`), switches the window to a new catalog after every change
@@ -8,7 +9,9 @@ Importing validates the pack fully first; a refused pack opens
 itself only calls :func:`attach`; the controller reaches the window through
 :class:`desktop.ui.window_api.WindowHost`. The dialogs live in :mod:`desktop.ui.packs_dialog`, imported when
 one is first opened (they are not needed to show the window), and do not import this module: they take the
-controller as a :class:`desktop.ui.packs_dialog.PackStore`.
+controller as a :class:`desktop.ui.packs_dialog.PackStore`. File → Import NCCI edits… is
+:class:`desktop.ui.ncci_import.NcciImporter` (CMS's release files → a data pack, on a worker thread), imported
+when the action is first used.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop import APP_NAME, app_logging
 from desktop.core.model import Catalog
@@ -30,6 +33,7 @@ from desktop.ui.window_api import WindowHost
 from desktop.userdirs import ENV_USER_DIR, user_data_dir
 
 if TYPE_CHECKING:
+    from desktop.ui.ncci_import import NcciImporter
     from desktop.ui.packs_dialog import PackProblemsDialog, PacksDialog
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,8 @@ class PacksController(QObject):
         self._base = base
         self.last_dialog: PackProblemsDialog | None = None  # the latest refusal, kept for tests and re-reading
         self.packs_dialog: PacksDialog | None = None
+        self.notice_text = ""  # the latest start-up or reload notice shown in the status bar
+        self.last_error: QMessageBox | None = None  # the latest change the disk refused (full, read-only)
         # Elided, whole in its tooltip: a long data-pack label must not widen the window (issue 15).
         self.status_label = ElidedLabel()
         self.status_label.setObjectName("dataStatus")
@@ -68,7 +74,15 @@ class PacksController(QObject):
         self.import_action.setObjectName("importPackAction")
         self.packs_action = window.add_file_action("Data &packs\u2026", self.show_packs_dialog)
         self.packs_action.setObjectName("dataPacksAction")
+        self.ncci_action = window.add_file_action("Import &NCCI edits\u2026", self.import_ncci_dialog)
+        self.ncci_action.setObjectName("importNcciAction")
+        self.ncci_importer: NcciImporter | None = None
         self._show_status(initial=True)
+
+    @property
+    def base(self) -> Catalog | None:
+        """The data the packs apply to (None: the built-in data)."""
+        return self._base
 
     # Loading --------------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -93,10 +107,15 @@ class PacksController(QObject):
             log.warning("data pack problem: %s", problem)
         self.status_label.setText(text)
         self.status_label.set_help(problems_text(self.report.problems) or "Every enabled data pack is in use.")
+        messages = list(self.report.notices)  # an interrupted pack change completed or rolled back at this load
+        for notice in messages:
+            log.warning("data packs: %s", notice)
         if initial and self.report.problems:
-            self.window.statusBar().showMessage(
-                "Some data packs could not be used; GuideCode answers without them. File \u2192 Data packs\u2026 "
-                "lists the problems.", 15000)
+            messages.append("Some data packs could not be used; GuideCode answers without them. File \u2192 Data "
+                            "packs\u2026 lists the problems.")
+        if messages:
+            self.notice_text = " ".join(messages)
+            self.window.statusBar().showMessage(self.notice_text, 30000 if self.report.notices else 15000)
 
     # Actions --------------------------------------------------------------------------------------
     @Slot()
@@ -117,18 +136,18 @@ class PacksController(QObject):
             result = packs.import_pack(source, self.data_dir, base=self._base)
         except packs.PackRefused as refused:
             log.warning("data pack %s refused: %d problem(s)", source, len(refused.problems))
-            self._show_problems(PackProblemsDialog(
+            self.show_problems(PackProblemsDialog(
                 f"{APP_NAME}: data pack not imported",
                 f"The data pack in {source} was not imported: it has {len(refused.problems)} "
                 f"problem{'s' if len(refused.problems) != 1 else ''}. Nothing was changed; GuideCode still "
                 f"answers with {self.report.catalog.version_label}.",
                 refused.problems, self._dialog_parent()))
             return False
-        except OSError as exc:
-            log.exception("could not install data pack %s", source)
-            self._show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
-                                                   f"The data pack could not be copied into {self.data_dir}: {exc}",
-                                                   [], self._dialog_parent()))
+        except OSError as exc:  # StoreError: busy, full or read-only disk; nothing was changed
+            log.warning("could not install data pack %s: %s", source, exc)
+            self.show_problems(PackProblemsDialog(f"{APP_NAME}: data pack not imported",
+                                                  f"The data pack in {source} was not imported into "
+                                                  f"{self.data_dir}: {exc}", [], self._dialog_parent()))
             return False
         self.reload()
         m = result.manifest
@@ -138,13 +157,26 @@ class PacksController(QObject):
         log.info("data pack %s %s %s into %s", m.name, m.version, verb, self.data_dir / "packs" / result.folder)
         return True
 
+    def ncci(self) -> NcciImporter:
+        """File → Import NCCI edits… (its module is imported on first use, not at start-up)."""
+        if self.ncci_importer is None:
+            from desktop.ui.ncci_import import NcciImporter
+
+            self.ncci_importer = NcciImporter(self, self)
+        return self.ncci_importer
+
+    @Slot()
+    def import_ncci_dialog(self) -> None:
+        self.ncci().choose_files()
+
     def _dialog_parent(self) -> QWidget:
         """Over the Data packs dialog when it is open (importing from it), else over the window."""
         if self.packs_dialog is not None and self.packs_dialog.isVisible():
             return self.packs_dialog
         return self.window.widget()
 
-    def _show_problems(self, dialog: PackProblemsDialog) -> None:
+    def show_problems(self, dialog: PackProblemsDialog) -> None:
+        """Open ``dialog`` (a refused import's problems), keeping it as :attr:`last_dialog`."""
         if self.last_dialog is not None:
             self.last_dialog.deleteLater()
         self.last_dialog = dialog
@@ -160,17 +192,47 @@ class PacksController(QObject):
         self.packs_dialog.open()
         return self.packs_dialog
 
-    def set_enabled(self, folder: str, enabled: bool) -> None:
+    def set_enabled(self, folder: str, enabled: bool) -> bool:
+        """Turn a pack on or off. If the disk refuses (full, read-only) or another GuideCode is busy, nothing
+        changes, the dialog shows the stored state again and a message says why; returns whether it worked."""
         from desktop.core.packs.folders import set_enabled
 
-        set_enabled(self.data_dir, folder, enabled)
+        try:
+            set_enabled(self.data_dir, folder, enabled)
+        except OSError as exc:
+            self._refused(f"The data pack could not be turned {'on' if enabled else 'off'}", exc)
+            return False
         self.reload()
+        return True
 
-    def remove(self, folder: str) -> None:
+    def remove(self, folder: str) -> bool:
+        """Remove a pack; like :meth:`set_enabled`, a refusal changes nothing and says why."""
         from desktop.core.packs import install as packs
 
-        packs.remove_pack(self.data_dir, folder)
+        try:
+            packs.remove_pack(self.data_dir, folder)
+        except (OSError, ValueError) as exc:
+            self._refused("The data pack could not be removed", exc)
+            self.reload()
+            return False
         self.reload()
+        return True
+
+    def _refused(self, what: str, exc: Exception) -> None:
+        from desktop.core.packs.locking import StoreError
+
+        reason = str(exc)
+        text = reason[:1].upper() + reason[1:] if isinstance(exc, StoreError) else f"{what}: {reason}"
+        log.warning("%s", text)
+        self.window.statusBar().showMessage(text, 15000)
+        self.changed.emit()  # the dialog fills again from the state as stored: the checkbox shows the truth
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: data packs", text, QMessageBox.StandardButton.Close,
+                          self._dialog_parent())
+        box.setObjectName("packStoreErrorBox")
+        if self.last_error is not None:
+            self.last_error.deleteLater()
+        self.last_error = box
+        box.open()
 
 
 def load_for_window(data_dir: Path | None) -> tuple[Path, pack_report.LoadReport]:

@@ -10,13 +10,13 @@ and guidance lines (:func:`claim_lines`).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from desktop.core.dates import US_STYLE, DateStyle, localize_dates
-from desktop.core.engine import REGION_LABEL
+from desktop.core.engine import NCCI_KIND, REGION_LABEL
 from desktop.core.model import (
     MODALITY_LABELS,
     PAYER_LABELS,
@@ -27,8 +27,10 @@ from desktop.core.model import (
     GuidanceLine,
     Message,
     ProcedureResult,
+    PtpSituation,
     Resolution,
 )
+from desktop.core.ncci.model import KIND_LABELS, NcciChoice, NcciTables, NcciVersion, PtpEdit
 from desktop.core.problems import Problem
 
 DISCLAIMER = ("Not coding advice. CPT is a registered trademark of the American Medical Association. "
@@ -62,6 +64,7 @@ class AnswerItem:
     code: str = ""  # the guidance code of a line, the procedure's code of a procedure card
     index: int = -1  # the procedure's row in the encounter (procedure cards)
     replace_with: str | None = None  # the code a Replace button puts in that row (redirect, deleted code)
+    ncci: NcciNote | None = None  # the card's NCCI line (none on an error card or a guidance code entered)
 
     @property
     def badge(self) -> Badge | None:
@@ -134,13 +137,281 @@ def procedure_headline(catalog: Catalog, result: ProcedureResult, when: date) ->
     return f"{code}: no guidance code to bill"
 
 
+# NCCI: the pair edits and MUEs of each card ----------------------------------------------------------
+@dataclass(frozen=True)
+class NcciNote:
+    """A card's NCCI line: ``text`` (one line, ``NCCI: edit 62282/77002 (modifier indicator 1: XS on this
+    line); no edit with 64405 · MUE 1 per day (MAI 3) · PTP v30.2 + MUE 2024Q3, built-in``), ``detail``
+    (its tooltip: each edit with CMS's rationale, the tables' full names) and whether the date of service is
+    outside the tables' quarter (the line then says so)."""
+
+    text: str
+    detail: str
+    outside: bool
+
+
+INDICATOR_SHORT = {0: "never together", 1: "modifier allowed", 9: "not applied"}
+MAI_SHORT = {1: "per line", 2: "per day", 3: "per day"}
+
+
+def ncci_choice(catalog: Catalog, when: date) -> NcciChoice | None:
+    """The NCCI tables that answer for ``when`` (as the engine chooses them), or None when the data has none."""
+    if not catalog.ncci.versions:
+        return None
+    return catalog.ncci.for_date(NCCI_KIND, when)
+
+
+def ncci_warning(catalog: Catalog, when: date) -> str | None:
+    """The engine's NCCI warning for ``when`` (the date is outside the tables' quarter, or no table of the
+    claim's kind), exactly as ``resolve`` words it; None when there is none."""
+    choice = ncci_choice(catalog, when)
+    return choice.warning if choice is not None else None
+
+
+def _origin(version: NcciVersion) -> str:
+    return "built-in" if version.origin == "built-in" else "imported"
+
+
+def ncci_versions_text(tables: NcciTables) -> str:
+    """The tables that answer, short: ``PTP v30.2 + MUE 2024Q3, built-in`` (a PTP table's quarter is named
+    when no MUE table of that quarter answers with it: ``PTP v32.0 (2026Q1, imported) + MUE 2024Q3 (built-in)``)."""
+    versions = tables.versions
+    if not versions:
+        return f"no NCCI table for {KIND_LABELS[tables.kind]} claims"
+    one_origin = len({_origin(v) for v in versions}) == 1
+    mue_quarters = {v.quarter for v in versions if v.table == "mue"}
+    parts = []
+    for v in versions:
+        extra = [v.quarter] if v.table == "ptp" and v.quarter not in mue_quarters else []
+        if not one_origin:
+            extra.append(_origin(v))
+        name = f"PTP v{v.version}" if v.table == "ptp" else f"MUE {v.version}"
+        parts.append(name + (f" ({', '.join(extra)})" if extra else ""))
+    return " + ".join(parts) + (f", {_origin(versions[0])}" if one_origin else "")
+
+
+def ncci_quarters(tables: NcciTables, outside: date | None = None) -> str:
+    """The tables' quarters (``2024Q3``); with ``outside``, only those of the tables whose quarter does not
+    cover that date."""
+    return "/".join(dict.fromkeys(v.quarter for v in tables.versions if outside is None or not v.covers(outside)))
+
+
+def ncci_status_text(catalog: Catalog, when: date, style: DateStyle = US_STYLE) -> tuple[str, str]:
+    """The status bar's NCCI notice and its tooltip: the tables that answer for ``when`` and, when ``when``
+    is outside their quarter, ``⚠ DOS outside`` (the tooltip says it in full)."""
+    choice = ncci_choice(catalog, when)
+    if choice is None:
+        return ("NCCI: no table; pair edits and MUEs not checked",
+                "GuideCode's data has no NCCI table. File \u2192 Import NCCI edits\u2026 reads CMS's release files.")
+    text = f"NCCI {ncci_versions_text(choice.tables)}"
+    tip = choice.tables.label
+    if choice.tables.empty:
+        text = f"NCCI: \u26a0 {ncci_versions_text(choice.tables)}"
+    elif choice.outside_quarter:
+        text += " \u26a0 DOS outside"
+    if choice.warning:
+        tip += "\n\n" + localize_dates(choice.warning, style)
+    tip += "\n\nFile \u2192 Import NCCI edits\u2026 reads CMS's quarterly release files."
+    return text, tip
+
+
+def ncci_banner_text(catalog: Catalog, when: date, style: DateStyle = US_STYLE) -> str | None:
+    """The banner's compact entry for the engine's NCCI warning (the full message is at the foot of the
+    answer, so the lines to bill stay in view); None when there is no such warning."""
+    choice = ncci_choice(catalog, when)
+    if choice is None or choice.warning is None:
+        return None
+    if choice.tables.empty:
+        return (f"NCCI: no table for {KIND_LABELS[choice.tables.kind]} claims; pair edits and MUEs were not "
+                "checked (File \u2192 Import NCCI edits\u2026).")
+    return (f"NCCI: the tables are for {ncci_quarters(choice.tables, when)}; {style.format(when)} is outside it, so "
+            "the edits may differ (File \u2192 Import NCCI edits\u2026).")
+
+
+def _claim_codes(resolution: Resolution) -> list[str]:
+    """Every code on the claim: the procedure lines, then the guidance lines."""
+    return list(dict.fromkeys([*(p.code for p in resolution.procedure_lines),
+                               *(g.code for g in resolution.guidance_lines)]))
+
+
+def _edit_detail(edit: PtpEdit) -> str:
+    until = f", until {edit.deletion.isoformat()}" if edit.deletion else ""
+    since = f" from {edit.effective.isoformat()}" if edit.effective else ""
+    why = f": {edit.rationale}" if edit.rationale else ""
+    return (f"Edit {edit.pair_label} (column 2, {edit.column_2}, is the code denied; modifier indicator "
+            f"{edit.modifier_indicator}: {INDICATOR_SHORT[edit.modifier_indicator]}{since}{until}){why}")
+
+
+def _mue_text(tables: NcciTables, code: str) -> tuple[str, str]:
+    mue = tables.mue(code)
+    if mue is not None:
+        return (f"MUE {mue.value} {MAI_SHORT[mue.mai]} (MAI {mue.mai})",
+                f"MUE of {code}: {mue.value} unit{'s' if mue.value != 1 else ''} (MAI {mue.mai}, {mue.mai_label}; "
+                f"CMS: {mue.rationale or 'no rationale given'})")
+    if tables.knows_code(code):
+        return "no MUE", f"CMS's MUE table has no MUE for {code}."
+    return "MUE not checked", f"{code} is outside the MUE table's scope: its MUE was not checked."
+
+
+def _needs(catalog: Catalog, encounter: Encounter, situation: PtpSituation, edit: PtpEdit) -> str:
+    """What the edit's rule asks before the column-two code is billed with the distinct-procedure modifier
+    (rules.yaml ``ptp_edits`` ``documentation``), as the engine words it; "" when it asks nothing."""
+    when = encounter.date_of_service
+    rule = catalog.rules.ptp_for(situation, edit.modifier_indicator, encounter.payer, when)
+    distinct = catalog.rules.distinct_for(encounter.payer, when)
+    if rule is None or rule.action != "distinct" or not rule.documentation or distinct is None:
+        return ""
+    return f"Bill {edit.column_2}-{distinct.modifier} only if {rule.documentation}."
+
+
+def _situation(catalog: Catalog, code: str, other: str, guided: bool) -> PtpSituation:
+    """Which ``ptp_edits`` situation a pair of the claim is (docs/ncci.md): ``guided`` when the guidance code
+    of the pair is for the procedure of the pair."""
+    kinds = [r.kind if (r := catalog.get(c)) is not None else "" for c in (code, other)]
+    if kinds.count("guidance") == 2:
+        return "two_guidance_codes"
+    if "guidance" in kinds:
+        return "guidance_into_procedure" if guided else "guidance_with_other_procedure"
+    return "two_procedures"
+
+
+def _pairs_text(tables: NcciTables, code: str, others: Sequence[str], when: date,
+                note: Callable[[PtpEdit], str],
+                needs: Callable[[PtpEdit], str] | None = None) -> tuple[list[str], list[str]]:
+    """The pair part of an NCCI line: the edits between ``code`` and ``others`` (grouped by indicator and by
+    what ``note`` says about each), the codes with no edit, the codes not checked; and the tooltip lines
+    (each edit, and what ``needs`` says its rule asks for the modifier)."""
+    if tables.ptp is None:
+        return ["pairs not checked: no PTP table"], []
+    found: dict[tuple[int, str], list[PtpEdit]] = {}
+    none: list[str] = []
+    unchecked: list[str] = []
+    for other in others:
+        edit = tables.pair(code, other, when)
+        if edit is not None:
+            found.setdefault((edit.modifier_indicator, note(edit)), []).append(edit)
+        elif tables.knows_pair(code, other):
+            none.append(other)
+        else:
+            unchecked.append(other)
+    parts: list[str] = []
+    detail: list[str] = []
+    for (indicator, what), edits in found.items():
+        pairs = ", ".join(e.pair_label for e in edits)
+        parts.append(f"edit{'s' if len(edits) > 1 else ''} {pairs} (modifier indicator {indicator}"
+                     + (f": {what})" if what else ")"))
+        for e in edits:
+            detail.append(_edit_detail(e))
+            need = needs(e) if needs is not None else ""
+            if need:
+                detail.append(f"  {need}")
+    if none:
+        parts.append(f"no edit with {', '.join(none)}")
+    if unchecked:
+        scope = f"the {_origin(tables.ptp.version)} table's scope"
+        parts.append(f"not checked with {', '.join(unchecked)}: outside {scope}")
+        detail.append(f"Not checked with {', '.join(unchecked)}: the PTP table answering is filtered to some codes "
+                      f"and this pair is outside {scope}, so it may have an edit. Import CMS's files of the quarter "
+                      "(File \u2192 Import NCCI edits\u2026) to check it.")
+    if not others:
+        parts.append("no other code on the claim")
+    return parts, detail
+
+
+def _note(pairs: list[str], mue: str, detail: list[str], choice: NcciChoice, style: DateStyle,
+          billed: str = "") -> NcciNote:
+    """``billed``: the code the line is about when it is not the card's (a redirect: 20610 billed as 20611)."""
+    tables = choice.tables
+    head = f"NCCI for {billed}" if billed else "NCCI"
+    text = f"{head}: {'; '.join(pairs)} \u00b7 {mue} \u00b7 {ncci_versions_text(tables)}"
+    outside = choice.outside_quarter and not tables.empty
+    if outside:
+        text += f" \u00b7 \u26a0 date outside {ncci_quarters(tables, choice.when)}"
+    lines = [*detail, "", f"Tables: {tables.label}."]
+    if choice.warning:
+        lines.append(localize_dates(choice.warning, style))
+    return NcciNote(text, "\n".join(lines).strip(), outside)
+
+
+def procedure_ncci(catalog: Catalog, encounter: Encounter, resolution: Resolution, result: ProcedureResult,
+                   style: DateStyle = US_STYLE) -> NcciNote | None:
+    """The NCCI line of a procedure card: the edits between the code billed for it and the claim's other
+    codes (and the guidance code its own rule bills, when that is not on the claim for it), the codes with
+    no edit and the pairs not checked (outside the table's scope), its MUE, and the tables that answered.
+    None for a code that is not billed (an error, a guidance code entered as a procedure)."""
+    choice = ncci_choice(catalog, encounter.date_of_service)
+    own = list(dict.fromkeys(p.code for p in resolution.procedure_lines if p.index == result.index))
+    if choice is None or not own or result.state == "invalid":
+        return None
+    when = encounter.date_of_service
+    code = own[0]
+    others = [c for c in _claim_codes(resolution) if c not in own]
+    rec = catalog.get(result.code)
+    policy = rec.policy_for(result.modality, when) if rec is not None else None
+    rule_code = policy.code if policy is not None and policy.state == "separate" else None
+    billed_for_it = {g.code for g in resolution.guidance_lines if result.code in g.for_codes}
+    if rule_code and rule_code not in others:
+        others.append(rule_code)
+    lines = {p.code: p for p in resolution.procedure_lines if p.index == result.index}
+    distinct = {r.modifier for r in catalog.rules.distinct}
+
+    def note(edit: PtpEdit) -> str:
+        if edit.modifier_indicator == 9:
+            return ""
+        if edit.column_2 == rule_code and rule_code not in billed_for_it:
+            return f"{rule_code} bundled into {code}"
+        if edit.column_2 == code:
+            mods = [m for m in lines[code].modifiers if m in distinct]
+            return f"{mods[0]} on {code}" if mods else f"{code} is column two"
+        return f"{edit.column_2} is column two"
+
+    def needs(edit: PtpEdit) -> str:
+        other = edit.other(code)
+        guided = other in billed_for_it or other == rule_code
+        return _needs(catalog, encounter, _situation(catalog, code, other, guided), edit)
+
+    parts, detail = _pairs_text(choice.tables, code, others, when, note, needs)
+    mue, mue_detail = _mue_text(choice.tables, code)
+    return _note(parts, mue, [*detail, mue_detail], choice, style, code if code != result.code else "")
+
+
+def line_ncci(catalog: Catalog, encounter: Encounter, resolution: Resolution, line: GuidanceLine,
+              style: DateStyle = US_STYLE) -> NcciNote | None:
+    """The NCCI line of a guidance-line card: the edits between its code and the claim's other codes, saying
+    which one gives the line its distinct modifier (column two, modifier indicator 1), the codes with no edit,
+    the pairs not checked, its MUE and the tables that answered."""
+    choice = ncci_choice(catalog, encounter.date_of_service)
+    if choice is None:
+        return None
+    when = encounter.date_of_service
+    g = line.code
+    others = [c for c in _claim_codes(resolution) if c != g]
+    mods = [m for m in line.modifiers if m in {r.modifier for r in catalog.rules.distinct}]
+
+    def note(edit: PtpEdit) -> str:
+        if edit.modifier_indicator == 9:
+            return ""
+        if edit.column_2 == g:
+            return f"{mods[0]} on this line" if mods and edit.modifier_indicator == 1 else f"{g} is column two"
+        return f"{edit.column_2} is column two"
+
+    def needs(edit: PtpEdit) -> str:
+        other = edit.other(g)
+        return _needs(catalog, encounter, _situation(catalog, g, other, other in line.for_codes), edit)
+
+    parts, detail = _pairs_text(choice.tables, g, others, when, note, needs)
+    mue, mue_detail = _mue_text(choice.tables, g)
+    return _note(parts, mue, [*detail, mue_detail], choice, style)
+
+
 def answer_items(catalog: Catalog, encounter: Encounter, resolution: Resolution,
                  style: DateStyle = US_STYLE) -> list[AnswerItem]:
     """The cards of the answer panel, lines first, then one per procedure in encounter order. Dates in the
     reasons are written as the window's date field writes them (``style``)."""
     items = [
         AnswerItem("line", "bill", line.display, line_context(line), localize_dates(line.reason, style),
-                   line.sources, line.confidence, code=line.code)
+                   line.sources, line.confidence, code=line.code,
+                   ncci=line_ncci(catalog, encounter, resolution, line, style))
         for line in resolution.guidance_lines
     ]
     for result in resolution.procedures:
@@ -149,7 +420,8 @@ def answer_items(catalog: Catalog, encounter: Encounter, resolution: Resolution,
         items.append(AnswerItem("procedure", result.state,
                                 procedure_headline(catalog, result, encounter.date_of_service),
                                 context, localize_dates(result.reason, style), result.sources, result.confidence,
-                                code=result.code, index=result.index, replace_with=replace_with or None))
+                                code=result.code, index=result.index, replace_with=replace_with or None,
+                                ncci=procedure_ncci(catalog, encounter, resolution, result, style)))
     return items
 
 
@@ -164,16 +436,23 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def banner_text(resolution: Resolution, style: DateStyle = US_STYLE) -> str | None:
-    """The banner heading the answer: how many errors and warnings, and the first problem; None if none."""
+def banner_text(resolution: Resolution, style: DateStyle = US_STYLE, *, compact: Message | None = None,
+                compact_text: str = "") -> str | None:
+    """The banner heading the answer: how many errors and warnings, and the first problem; None if none.
+
+    ``compact``: a warning the banner names only in ``compact_text`` (the NCCI quarter warning, shown on
+    every date outside the built-in tables' quarter): it counts, but another problem goes first; when it is
+    the only one, ``compact_text`` is the sentence."""
     errors, warnings = problems(resolution)
     if not errors and not warnings:
         return None
     counts = ", ".join(_count(n, w) for n, w in ((len(errors), "error"), (len(warnings), "warning")) if n)
-    # The first error; else the first warning about a procedure of the encounter before general ones.
-    first = _first_sentence(localize_dates((errors or sorted(warnings, key=lambda m: m.code is None))[0].text,
-                                           style))
     lead = "Check before billing" if errors else "Read before billing"
+    # The first error; else the first warning about a procedure of the encounter before general ones.
+    others = [m for m in (errors or sorted(warnings, key=lambda m: m.code is None)) if m != compact]
+    if not others:
+        return f"{lead} — {counts}. {compact_text}"
+    first = _first_sentence(localize_dates(others[0].text, style))
     return f"{lead} — {counts}. {first}"
 
 
@@ -297,6 +576,17 @@ def claim_notes(catalog: Catalog, encounter: Encounter, resolution: Resolution) 
     return notes
 
 
+IMAGES_LABELS = {None: "not stated", True: "yes", False: "no"}
+
+
+def images_line(encounter: Encounter) -> str | None:
+    """``Ultrasound images recorded with a report: no`` for an encounter that uses ultrasound (its modality
+    or a procedure's own), the documentation its answer depends on; None otherwise."""
+    if not (encounter.modality == "ultrasound" or any(p.modality == "ultrasound" for p in encounter.procedures)):
+        return None
+    return f"Ultrasound images recorded with a report: {IMAGES_LABELS[encounter.images_recorded]}"
+
+
 def warning_line(resolution: Resolution, style: DateStyle = US_STYLE) -> str | None:
     """The line Copy and Print put first when the answer has an error; None without one."""
     errors, _ = problems(resolution)
@@ -341,6 +631,9 @@ def copy_for(catalog: Catalog, encounter: Encounter, resolution: Resolution, for
 
     lines = claim_lines(resolution)
     notes = claim_notes(catalog, encounter, resolution)
+    images = images_line(encounter)
+    if images and (lines or notes):
+        notes = [*notes, images]
     warning = warning_line(resolution, style)
     rows = ([warning] if warning else []) + [line.text(form) for line in lines] + notes
     text = ascii_text("\n".join(rows)) if lines or notes else ""
@@ -383,10 +676,12 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
     warning = warning_line(resolution, style)
     if warning:
         out.append(f"<p style='color:#B3261E'><b>{e(warning)}</b></p>")
+    images = images_line(encounter)
     out += ["<h3>Encounter</h3>",
            f"<p>Date of service {e(style.format(encounter.date_of_service))} \u00b7 "
            f"{e(SETTING_LABELS[encounter.setting])} \u00b7 {e(PAYER_LABELS[encounter.payer])} \u00b7 "
-           f"modality {e(MODALITY_LABELS[encounter.modality])}</p>"]
+           f"modality {e(MODALITY_LABELS[encounter.modality])}"
+           + (f"<br/>{e(images)}" if images else "") + "</p>"]
     if encounter.procedures:
         out.append("<table cellspacing='0' cellpadding='3' border='1' width='100%'>"
                    "<tr><th align='left'>Procedure</th><th align='left'>Units</th><th align='left'>Side</th>"
@@ -410,8 +705,10 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
                    "<tr><th align='left'>Line</th><th align='left'>For</th><th align='left'>Reason</th>"
                    "<th align='left'>Sources</th><th align='left'>Confidence</th></tr>")
         for line in resolution.guidance_lines:
+            note = line_ncci(catalog, encounter, resolution, line, style)
+            ncci = f"<br/><span style='{small}'>{e(note.text)}</span>" if note is not None else ""
             out.append(f"<tr><td><b>{e(line.display)}</b></td><td>{e(line_context(line))}</td>"
-                       f"<td>{loc(line.reason)}</td><td>{e(', '.join(line.sources))}</td>"
+                       f"<td>{loc(line.reason)}{ncci}</td><td>{e(', '.join(line.sources))}</td>"
                        f"<td>{e(line.confidence)}</td></tr>")
         out.append("</table>")
     else:
@@ -423,7 +720,8 @@ def summary_html(catalog: Catalog, encounter: Encounter, resolution: Resolution,
             basis = {None: "", "unsourced": "no source cited"}.get(
                 item.badge, f"{', '.join(item.sources)}; {item.confidence} confidence")
             tail = f" <span style='{small}'>[{e(basis)}]</span>" if basis else ""
-            out.append(f"<li><b>{e(item.headline)}</b><br/>{e(item.reason)}{tail}</li>")
+            ncci = f"<br/><span style='{small}'>{e(item.ncci.text)}</span>" if item.ncci is not None else ""
+            out.append(f"<li><b>{e(item.headline)}</b><br/>{e(item.reason)}{tail}{ncci}</li>")
         out.append("</ul>")
     if resolution.messages:
         out.append("<h3>Warnings and notes</h3><ul>")

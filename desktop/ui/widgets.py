@@ -1,17 +1,20 @@
-"""Small widgets the panes share: a label that elides instead of widening the window, the date-of-service
-field a coder can type into, combo-box and form helpers, and the Undo pass-through for text fields."""
+"""Small widgets the panes share: a label that elides instead of widening the window, a layout that wraps
+its items onto further rows (the source chips), the date-of-service field a coder can type into, combo-box and
+form helpers, and the Undo pass-through for text fields."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QDate, QEvent, QObject, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QLineEdit,
     QSizePolicy,
     QToolButton,
@@ -102,6 +105,96 @@ class ElidedLabel(QLabel):
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
         painter.end()
+
+
+class FlowLayout(QLayout):
+    """Items left to right, wrapping onto a further row when the width runs out (Qt's flow-layout example):
+    a row of source chips never makes the answer wider than its pane."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 2) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._heights: dict[int, int] = {}  # heightForWidth by width, until the layout is invalidated
+        self.setContentsMargins(0, 0, 0, 0)
+        self.setSpacing(spacing)
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        super().invalidate()
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt override
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt override
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt override
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt override
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        # Asked many times per layout pass (every wrapped label around asks again): computed once per width.
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = self._arrange(QRect(0, 0, width, 0), move=False)
+        return height
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802 - Qt override
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Every item on one row."""
+        widths = [item.sizeHint().width() for item in self._items]
+        height = max((item.sizeHint().height() for item in self._items), default=0)
+        m = self.contentsMargins()
+        return QSize(sum(widths) + self.spacing() * max(0, len(widths) - 1) + m.left() + m.right(),
+                     height + m.top() + m.bottom())
+
+    def minimumSize(self) -> QSize:  # noqa: N802 - Qt override
+        """The widest item: the others wrap."""
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, row_height = area.x(), area.y(), 0
+        for item in self._items:
+            if item.isEmpty():
+                continue
+            hint = item.sizeHint()
+            if x > area.x() and x + hint.width() > area.right() + 1:
+                x, y, row_height = area.x(), y + row_height + self.spacing(), 0
+            if move:
+                item.setGeometry(QRect(x, y, hint.width(), hint.height()))
+            x += hint.width() + self.spacing()
+            row_height = max(row_height, hint.height())
+        return y + row_height - rect.y() + m.bottom()
+
+
+class FittedLabel(ElidedLabel):
+    """An :class:`ElidedLabel` that asks for its whole text's width (a short notice such as the status bar's
+    NCCI tables), and still shrinks, eliding, when the window is narrow."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, help_text: str = "") -> None:
+        super().__init__(text, parent, help_text=help_text)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        hint = QLabel.sizeHint(self)
+        return QSize(self.fontMetrics().horizontalAdvance(self.text()) + 8, hint.height())
 
 
 class UndoPassThrough(QObject):

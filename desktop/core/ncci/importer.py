@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -318,13 +318,37 @@ def _mue_table(tables: Sequence[CmsTable], kind: TableKind, start: date, known: 
     return ImportedTable(v, text, sum(t.rows_read for t in tables), tuple(t.label for t in tables), repeated)
 
 
+#: How many code look-ups pass between two calls of ``read_release``'s ``progress`` (a PTP row is one or two).
+PROGRESS_EVERY = 16384
+
+
+def _counting(known: frozenset[str], progress: Callable[[int], None]) -> Callable[[str], bool]:
+    """``known.__contains__`` that calls ``progress(look-ups so far)`` every :data:`PROGRESS_EVERY` look-ups."""
+    count = 0
+
+    def keep(code: str) -> bool:
+        nonlocal count
+        count += 1
+        if count % PROGRESS_EVERY == 0:
+            progress(count)
+        return code in known
+
+    return keep
+
+
 def read_release(paths: Iterable[Path], codes: Collection[str],
-                 options: ImportOptions = ImportOptions()) -> NcciImport:
+                 options: ImportOptions = ImportOptions(), *,
+                 progress: Callable[[int], None] | None = None) -> NcciImport:
     """Read CMS release files and keep the rows about ``codes``. Raises :class:`ImportProblems` listing
     every problem (a malformed file, files of different releases, a version or quarter that cannot be
-    told) if any; nothing is written here."""
+    told) if any; nothing is written here.
+
+    ``progress``, if given, is called with the number of code look-ups so far while the rows are checked
+    (the window's import shows it); an exception it raises (the window's Cancel) stops the reading and
+    comes out of this function, with nothing written."""
     known = frozenset(codes)
-    read: CmsRead = read_cms_files(paths, known.__contains__)
+    keep = known.__contains__ if progress is None else _counting(known, progress)
+    read: CmsRead = read_cms_files(paths, keep)
     problems = read.all_problems
     tables = [t for t in read.tables if t.table is not None]
     if not tables and not problems:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from desktop.core import strictjson
+from desktop.core.packs.locking import StoreError, os_reason, store_lock
 from desktop.core.problems import Problem
+from desktop.core.safefile import read_regular
 
 PACK_MANIFEST = "pack.yaml"
 PACKS_SUBDIR = "packs"
@@ -30,20 +32,27 @@ def pack_folders(data_dir: Path) -> list[tuple[Path, str]]:
             if p.is_dir() and not p.name.startswith(".") and (p / PACK_MANIFEST).is_file()]
 
 
+MAX_STATE_BYTES = 1024 * 1024
+
+
 def read_state(data_dir: Path) -> tuple[frozenset[str], list[Problem]]:
-    """The folder names of disabled packs, from ``data-packs.json`` (missing file: none disabled)."""
+    """The folder names of disabled packs, from ``data-packs.json`` (missing file: none disabled).
+
+    Any damage (not a regular file, too large, not UTF-8, not JSON, a key twice, a huge number, deep nesting,
+    the wrong shape) is one problem, never an exception: the window still starts, on the built-in data."""
     path = data_dir / STATE_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_STATE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return frozenset(), []
     except (OSError, UnicodeDecodeError) as exc:
-        return frozenset(), [Problem(STATE_FILE, 1, "", f"cannot read the pack on/off settings: {exc}")]
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return frozenset(), [Problem(STATE_FILE, 1, "", f"cannot read the pack on/off settings: {reason}")]
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return frozenset(), [Problem(STATE_FILE, exc.lineno, "", f"the pack on/off settings are not valid JSON: "
-                                     f"{exc.msg}")]
+        data = strictjson.loads(text)
+    except strictjson.JsonInputError as exc:
+        return frozenset(), [Problem(STATE_FILE, exc.line or 1, "", f"the pack on/off settings are not valid JSON: "
+                                     f"{exc.message}")]
     disabled = data.get("disabled") if isinstance(data, dict) else None
     if not isinstance(data, dict) or set(data) - {"disabled"} or not isinstance(disabled, list) or not all(
             isinstance(x, str) for x in disabled):
@@ -52,24 +61,38 @@ def read_state(data_dir: Path) -> tuple[frozenset[str], list[Problem]]:
     return frozenset(disabled), []
 
 
-def _write_json(path: Path, data: Any) -> None:
-    import uuid
+def write_text_atomic(path: Path, text: str) -> None:
+    """:func:`desktop.core.atomicfile.write_text_atomic`, imported on the first write (it brings tempfile,
+    which a start of the window does not need)."""
+    from desktop.core import atomicfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomicfile.write_text_atomic(path, text)
+
+
+def write_state(data_dir: Path, disabled: Iterable[str]) -> None:
+    """Write ``data-packs.json`` atomically (the caller holds the data folder's lock). Raises OSError,
+    leaving the previous file as it was."""
+    text = json.dumps({"disabled": sorted(set(disabled))}, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomic(data_dir / STATE_FILE, text)
 
 
 def set_enabled(data_dir: Path, folder: str, enabled: bool) -> None:
-    """Turn an installed pack on or off (stored in ``data-packs.json`` in the data folder)."""
-    disabled, problems = read_state(data_dir)
-    keep = set() if problems else set(disabled)
-    if enabled:
-        keep.discard(folder)
-    else:
-        keep.add(folder)
-    _write_json(data_dir / STATE_FILE, {"disabled": sorted(keep)})
+    """Turn an installed pack on or off (stored in ``data-packs.json`` in the data folder), under the data
+    folder's lock. Raises :class:`~desktop.core.packs.locking.StoreError` saying why (a full or read-only
+    disk, another process busy); the stored state is then exactly as it was."""
+    with store_lock(data_dir):
+        disabled, problems = read_state(data_dir)
+        keep = set() if problems else set(disabled)
+        if enabled:
+            keep.discard(folder)
+        else:
+            keep.add(folder)
+        try:
+            write_state(data_dir, keep)
+        except OSError as exc:
+            what = "turned on" if enabled else "turned off"
+            raise StoreError(f"the data pack {folder!r} could not be {what}: {os_reason(exc)}. Nothing was "
+                             "changed.") from exc
 
 
 def scan_packs(data_dir: Path) -> tuple[list[tuple[Path, str, str]], frozenset[str], list[Problem]]:

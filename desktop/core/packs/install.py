@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from desktop.core.loader import Problem
 from desktop.core.model import Catalog
-from desktop.core.packs.folders import PACK_MANIFEST, PACKS_SUBDIR, read_state, scan_packs, set_enabled
+from desktop.core.packs.folders import PACK_MANIFEST, PACKS_SUBDIR, scan_packs
+from desktop.core.packs.locking import StoreError, os_reason, store_lock
 from desktop.core.packs.merge import apply_packs
-from desktop.core.packs.reading import CANDIDATE_TAG, Pack, PackManifest, read_pack
+from desktop.core.packs.reading import CANDIDATE_TAG, MAX_FILE_BYTES, Pack, PackManifest, read_pack
 from desktop.core.packs.report import display_problem
+from desktop.core.packs.store import choose_folder, install_files, installed_name, recover_locked, remove_folder
+from desktop.core.safefile import read_regular
 
 # ---------------------------------------------------------------------------------------------------------
 # Validating, importing and removing
@@ -78,87 +79,71 @@ class ImportResult:
     replaced: str | None
 
 
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
-    return slug[:60] or "pack"
+def _pack_bytes(source: Path, manifest: PackManifest) -> dict[str, bytes]:
+    """pack.yaml and every listed file of ``source``, read again (regular files only, bounded) and checked
+    against the checksums that were validated: what is installed is exactly what was checked."""
+    from desktop.core.sha import sha256
+
+    files = {PACK_MANIFEST: read_regular(source / PACK_MANIFEST, MAX_FILE_BYTES)}
+    for rel, want in manifest.files.items():
+        data = read_regular(source / rel, MAX_FILE_BYTES)
+        if sha256(data).hexdigest() != want:
+            raise PackRefused([Problem(PACK_MANIFEST, 1, "files", f"{rel} changed while the pack was being "
+                                       "imported; nothing was changed, try again")])
+        files[rel] = data
+    return files
 
 
 def import_pack(source: Path, data_dir: Path, *, base: Catalog | None = None) -> ImportResult:
-    """Validate ``source`` fully, then copy it into ``data_dir/packs/``. A pack with the same name is
-    replaced (its folder is swapped only after the copy is complete and checked again). Raises
-    :class:`PackRefused` listing every problem, having changed nothing, if the pack is not valid."""
+    """Validate ``source`` fully, then install it into ``data_dir/packs/`` as one transaction
+    (:mod:`desktop.core.packs.store`), holding the data folder's lock throughout, so that a second import
+    waits for this one and validates against what it installed. A pack with the same name (case-insensitive)
+    is replaced; any other pack keeps its folder ("Payer notes!" next to "Payer notes" gets its own).
+
+    Raises :class:`PackRefused` listing every problem if the pack is not valid, and
+    :class:`~desktop.core.packs.locking.StoreError` saying why if it cannot be installed (another process
+    busy past the wait, a full or read-only disk); in both cases nothing was changed."""
     if base is None:
         from desktop.core.data import load_builtin
 
         base = load_builtin()
-    manifest, problems = validate_pack(source, data_dir=data_dir, base=base)
-    if problems or manifest is None:
-        raise PackRefused(problems)
-    root = data_dir / PACKS_SUBDIR
-    replaced: str | None = None
-    if root.is_dir():
-        for path in sorted(root.iterdir()):
-            if path.is_dir() and not path.name.startswith("."):
-                other, _ = read_pack(path, f"packs/{path.name}", base)
-                same = other is not None and other.manifest.name.casefold() == manifest.name.casefold()
-                if same or (other is None and path.name == _slug(manifest.name)):
-                    replaced = path.name
-                    break
-    target_name = replaced or _slug(manifest.name)
-    n = 2
-    while replaced is None and (root / target_name).exists():
-        target_name = f"{_slug(manifest.name)}-{n}"
-        n += 1
-    import shutil
-    import uuid
+    with store_lock(data_dir):
+        recover_locked(data_dir)  # finish any interrupted change first, so this one starts from a clean state
+        manifest, problems = validate_pack(source, data_dir=data_dir, base=base)
+        if problems or manifest is None:
+            raise PackRefused(problems)
+        try:
+            files = _pack_bytes(source, manifest)
+        except FileNotFoundError as exc:
+            raise PackRefused([Problem(PACK_MANIFEST, 1, "files", f"{Path(exc.filename or '').name} disappeared "
+                                       "while the pack was being imported; nothing was changed")]) from exc
+        except OSError as exc:
+            raise StoreError(f"the data pack could not be read from {source}: {os_reason(exc)}. Nothing was "
+                             "changed.") from exc
+        folder, replaced = choose_folder(data_dir, manifest.name)
 
-    root.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex
-    staging = root / f".import-{token}"
-    try:
-        for rel in [PACK_MANIFEST, *manifest.files]:
-            dest = staging / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / rel, dest)
-        copied, copy_problems = read_pack(staging, CANDIDATE_TAG, base)
-        if copied is None or copied.manifest != manifest:
-            raise PackRefused([display_problem(p, {CANDIDATE_TAG: ""}) for p in copy_problems] or [
-                Problem(PACK_MANIFEST, 1, "", "the pack changed while it was being copied; try again")])
-        target = root / target_name
-        if target.exists():
-            old = root / f".old-{token}"
-            os.replace(target, old)
-            try:
-                os.replace(staging, target)
-            except OSError:
-                os.replace(old, target)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    disabled, state_problems = read_state(data_dir)
-    if target_name in disabled and not state_problems:
-        set_enabled(data_dir, target_name, True)
-    return ImportResult(target_name, manifest, replaced)
+        def verify(staging: Path) -> str | None:
+            copied, _ = read_pack(staging, CANDIDATE_TAG, base)
+            if copied is None or copied.manifest != manifest:
+                return "the copy of the pack does not match the pack; nothing was changed, try again"
+            return None
+
+        install_files(data_dir, folder, manifest.name, manifest.version, files, replacing=replaced is not None,
+                      verify=verify)
+    return ImportResult(folder, manifest, replaced)
 
 
 def remove_pack(data_dir: Path, folder: str) -> None:
-    """Delete an installed pack folder (and forget its on/off state)."""
-    import shutil
-    import uuid
-
+    """Delete an installed pack folder (and forget its on/off state), as one journaled change under the data
+    folder's lock. Raises ValueError for a folder that is not an installed pack, StoreError saying why the
+    disk refused (nothing was changed)."""
     root = data_dir / PACKS_SUBDIR
     target = root / folder
-    if folder in ("", ".", "..") or "/" in folder or "\\" in folder or target.parent != root or not target.is_dir():
+    if (folder in ("", ".", "..") or folder.startswith(".") or "/" in folder or "\\" in folder
+            or target.parent != root or not target.is_dir()):
         raise ValueError(f"no installed data pack in folder {folder!r}")
-    trash = root / f".remove-{uuid.uuid4().hex}"
-    os.replace(target, trash)
-    shutil.rmtree(trash, ignore_errors=True)
-    disabled, problems = read_state(data_dir)
-    if folder in disabled and not problems:
-        set_enabled(data_dir, folder, True)
-
-
+    with store_lock(data_dir):
+        recover_locked(data_dir)
+        if not target.is_dir():
+            raise ValueError(f"no installed data pack in folder {folder!r}")
+        remove_folder(data_dir, folder, installed_name(target) or folder, "")

@@ -26,6 +26,7 @@ from desktop.core.model import Catalog, CodeRecord, PackInfo, RuleBook, RuleSet,
 from desktop.core.ncci.model import NcciData
 from desktop.core.ncci.reader import NCCI_DIR
 from desktop.core.packs.folders import PACK_MANIFEST
+from desktop.core.safefile import UnreadableFile, read_regular
 from desktop.core.schema import FAILED, Context, Cross, describe, key, read_object
 from desktop.core.sha import sha256
 from desktop.core.yamlsrc import LineMap
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NOTE_SUFFIXES = (".md", ".txt")
 MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_PACK_FILES = 5000
 CANDIDATE_TAG = "packs/.candidate"
 _KEEP_NAME = "(name kept from the data the pack overrides)"
 
@@ -129,11 +131,8 @@ class PackLabels:
 
 
 def sha256_file(path: Path) -> str:
-    digest = sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(65536), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The sha256 of a regular file of at most the pack size limit (a FIFO or device raises UnreadableFile)."""
+    return sha256(read_regular(path, MAX_FILE_BYTES)).hexdigest()
 
 
 def _pack_files(folder: Path) -> list[str]:
@@ -143,7 +142,7 @@ def _pack_files(folder: Path) -> list[str]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_symlink() or path.is_file():
+        if path.is_symlink() or not path.is_dir():  # special files too: they are refused by name, not skipped
             out.append(rel.as_posix())
     return out
 
@@ -161,19 +160,27 @@ def _allowed_file(rel: str) -> bool:
 
 def compute_checksums(folder: Path) -> dict[str, str]:
     """The ``files:`` mapping a pack author pastes into pack.yaml: sha256 of every file but pack.yaml."""
-    return {rel: sha256_file(folder / rel) for rel in _pack_files(folder)
-            if rel != PACK_MANIFEST and _allowed_file(rel) and not (folder / rel).is_symlink()}
+    out: dict[str, str] = {}
+    for rel in _pack_files(folder):
+        path = folder / rel
+        if rel == PACK_MANIFEST or not _allowed_file(rel) or path.is_symlink():
+            continue
+        try:
+            out[rel] = sha256_file(path)
+        except OSError:  # a FIFO, a device, a file too large: validating the pack names it
+            continue
+    return out
 
 
 def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
+    """The file's bytes; a link, a FIFO, a device or a file over the size limit is refused unopened."""
     try:
         if path.is_symlink():
             problems.append(Problem(label, 1, "", "is a link; a pack holds plain files only"))
             return None
-        if path.stat().st_size > MAX_FILE_BYTES:
-            problems.append(Problem(label, 1, "", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"))
-            return None
-        return path.read_bytes()
+        return read_regular(path, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        problems.append(Problem(label, 1, "", f"cannot read the file: {exc.strerror}"))
     except FileNotFoundError:
         problems.append(Problem(label, 1, "", "file is missing"))
     except OSError as exc:
@@ -204,15 +211,25 @@ def _read_checksums(raw: Any, data: LineMap, ctx: Context) -> Any:
     return files if ok else FAILED
 
 
-def _read_manifest(data: Any, label: str, problems: list[Problem]) -> tuple[PackManifest | None, LineMap | None]:
+def _read_manifest(data: Any, label: str, problems: list[Problem]
+                   ) -> tuple[PackManifest | None, LineMap | None, dict[str, str]]:
+    """The manifest (None if it has a problem), its ``files:`` mapping, and its checksums (also when another
+    part of the manifest is wrong, so that the files can still be checked before they are parsed)."""
     if not isinstance(data, LineMap):
         problems.append(Problem(label, 1, "", "pack.yaml must be a mapping of keys (name, version, ...)"))
-        return None, None
+        return None, None, {}
     files_map = data.get("files") if isinstance(data.get("files"), LineMap) else None
+    if files_map is not None and len(files_map) > MAX_PACK_FILES:
+        problems.append(Problem(label, data.line_of("files"), "pack", f"the pack lists {len(files_map):,} files; a "
+                                f"pack holds at most {MAX_PACK_FILES:,}"))
+        return None, None, {}
     ctx = Context(problems, label, "pack")
     manifest: PackManifest | None = read_object(PackManifest, data, ctx, custom={"files": _read_checksums},
                                                 cross=_MANIFEST_CROSS)
-    return manifest, files_map
+    if manifest is not None:
+        return manifest, files_map, dict(manifest.files)
+    listed: Any = _read_checksums(files_map, data, Context([], label, "pack")) if files_map is not None else FAILED
+    return None, files_map, listed if isinstance(listed, dict) else {}
 
 
 def _manifest_problems(m: PackManifest, data: LineMap, ctx: Context) -> list[Problem]:
@@ -257,13 +274,20 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = Non
     raw_manifest = _read_bytes(folder / PACK_MANIFEST, man_label, problems)
     manifest: PackManifest | None = None
     files_map: LineMap | None = None
+    listed: dict[str, str] = {}
     if raw_manifest is not None:
         data = parse_bytes(raw_manifest, man_label, problems)
         if data is not UNREADABLE:
-            manifest, files_map = _read_manifest(data, man_label, problems)
+            manifest, files_map, listed = _read_manifest(data, man_label, problems)
 
-    listed = manifest.files if manifest is not None else {}
+    # Every file's checksum is checked before any of them is parsed, and only a file whose checksum matches
+    # pack.yaml is parsed at all: a damaged or swapped file is reported, never fed to the YAML parser.
     present = _pack_files(folder)
+    if len(present) > MAX_PACK_FILES:
+        problems.append(Problem(man_label, 1, "", f"the pack folder holds {len(present):,} files; a pack holds "
+                                f"at most {MAX_PACK_FILES:,}"))
+        return None, problems
+    present_set = set(present)
     contents: dict[str, bytes] = {}
     for rel in present:
         if rel == PACK_MANIFEST:
@@ -274,10 +298,7 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = Non
                                     "(*.md, *.txt) beside pack.yaml"))
             continue
         raw = _read_bytes(folder / rel, labels(rel), problems)
-        if raw is None:
-            continue
-        contents[rel] = raw
-        if files_map is None:
+        if raw is None or files_map is None:
             continue
         if rel not in files_map:
             problems.append(Problem(man_label, files_map.line, "files",
@@ -289,9 +310,11 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = Non
             problems.append(Problem(man_label, files_map.line_of(rel), "files",
                                     f"checksum of {rel} does not match: pack.yaml says {want[:12]}..., the file "
                                     f"is {got[:12]}... (the file was changed or damaged after the pack was made)"))
+        elif want is not None:
+            contents[rel] = raw
     if files_map is not None:
         for rel in files_map:
-            if rel in listed and rel not in present:
+            if rel in listed and rel not in present_set:
                 problems.append(Problem(man_label, files_map.line_of(rel), "files",
                                         f"{rel} is listed but not in the pack"))
 
@@ -325,7 +348,8 @@ def read_pack(folder: Path, tag: str = CANDIDATE_TAG, base: Catalog | None = Non
     entries: list[PackEntry] = []
     code_files = [rel for rel in contents if rel.startswith("codes/")]
     has_ncci = any(rel.startswith(f"{NCCI_DIR}/") for rel in contents)
-    if not code_files and RULES_FILE not in contents and not has_ncci:
+    if not code_files and RULES_FILE not in contents and not has_ncci and not any(  # (not: present but unchecked)
+            rel.startswith(("codes/", f"{NCCI_DIR}/")) or rel == RULES_FILE for rel in present):
         problems.append(Problem(labels("codes/"), 1, "", "the pack changes nothing: no code files (codes/*.yaml), "
                                 "no rules.yaml and no ncci/ tables"))
     ncci = NcciData()

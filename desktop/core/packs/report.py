@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.model import Catalog
-from desktop.core.packs.folders import BUILTIN_LABEL, default_data_dir, scan_packs
+from desktop.core.packs.folders import BUILTIN_LABEL, PACKS_SUBDIR, default_data_dir, scan_packs
+from desktop.core.packs.locking import store_lock
 from desktop.core.problems import Problem
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ class LoadReport:
     catalog: Catalog
     packs: tuple[PackStatus, ...]
     problems: tuple[Problem, ...]
+    # What start-up did about an interrupted pack change (completed or rolled back), one sentence each
+    # (desktop.core.packs.store.recover); the window shows them, the commands print them.
+    notices: tuple[str, ...] = ()
 
     @property
     def skipped(self) -> tuple[PackStatus, ...]:
@@ -70,6 +74,19 @@ def load_report(data_dir: Path | None, base: Catalog | None = None, *, missing_o
     if data_dir is not None and not missing_ok and not data_dir.is_dir():
         return LoadReport(base, (), (Problem(str(data_dir), 1, "", "the data folder does not exist; "
                                              "no data pack was applied"),))
+    if not (folder / PACKS_SUBDIR).is_dir():  # nothing installed, or a pack author's folder (read as it is)
+        return _read_packs(folder, base)
+    notices: tuple[str, ...] = ()
+    from desktop.core.packs.store import needs_recovery, recover
+
+    if needs_recovery(folder):  # an interrupted change (a kill, a power cut): complete or roll it back
+        notices = recover(folder)
+    with store_lock(folder, exclusive=False, required=False):  # never a half-changed folder
+        report = _read_packs(folder, base)
+    return replace(report, notices=notices) if notices else report
+
+
+def _read_packs(folder: Path, base: Catalog) -> LoadReport:
     found, disabled, state_problems = scan_packs(folder)
     if not found and not state_problems:  # nothing installed: the usual start, without reading or merging code
         return LoadReport(base, (), ())
