@@ -72,6 +72,7 @@ def build_parser(wanted: Collection[str] | None = None) -> argparse.ArgumentPars
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "validate-pack": ("desktop.commands.validate_pack", "check a data pack folder; print every problem, exit 0/1"),
     "audit": ("desktop.commands.audit", "check a claims CSV file for imaging-guidance errors"),
+    "import-pack": ("desktop.commands.import_pack", "install a data pack into the user data folder"),
     "coverage": ("desktop.commands.coverage",
                  "report per code family: codes, rules by confidence, unconfirmed points, sources"),
     "import-ncci": ("desktop.commands.import_ncci", "import CMS's quarterly NCCI PTP and MUE files as a data pack"),

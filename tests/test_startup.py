@@ -51,6 +51,7 @@ NOT_BEFORE_FIRST_PAINT = [
     "desktop.ui.about",
     "desktop.commands.audit",
     "desktop.commands.validate_pack",
+    "desktop.commands.import_pack",
     "desktop.commands.import_ncci",
     "desktop.ui.ncci_import",           # File → Import NCCI edits…, imported when the action is used
     "desktop.core.ncci.importer",       # reading CMS's release files and writing the pack

@@ -4,13 +4,16 @@
 ;
 ; Input : dist\guidecode-onedir\ (bash packaging/build.sh onedir on Windows: GuideCode.exe + _internal\)
 ; Output: dist\GuideCode-<version>-setup.exe
+; (/DSourceDir=... and /DOutputDir=... point elsewhere: packaging/windows/test_under_wine.sh builds in build\windows\.)
 ;
-; Per-user by default: {autopf} is %LOCALAPPDATA%\Programs when PrivilegesRequired=lowest, so a billing PC
-; without admin rights installs with no UAC prompt; an administrator may still pick "all users" in the
-; dialog. Silent install for CI / IT roll-outs: GuideCode-<v>-setup.exe /VERYSILENT /SUPPRESSMSGBOXES.
-; Upgrades install over the old version with the same AppId; [InstallDelete] removes the old _internal\
-; first so old and new Qt/Python DLLs never mix. Not compiled on the Linux CI host: built and smoke-tested
-; by .github/workflows/release.yml on windows-2022 (see packaging/README.md).
+; Per user by default: into %LOCALAPPDATA%\Programs\GuideCode, the folder Windows itself uses for per-user
+; programs, with no UAC prompt on a billing PC without admin rights. An administrator may pick "all users" in
+; the first dialog (or /ALLUSERS): then Program Files. Silent install for IT roll-outs:
+; GuideCode-<v>-setup.exe /VERYSILENT /SUPPRESSMSGBOXES [/ALLUSERS]. Upgrades install over the old version
+; (same AppId, same folder); [InstallDelete] removes the old _internal\ first so old and new Qt/Python DLLs
+; never mix; the user's settings, data packs and logs (%APPDATA%, %LOCALAPPDATA%\GuideCode) are never touched.
+; Compiled, installed (per user and all users), upgraded and uninstalled on every CI run under Wine by
+; packaging/windows/test_under_wine.sh; built on windows-2022 by .github/workflows/release.yml.
 
 #ifndef AppVersion
   #error Pass the version: iscc /DAppVersion=x.y.z guidecode.iss
@@ -20,6 +23,13 @@
 #define RepoRoot AddBackslash(SourcePath) + "..\.."
 #ifndef SourceDir
   #define SourceDir RepoRoot + "\dist\guidecode-onedir"
+#endif
+#ifndef OutputDir
+  #define OutputDir RepoRoot + "\dist"
+#endif
+#ifndef Compression
+  ; the upgrade test's older-version installer uses /DCompression=zip/1 to compile fast; releases never do
+  #define Compression "lzma2/max"
 #endif
 
 [Setup]
@@ -33,7 +43,9 @@ AppComments=Offline reference for imaging-guidance codes in pain and spine proce
 VersionInfoVersion={#AppVersion}
 VersionInfoProductName={#AppName}
 VersionInfoDescription={#AppName} setup
-DefaultDirName={autopf}\{#AppName}
+; {code:...} instead of {autopf}: the same folders on Windows, and Wine 8.0 (where CI tests it) cannot expand
+; {autopf} per user ("Failed to expand shell folder constant").
+DefaultDirName={code:DefaultInstallDir}
 DefaultGroupName={#AppName}
 DisableProgramGroupPage=yes
 DisableDirPage=auto
@@ -43,12 +55,12 @@ PrivilegesRequiredOverridesAllowed=dialog
 MinVersion=10.0.17763
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-OutputDir={#RepoRoot}\dist
+OutputDir={#OutputDir}
 OutputBaseFilename={#AppName}-{#AppVersion}-setup
 SetupIconFile={#RepoRoot}\resources\icons\guidecode.ico
 UninstallDisplayIcon={app}\{#AppExeName}
 UninstallDisplayName={#AppName} {#AppVersion}
-Compression=lzma2/max
+Compression={#Compression}
 SolidCompression=yes
 WizardStyle=modern
 CloseApplications=yes
@@ -80,3 +92,14 @@ Filename: "{app}\{#AppExeName}"; Description: "{cm:LaunchProgram,{#AppName}}"; F
 ; Python may leave compiled caches next to the bundle; the user's settings, packs and logs live in
 ; %APPDATA% / %LOCALAPPDATA%\GuideCode and are kept.
 Type: filesandordirs; Name: "{app}\_internal"
+
+[Code]
+// Per user (the default, non-admin install mode): %LOCALAPPDATA%\Programs\GuideCode, which is what {autopf}
+// means per user on Windows. All users (admin install mode, /ALLUSERS): C:\Program Files\GuideCode.
+function DefaultInstallDir(Param: String): String;
+begin
+  if IsAdminInstallMode then
+    Result := ExpandConstant('{commonpf}\{#AppName}')
+  else
+    Result := ExpandConstant('{localappdata}\Programs\{#AppName}');
+end;
