@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
 
 from desktop.core.engine import resolve
 from desktop.core.model import Catalog, Encounter, ProcedureEntry
 from desktop.core.search import SearchIndex
+from tests.family_story import lay_terms_checked, procedure_cards, type_and_add
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -18,14 +18,6 @@ FAMILY = "neurostimulators"
 DOS = date(2026, 3, 16)
 
 
-def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
-    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search.search_edit, text)
-    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
-
-
-def procedure_cards(window):  # type: ignore[no-untyped-def]
-    return [c for c in window.answer.cards if c.item.kind == "procedure"]
 
 
 def test_scs_trial_two_leads_under_fluoroscopy_bills_no_77003(catalog: Catalog) -> None:
@@ -85,14 +77,7 @@ def test_window_scs_trial_then_pns_lead(qtbot, main_window) -> None:  # type: ig
 
 def test_each_lay_term_of_the_family_finds_its_code_first(catalog: Catalog) -> None:
     index = SearchIndex(catalog.records)
-    checked = 0
-    for rec in (r for r in catalog.records if r.family == FAMILY):
-        when = rec.valid_to or DOS
-        for term in rec.terms:
-            sharing = {r.code for r in catalog.records if term.casefold() in (x.casefold() for x in r.terms)}
-            first = index.search_records(term, when)[0].code
-            assert first == rec.code or first in sharing, (rec.code, term, first)
-            checked += 1
+    checked = lay_terms_checked(catalog, FAMILY, DOS)
     assert checked >= 50
     for term, code in (("SCS trial", "63650"), ("paddle lead", "63655"), ("SCS lead removal", "63661"),
                        ("lead migration", "63663"), ("PNS", "64555"), ("occipital nerve stimulator", "64555"),

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
 
 from desktop.core.engine import resolve
 from desktop.core.model import Catalog, Encounter, ProcedureEntry
 from desktop.core.search import SearchIndex
+from tests.family_story import type_and_add
 
 # WORKAROUND: the offscreen platform plugin warns on every show() of a window with size constraints;
 # it is not a problem of the window (https://bugreports.qt.io/browse/QTBUG-70479).
@@ -18,12 +18,6 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 DOS = date(2026, 3, 16)
 
-
-def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl+L, type ``text``, Enter: what a coder does to add a procedure."""
-    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search.search_edit, text)
-    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
 
 
 def test_dry_needling_and_trigger_points_under_ultrasound(catalog: Catalog) -> None:

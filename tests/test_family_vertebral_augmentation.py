@@ -6,25 +6,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
 
 from desktop.core.engine import resolve
 from desktop.core.model import Catalog, Encounter, ProcedureEntry
 from desktop.core.search import SearchIndex
+from tests.family_story import lay_terms_checked, procedure_cards, type_and_add
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 FAMILY = "vertebral-augmentation"
 
 
-def type_and_add(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
-    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(window.search.search_edit, text)
-    qtbot.keyClick(window.search.search_edit, Qt.Key.Key_Return)
-
-
-def procedure_cards(window):  # type: ignore[no-untyped-def]
-    return [c for c in window.answer.cards if c.item.kind == "procedure"]
 
 
 def test_2014_two_level_kyphoplasty_in_a_facility_bills_72291_with_26_once_per_level(
@@ -88,14 +80,7 @@ def test_window_kyphoplasty_2014_then_2026_then_sacroplasty(qtbot, main_window) 
 
 def test_each_lay_term_of_the_family_finds_its_code_first(catalog: Catalog) -> None:
     index = SearchIndex(catalog.records)
-    checked = 0
-    for rec in (r for r in catalog.records if r.family == FAMILY):
-        when = rec.valid_to or date(2026, 3, 16)
-        for term in rec.terms:
-            sharing = {r.code for r in catalog.records if term.casefold() in (x.casefold() for x in r.terms)}
-            first = index.search_records(term, when)[0].code
-            assert first == rec.code or first in sharing, (rec.code, term, first)
-            checked += 1
+    checked = lay_terms_checked(catalog, FAMILY, date(2026, 3, 16))
     assert checked >= 40
     # The distinctive ones go to exactly their code.
     for term, code, when in (("kypho", "22513", date(2026, 3, 16)), ("sacroplasty", "0200T", date(2026, 3, 16)),
