@@ -56,6 +56,7 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
         ("Default payer", s.payer_default),
         ("Data", s.data_version),
         ("NCCI tables", s.ncci_version or "none in the data (no NCCI edit was applied)"),
+        *([("NCCI warning", s.ncci_warning)] if s.ncci_warning else []),
         ("Made", datetime.now().strftime("%Y-%m-%d %H:%M")),
     ]
     out.append("<table cellspacing='0' style='margin-bottom:8px'>")

@@ -47,12 +47,14 @@ from desktop.core.audit.findings import (
     group,
     plural,
 )
+from desktop.core.engine import NCCI_KIND
 from desktop.core.model import Catalog, Payer
 
 PROGRESS_EVERY: Final = 1000
 MAX_EXAMPLES: Final = 5
 MAX_KEPT_CLAIMS: Final = 500_000
 _PER_CODE_FOLD: Final = frozenset({"caution", "unknown_code"})
+_PER_ENCOUNTER_FOLD: Final = frozenset({"ncci_not_checked", "mue_other_payer"})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -138,6 +140,20 @@ def _folded(kind: str, fold: _Fold) -> Finding:
         msg = (f.message if n == 1 else
                f"{plural(n, 'encounter')} ({plural(claims, 'claim')}) are dated after the data's code-set year: "
                f"the rules may have changed since. First: {f.message}")
+    elif kind in _PER_ENCOUNTER_FOLD:  # one finding per pair or code of an encounter, not per line
+        where = f"{plural(n, 'time')} on {plural(claims, 'claim')}; first at {f.place or 'line ' + str(f.line)}"
+        if kind == "ncci_not_checked":
+            msg = (f.message if n == 1 else
+                   f"NCCI pair edits not checked for {plural(n, 'code pair')} on {plural(claims, 'claim')} (first "
+                   f"at {f.place or 'line ' + str(f.line)}): {_codes_text(fold, False)}. {f.reason}" + examples)
+        else:
+            msg = (f.message if n == 1 else
+                   f"Units above CMS's MUE on {plural(claims, 'claim')} of payers other than Medicare ({where}): "
+                   f"{_codes_text(fold, False)}. First: {f.message}" + examples)
+    elif kind == "images_not_stated":
+        msg = (f.message if n == 1 else
+               f"Ultrasound guidance is billed on {plural(claims, 'claim')} that do not say whether the images "
+               f"were recorded ({where}): {_codes_text(fold, False)}. {f.message.split(': ', 1)[-1]}" + examples)
     else:
         msg = f"{f.message} ({where})"
     return replace(f, message=msg, expected="" if kind == "modality_inferred" else f.expected,
@@ -182,7 +198,7 @@ class _Collector:
             fold.note(t, claim)
             return
         self.add(Finding(claim, line, t.severity, t.kind, t.message, billed, t.expected, t.reason, t.sources,
-                         t.confidence, iso, t.modality, "", t.count))
+                         t.confidence, iso, t.modality, "", t.count, t.ncci))
         self.raw_by_kind[t.kind] -= t.count  # counted once, above
         self.raw_by_severity[t.severity] -= t.count
 
@@ -264,7 +280,8 @@ class EncounterChecker:
             return out
         claim, iso = group[0].claim_id, group[0].date_of_service.isoformat()
         return [Finding(claim, group[i].line, f.severity, f.kind, f.message, group[i].billed if rebill else f.billed,
-                        f.expected, f.reason, f.sources, f.confidence, iso, f.modality, group[i].where, f.count)
+                        f.expected, f.reason, f.sources, f.confidence, iso, f.modality, group[i].where, f.count,
+                        f.ncci)
                 for i, f, rebill in templates]
 
     def templates(self, group: Sequence[ClaimLine]) -> Templates | None:
@@ -278,8 +295,8 @@ class EncounterChecker:
         dos = group[0].date_of_service
         known = self.catalog.by_code
         key = (bisect_right(self._edges, dos), self.payer,
-               tuple((ln.place_of_service, ln.code, ln.modifiers, ln.units if ln.code in known else 0, ln.payer)
-                     for ln in group))
+               tuple((ln.place_of_service, ln.code, ln.modifiers, ln.units if ln.code in known else 0, ln.payer,
+                      ln.images_recorded) for ln in group))
         if key in self._cache:
             templates = self._cache[key]
             self.hits += 1
@@ -322,6 +339,73 @@ ItemSource = Callable[[ReadStats], Iterator[ClaimLine | Finding]]
 
 
 @dataclass(slots=True)
+class _NcciCount:
+    """Which NCCI tables answered the audit's encounters, and which encounters are dated outside those tables'
+    quarter (the engine warns on each; the report says it once, with the count)."""
+
+    by_date: dict[date, tuple[str, bool, tuple[str, ...]]] = field(default_factory=dict)
+    used: Counter[str] = field(default_factory=Counter)
+    outside: int = 0
+    outside_claims: set[int] = field(default_factory=set)
+    outside_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outside_first: ClaimLine | None = None
+    outside_from: date | None = None
+    outside_to: date | None = None
+
+    def note(self, catalog: Catalog, first: ClaimLine) -> None:
+        d = first.date_of_service
+        info = self.by_date.get(d)
+        if info is None:
+            info = ("", False, ())
+            if d >= catalog.covers_from and catalog.ncci.versions:
+                choice = catalog.ncci.for_date(NCCI_KIND, d)
+                info = (choice.tables.label, choice.outside_quarter,
+                        tuple(v.source for v in choice.tables.versions))
+            if len(self.by_date) < 100_000:
+                self.by_date[d] = info
+        label, outside, sources = info
+        if not label:
+            return
+        self.used[label] += 1
+        if not outside:
+            return
+        self.outside += 1
+        self.outside_claims.add(hash(first.claim_id))
+        self.outside_labels.setdefault(label, sources)
+        if self.outside_first is None or first.line < self.outside_first.line:
+            self.outside_first = first
+        if self.outside_from is None or d < self.outside_from:
+            self.outside_from = d
+        if self.outside_to is None or d > self.outside_to:
+            self.outside_to = d
+
+    def warning(self) -> str:
+        if not self.outside:
+            return ""
+        lo = self.outside_from.isoformat() if self.outside_from else ""
+        hi = self.outside_to.isoformat() if self.outside_to else ""
+        span = f"date of service {lo}" if lo == hi else f"dates of service {lo} to {hi}"
+        return (f"{plural(self.outside, 'encounter')} on {plural(len(self.outside_claims), 'claim')} ({span}) "
+                f"{'is' if self.outside == 1 else 'are'} outside the quarter of the NCCI tables that "
+                f"answered {'it' if self.outside == 1 else 'them'} ({' | '.join(self.outside_labels)}): the edits "
+                "and MUEs may differ on those dates. Import the NCCI files of those quarters (python -m desktop "
+                "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window) and audit again.")
+
+    def finding(self) -> Finding | None:
+        """The one finding that says how many encounters are outside the quarter (not one per claim)."""
+        first = self.outside_first
+        if not self.outside or first is None:
+            return None
+        where = f"first: {first.where}" if first.where else f"first: claim {first.claim_id}, line {first.line}"
+        return Finding("", first.line, "warning", "ncci_outside_quarter", self.warning(), where=where,
+                       sources=tuple(dict.fromkeys(s for v in self.outside_labels.values() for s in v)),
+                       confidence="high", reason="CMS changes the NCCI edits and MUEs every quarter; a date of "
+                       "service is answered by the tables of the quarter that covers it, else by the nearest earlier "
+                       "quarter's, with this warning (docs/ncci.md).", count=self.outside,
+                       ncci=" | ".join(self.outside_labels))
+
+
+@dataclass(slots=True)
 class _Pass:
     """One pass over the input."""
 
@@ -344,6 +428,7 @@ class _Pass:
     first: date | None = None
     last: date | None = None
     cancelled: bool = False
+    ncci: _NcciCount = field(default_factory=lambda: _NcciCount())
 
     def check(self, group: list[ClaimLine]) -> None:
         if self.checker is None:
@@ -355,6 +440,7 @@ class _Pass:
         out = self.checker(group)
         self.encounters += 1
         self.claims.add(hash(group[0].claim_id))
+        self.ncci.note(self.catalog, group[0])
         d = group[0].date_of_service
         if self.first is None or d < self.first:
             self.first = d
@@ -373,6 +459,7 @@ class _Pass:
         self.encounters += 1
         first = group[0]
         self.claims.add(hash(first.claim_id))
+        self.ncci.note(self.catalog, first)
         d = first.date_of_service
         if self.first is None or d < self.first:
             self.first = d
@@ -390,7 +477,7 @@ class _Pass:
             else:
                 c.add(Finding(claim, group[i].line, t.severity, t.kind, t.message,
                               group[i].billed if rebill else t.billed, t.expected, t.reason, t.sources, t.confidence,
-                              iso, t.modality, "", t.count))
+                              iso, t.modality, "", t.count, t.ncci))
 
     def tick(self, stats: ReadStats) -> None:
         if self.progress is not None:
@@ -478,6 +565,9 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
     extra = _unreadable(stats)
     if extra is not None:
         p.collector.add(extra)
+    outside = p.ncci.finding()
+    if outside is not None:
+        p.collector.add(outside)
     findings = p.collector.result()
     c = p.collector
     by_kind = Counter(f.kind for f in findings)
@@ -501,7 +591,11 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         source_format=fmt,
         first_date=p.first.isoformat() if p.first else "",
         last_date=p.last.isoformat() if p.last else "",
-        ncci_version=_ncci_label(catalog),
+        ncci_version=" | ".join(p.ncci.used) or _ncci_label(catalog),
+        ncci_used=dict(p.ncci.used),
+        ncci_outside=p.ncci.outside,
+        ncci_outside_claims=len(p.ncci.outside_claims),
+        ncci_warning=p.ncci.warning(),
     )
     return AuditReport(tuple(findings), summary, dict(p.keep or {}))
 
