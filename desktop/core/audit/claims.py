@@ -337,9 +337,16 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
                 dos = parse_date(raw_date)
             except _RowError:
                 dos = None  # the full checks below describe it
-        raw_images = row[ii].strip().lower() if ii >= 0 else ""
-        images = IMAGES_VALUES.get(raw_images)
-        if combo and dos is not None and claim_id and len(claim_id) <= 64 and (images is not None or not raw_images):
+        images: bool | None = None
+        images_ok = True
+        if ii >= 0:
+            raw_images = row[ii]
+            images = IMAGES_VALUES.get(raw_images)
+            if images is None and raw_images:  # "Yes", " no ", or a bad value (the full checks describe it)
+                text = raw_images.strip().lower()
+                images_ok = text in IMAGES_VALUES
+                images = IMAGES_VALUES.get(text)
+        if combo and dos is not None and claim_id and len(claim_id) <= 64 and images_ok:
             payer = None
             if yi >= 0:
                 raw_payer = row[yi]

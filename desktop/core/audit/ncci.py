@@ -20,18 +20,44 @@ from desktop.core.audit.claims import ClaimLine
 from desktop.core.audit.context import AuditContext, bounded, union
 from desktop.core.engine import NCCI_KIND
 from desktop.core.model import Catalog, ProcedureResult, PtpRule, PtpSituation, Resolution
-from desktop.core.ncci.model import MODIFIER_INDICATOR_LABELS, NcciTables, PtpEdit
+from desktop.core.ncci.model import MODIFIER_INDICATOR_LABELS, NcciChoice, NcciData, NcciTables, PtpEdit
 
 _Hit = tuple[PtpEdit, PtpRule]
 
 
+_CHOICES: dict[int, tuple[NcciData, dict[date, tuple[NcciChoice, str]]]] = {}
+
+
+def _cached(catalog: Catalog, when: date) -> tuple[NcciChoice, str] | None:
+    data = catalog.ncci
+    if not data.versions:
+        return None
+    held = _CHOICES.get(id(data))
+    if held is None or held[0] is not data:
+        if len(_CHOICES) >= 8:
+            _CHOICES.clear()
+        held = _CHOICES[id(data)] = (data, {})
+    by_date = held[1]
+    hit = by_date.get(when)
+    if hit is None:
+        choice = data.for_date(NCCI_KIND, when)
+        hit = (choice, choice.tables.label)
+        if len(by_date) < 50_000:
+            by_date[when] = hit
+    return hit
+
+
+def choice_for(catalog: Catalog, when: date) -> NcciChoice | None:
+    """The engine's choice of NCCI tables for ``when`` (practitioner tables, the quarter's or the nearest earlier
+    one, and whether ``when`` is outside their quarter), remembered per date; None when the data has no table."""
+    hit = _cached(catalog, when)
+    return hit[0] if hit is not None else None
+
+
 def tables_for(catalog: Catalog, when: date) -> tuple[NcciTables | None, str]:
-    """The NCCI tables that answer for ``when`` (the engine's choice: practitioner tables, the quarter's or
-    the nearest earlier one) and their label; (None, "") when the data has no NCCI table."""
-    if not catalog.ncci.versions:
-        return None, ""
-    tables = catalog.ncci.for_date(NCCI_KIND, when).tables
-    return tables, tables.label
+    """The NCCI tables that answer for ``when`` and their label; (None, "") when the data has no NCCI table."""
+    hit = _cached(catalog, when)
+    return (hit[0].tables, hit[1]) if hit is not None else (None, "")
 
 
 def edit_text(tables: NcciTables, edits: Sequence[PtpEdit]) -> str:

@@ -47,7 +47,7 @@ from desktop.core.audit.findings import (
     group,
     plural,
 )
-from desktop.core.engine import NCCI_KIND
+from desktop.core.audit.ncci import choice_for
 from desktop.core.model import Catalog, Payer
 
 PROGRESS_EVERY: Final = 1000
@@ -105,8 +105,18 @@ class _Fold:
             self.first = f
 
 
+_CODES_OF: dict[str, str] = {}
+
+
 def _code_of(f: Finding) -> str:
-    return f.billed.split(" ", 1)[0].split("-", 1)[0] if f.billed else ""
+    """The code a finding's ``billed`` starts with (``77003-26 ×1`` -> 77003), remembered per text (notes repeat
+    the same few texts on many claims)."""
+    code = _CODES_OF.get(f.billed)
+    if code is None:
+        code = f.billed.split(" ", 1)[0].split("-", 1)[0] if f.billed else ""
+        if len(_CODES_OF) < 10_000:
+            _CODES_OF[f.billed] = code
+    return code
 
 
 def _codes_text(fold: _Fold, arrow: bool, limit: int = 8) -> str:
@@ -339,39 +349,53 @@ ItemSource = Callable[[ReadStats], Iterator[ClaimLine | Finding]]
 
 
 @dataclass(slots=True)
+class _TablesUsed:
+    """NCCI tables that answered some of the audit's dates (all dates outside their quarter, or all inside), and
+    how many encounters they answered."""
+
+    label: str
+    outside: bool
+    sources: tuple[str, ...]
+    encounters: int = 0
+
+
+@dataclass(slots=True)
 class _NcciCount:
     """Which NCCI tables answered the audit's encounters, and which encounters are dated outside those tables'
     quarter (the engine warns on each; the report says it once, with the count)."""
 
-    by_date: dict[date, tuple[str, bool, tuple[str, ...]]] = field(default_factory=dict)
-    used: Counter[str] = field(default_factory=Counter)
+    groups: dict[tuple[str, bool], _TablesUsed] = field(default_factory=dict)
+    by_date: dict[date, _TablesUsed] = field(default_factory=dict)  # a cache of the group of each date
     outside: int = 0
-    outside_claims: set[int] = field(default_factory=set)
-    outside_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outside_claims: int = 0  # counted as the claim id changes (a claim's encounters come together), no set kept
+    last_claim: str = "\x00"
     outside_first: ClaimLine | None = None
     outside_from: date | None = None
     outside_to: date | None = None
 
+    def _group(self, catalog: Catalog, d: date) -> _TablesUsed:
+        choice = choice_for(catalog, d) if d >= catalog.covers_from else None
+        key = (choice.tables.label, choice.outside_quarter) if choice is not None else ("", False)
+        group = self.groups.get(key)
+        if group is None:
+            sources = tuple(v.source for v in choice.tables.versions) if choice is not None else ()
+            group = self.groups[key] = _TablesUsed(key[0], key[1], sources)
+        return group
+
     def note(self, catalog: Catalog, first: ClaimLine) -> None:
         d = first.date_of_service
-        info = self.by_date.get(d)
-        if info is None:
-            info = ("", False, ())
-            if d >= catalog.covers_from and catalog.ncci.versions:
-                choice = catalog.ncci.for_date(NCCI_KIND, d)
-                info = (choice.tables.label, choice.outside_quarter,
-                        tuple(v.source for v in choice.tables.versions))
+        group = self.by_date.get(d)
+        if group is None:
+            group = self._group(catalog, d)
             if len(self.by_date) < 100_000:
-                self.by_date[d] = info
-        label, outside, sources = info
-        if not label:
-            return
-        self.used[label] += 1
-        if not outside:
+                self.by_date[d] = group
+        group.encounters += 1
+        if not group.outside:
             return
         self.outside += 1
-        self.outside_claims.add(hash(first.claim_id))
-        self.outside_labels.setdefault(label, sources)
+        if first.claim_id != self.last_claim:
+            self.outside_claims += 1
+            self.last_claim = first.claim_id
         if self.outside_first is None or first.line < self.outside_first.line:
             self.outside_first = first
         if self.outside_from is None or d < self.outside_from:
@@ -379,13 +403,29 @@ class _NcciCount:
         if self.outside_to is None or d > self.outside_to:
             self.outside_to = d
 
+    @property
+    def used(self) -> dict[str, int]:
+        """Tables' label -> the encounters they answered."""
+        out: dict[str, int] = {}
+        for g in self.groups.values():
+            if g.label and g.encounters:
+                out[g.label] = out.get(g.label, 0) + g.encounters
+        return out
+
+    @property
+    def outside_labels(self) -> dict[str, tuple[str, ...]]:
+        return {g.label: g.sources for g in self.groups.values() if g.outside and g.encounters}
+
+    def _span(self) -> tuple[str, str]:
+        return (self.outside_from.isoformat() if self.outside_from else "",
+                self.outside_to.isoformat() if self.outside_to else "")
+
     def warning(self) -> str:
         if not self.outside:
             return ""
-        lo = self.outside_from.isoformat() if self.outside_from else ""
-        hi = self.outside_to.isoformat() if self.outside_to else ""
+        lo, hi = self._span()
         span = f"date of service {lo}" if lo == hi else f"dates of service {lo} to {hi}"
-        return (f"{plural(self.outside, 'encounter')} on {plural(len(self.outside_claims), 'claim')} ({span}) "
+        return (f"{plural(self.outside, 'encounter')} on {plural(self.outside_claims, 'claim')} ({span}) "
                 f"{'is' if self.outside == 1 else 'are'} outside the quarter of the NCCI tables that "
                 f"answered {'it' if self.outside == 1 else 'them'} ({' | '.join(self.outside_labels)}): the edits "
                 "and MUEs may differ on those dates. Import the NCCI files of those quarters (python -m desktop "
@@ -566,10 +606,12 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
     if extra is not None:
         p.collector.add(extra)
     outside = p.ncci.finding()
-    if outside is not None:
-        p.collector.add(outside)
+    if outside is not None:  # one finding for the whole audit (its count is the encounters it speaks for)
+        p.collector.add(replace(outside, count=1))
+        p.collector.findings[-1] = outside
     findings = p.collector.result()
     c = p.collector
+    used = p.ncci.used
     by_kind = Counter(f.kind for f in findings)
     by_sev = Counter(f.severity for f in findings)
     summary = AuditSummary(
@@ -591,10 +633,10 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         source_format=fmt,
         first_date=p.first.isoformat() if p.first else "",
         last_date=p.last.isoformat() if p.last else "",
-        ncci_version=" | ".join(p.ncci.used) or _ncci_label(catalog),
-        ncci_used=dict(p.ncci.used),
+        ncci_version=" | ".join(used) or _ncci_label(catalog),
+        ncci_used=used,
         ncci_outside=p.ncci.outside,
-        ncci_outside_claims=len(p.ncci.outside_claims),
+        ncci_outside_claims=p.ncci.outside_claims,
         ncci_warning=p.ncci.warning(),
     )
     return AuditReport(tuple(findings), summary, dict(p.keep or {}))
