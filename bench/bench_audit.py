@@ -9,7 +9,10 @@ For each it runs, as subprocesses, and reports wall time, lines per second and p
   837P: pyx12's segment reader alone, and for full validation pyx12's own validator ``x12n_document`` on
   files up to --validator-max lines);
 - the command line end to end: ``python -m desktop audit FILE --out REPORT.csv`` (837P: ``--x12-validation
-  full`` and ``envelope``).
+  full`` and ``envelope``);
+- with ``--against SRC_DIR``, the same command run from another source tree on the same file, interleaved with
+  this tree's runs (``--repeat`` times each): e.g. an export of the commit before a change
+  (``git archive COMMIT | tar -x -C DIR``), to compare before and after on the same machine in the same run.
 
 Targets (issue 16): 1,000,000 CSV lines in <= 15 s end to end with peak RSS <= 400 MB; 837P at >= 25 % of the
 CSV throughput. With ``--window`` it also opens the 100,000-line CSV in the audit window (offscreen) and checks
@@ -18,6 +21,7 @@ the findings by severity before and after folding.
 
     .venv/bin/python bench/bench_audit.py [--lines 100000 1000000] [--formats csv 837p]
                                           [--x12-validation full envelope] [--window] [--seed 6]
+                                          [--against SRC_DIR] [--repeat N]
 """
 
 from __future__ import annotations
@@ -136,12 +140,24 @@ def err_no_59(rng: random.Random, fac: bool) -> Lines:
     return [("62282", "", "1"), ("62281", "", "1"), ("77003", "", "1"), ("77003", "", "1")]
 
 
+def err_ncci_modifier(rng: random.Random, fac: bool) -> Lines:
+    """77002 for an occipital block beside 64483, which bundles it (NCCI 64483/77002): XS missing."""
+    return [("64405", "", "1"), ("64483", rng.choice(["RT", "LT"]), "1"), ("77002", "26" if fac else "", "1")]
+
+
+def err_mue(rng: random.Random, fac: bool) -> Lines:
+    """64483 right and left on two lines: 2 units against CMS's MUE of 1 (MAI 2)."""
+    return [("64483", "RT", "1"), ("64483", "LT", "1")]
+
+
 MIX: list[tuple[Maker, int]] = [
     (esi_lumbar, 14), (esi_cervical, 5), (tfesi, 12), (facet, 12), (rfa, 6), (si_joint, 5), (occipital, 6),
     (knee_fluoro, 4), (knee_us, 4), (trigger_us, 3), (blood_patch, 2), (two_regions, 1), (visit, 10),
     (err_included, 4), (err_per_level, 2), (err_wrong_fluoro, 2), (err_76000, 1), (err_missing_26, 2),
-    (err_knee_us, 1), (err_no_59, 1),
+    (err_knee_us, 1), (err_no_59, 1), (err_ncci_modifier, 1), (err_mue, 1),
 ]
+# the images column (ultrasound images recorded), on the claims that bill ultrasound: yes, no or not stated
+_US_CODES = frozenset({"76942", "20611"})
 POS = [("11", 50), ("22", 30), ("24", 20)]
 
 
@@ -154,7 +170,7 @@ def generate(path: Path, n_lines: int, seed: int) -> int:
     written = 0
     claim = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write("claim_id,date_of_service,place_of_service,code,modifiers,units,payer\n")
+        fh.write("claim_id,date_of_service,place_of_service,code,modifiers,units,payer,images_recorded\n")
         while written < n_lines:
             claim += 1
             maker = rng.choices(makers, weights)[0]
@@ -164,13 +180,14 @@ def generate(path: Path, n_lines: int, seed: int) -> int:
             lines = maker(rng, pos != "11")
             if rng.random() < 0.3:  # a drug or supply line on many injection claims
                 lines.append((rng.choice(["J1030", "J3301", "J1100"]), "", str(rng.randint(1, 8))))
+            images = rng.choice(["yes", "yes", "no", ""]) if any(c in _US_CODES for c, _, _ in lines) else ""
             for code, mods, units in lines:
                 if written >= n_lines:
                     break
                 if rng.random() < 0.001:  # a malformed row now and then
-                    fh.write(f"CL{claim:07d},2025-02-30,{pos},{code},{mods},{units},{payer}\n")
+                    fh.write(f"CL{claim:07d},2025-02-30,{pos},{code},{mods},{units},{payer},{images}\n")
                 else:
-                    fh.write(f"CL{claim:07d},{dos},{pos},{code},{mods},{units},{payer}\n")
+                    fh.write(f"CL{claim:07d},{dos},{pos},{code},{mods},{units},{payer},{images}\n")
                 written += 1
     return written
 
@@ -198,17 +215,17 @@ else:
 """
 
 
-def run_measured(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, int, str]:
-    """Run ``cmd`` (``python -m ...`` or ``python -c ...``); (wall seconds, peak RSS in bytes, exit status,
-    stderr tail)."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+def run_measured(cmd: list[str], stdin: Path | None = None, src: Path = ROOT) -> tuple[float, int, int, str]:
+    """Run ``cmd`` (``python -m ...`` or ``python -c ...``) from the source tree ``src``; (wall seconds, peak RSS
+    in bytes, exit status, stderr tail)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(src))
     with tempfile.TemporaryDirectory() as tmp:
         hwm = Path(tmp) / "hwm"
         full = [cmd[0], "-c", _WRAP, str(hwm), *cmd[1:]]
         fin = stdin.open("rb") if stdin else subprocess.DEVNULL
         with tempfile.TemporaryFile() as err:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(full, cwd=ROOT, env=env, stdin=fin, stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(full, cwd=src, env=env, stdin=fin, stdout=subprocess.DEVNULL, stderr=err)
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
             err.seek(0)
@@ -314,6 +331,9 @@ def main() -> int:
                     help="instead: time one claim of N lines (half 64483, half 77003, a facility claim)")
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--keep", type=Path, default=None, help="keep the generated files in this folder")
+    ap.add_argument("--against", type=Path, default=None, metavar="SRC_DIR",
+                    help="also run the CSV audit from this source tree (e.g. an export of the commit before a change)")
+    ap.add_argument("--repeat", type=int, default=1, help="CSV audit runs per source tree, interleaved")
     args = ap.parse_args()
 
     from synth_837p import write_bench_file
@@ -340,18 +360,31 @@ def main() -> int:
                 if fmt == "csv":
                     wall, rss, _, _ = run_measured([py, "-c", CSV_BASELINE, str(path)])
                     print(row("baseline: csv module reads every row", wall, rss, n))
-                    wall, rss, code, err = run_measured([py, "-m", "desktop", "audit", str(path), "--out", str(out)])
-                    rate = n / wall
-                    csv_rate[n] = rate
-                    verdict = ""
-                    if n == 1_000_000:
-                        good = wall <= 15.0 and rss <= 400e6
-                        verdict = f"; target <= 15 s and <= 400 MB: {'OK' if good else 'OVER TARGET'}"
-                        ok &= good
-                    print(row("GuideCode audit CLI end to end", wall, rss, n, f"(exit {code}{verdict})"))
-                    ok &= code in (0, 1)
-                    if code not in (0, 1):
-                        print(err, file=sys.stderr)
+                    trees = [("this tree", ROOT)] + ([("--against", args.against.resolve())] if args.against else [])
+                    walls: dict[str, list[float]] = {name: [] for name, _ in trees}
+                    for _ in range(max(1, args.repeat)):
+                        for name, src in trees:
+                            wall, rss, code, err = run_measured(
+                                [py, "-m", "desktop", "audit", str(path), "--out", str(out)], src=src)
+                            walls[name].append(wall)
+                            verdict = ""
+                            if name == "this tree" and n == 1_000_000:
+                                good = wall <= 15.0 and rss <= 400e6
+                                verdict = f"; target <= 15 s and <= 400 MB: {'OK' if good else 'OVER TARGET'}"
+                                ok &= good
+                            if name == "this tree" and n == 100_000:
+                                verdict = f"; target <= 10 s: {'OK' if wall <= 10.0 else 'OVER TARGET'}"
+                            label = "GuideCode audit CLI end to end" + ("" if name == "this tree" else
+                                                                        f" ({name} {src.name})")
+                            print(row(label, wall, rss, n, f"(exit {code}{verdict})"))
+                            ok &= code in (0, 1) or name != "this tree"
+                            if code not in (0, 1):
+                                print(err, file=sys.stderr)
+                    csv_rate[n] = n / min(walls["this tree"])
+                    if args.against:
+                        a, b = min(walls["this tree"]), min(walls["--against"])
+                        print(f"  best of {len(walls['this tree'])}: this tree {a:.2f} s, --against {b:.2f} s "
+                              f"({a / b:.2f}x)")
                     continue
                 wall, rss, _, _ = run_measured([py, "-c", X12_READER_BASELINE, str(path)])
                 print(row("baseline: pyx12 segment reader alone", wall, rss, n))

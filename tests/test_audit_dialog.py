@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from desktop.core.audit import KINDS, NOTE_KINDS, AuditReport, audit_file
 from desktop.core.model import Catalog
 from desktop.ui.audit_dialog import COLUMNS, AuditDialog
+from tests.auditkit import billing
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "resources" / "samples" / "claims-sample.csv"
@@ -71,8 +72,9 @@ def column_values(dlg: AuditDialog, column: str) -> list[str]:
 
 
 def big_claims_file(tmp_path: Path, claims: int) -> Path:
+    """``claims`` claims of 64483 + 77003 (guidance_included), dated in the built-in NCCI tables' quarter."""
     path = tmp_path / "big.csv"
-    path.write_text(HEADER + "".join(f"C{i:06d},2025-03-03,11,64483,,1\nC{i:06d},2025-03-03,11,77003,,1\n"
+    path.write_text(HEADER + "".join(f"C{i:06d},2024-08-05,11,64483,,1\nC{i:06d},2024-08-05,11,77003,,1\n"
                                      for i in range(claims)), encoding="utf-8")
     return path
 
@@ -250,14 +252,14 @@ def test_story_the_mapping_step_runs_the_audit_with_the_chosen_columns_and_remem
         dialog.mapper.set_choice(fld, name)
     with qtbot.waitSignal(dialog.audit_finished, timeout=60_000) as blocker:
         qtbot.keyClick(dialog.mapper.boxes["units"], Qt.Key.Key_Return)  # Enter runs the audit
-    assert [f.kind for f in blocker.args[0].findings] == []  # two regions, 59 on the second: clean
+    assert [f.kind for f in billing(blocker.args[0])] == []  # two regions, 59 on the second: clean
     assert not dialog.mapper.isVisible()
     # the same header again: the remembered columns are used without asking
     other = tmp_path / "custom2.csv"
     other.write_text(path.read_text(encoding="utf-8").replace("26 59", "26"), encoding="utf-8")
     with qtbot.waitSignal(dialog.audit_finished, timeout=60_000) as blocker:
         dialog.start(other)
-    assert [f.kind for f in blocker.args[0].findings] == ["missing_distinct_modifier"]
+    assert [f.kind for f in billing(blocker.args[0])] == ["missing_distinct_modifier"]
     assert "chosen before" in dialog.status_label.text()
     stored = Path(ui_settings.file_name).read_text(encoding="utf-8")
     assert "claim_id=Ref" in stored and "K1" not in stored and "62282" not in stored
@@ -297,7 +299,13 @@ def test_unreadable_file_and_bad_encoding_fail_with_a_message(qtbot: QtBot, dial
 def test_837p_file_in_the_dialog(qtbot: QtBot, dialog: AuditDialog) -> None:
     report = run_to_end(qtbot, dialog, X12)
     assert report.summary.source_format == "837p"
-    assert column_values(dialog, "Where")[0] == "claim X12-001 line 2 (LX*2), SV1 at segment 26"
+    row = column_values(dialog, "Kind").index("guidance_included")
+    assert column_values(dialog, "Where")[row] == "claim X12-001 line 2 (LX*2), SV1 at segment 26"
+    # the fixture is dated 2025: the summary names the NCCI tables and warns once, with the count
+    text = dialog.summary_label.text()
+    assert "NCCI: NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30)" in text
+    assert "Warning: 5 encounters on 5 claims dated outside the quarter of the NCCI tables" in text
+    assert column_values(dialog, "Kind").count("ncci_outside_quarter") == 1
 
 
 def test_help_opens_the_audit_documentation(qtbot: QtBot, dialog: AuditDialog) -> None:
@@ -372,7 +380,31 @@ def test_numbers_follow_the_locale_and_counts_are_pluralised(qtbot: QtBot, catal
     assert dlg.summary_label.text().startswith("1.000 claims checked (2.000 lines read, 0 malformed rows skipped)")
     assert dlg.count_label.text() == "1.000 of 1.000 findings shown"
     one = tmp_path / "one.csv"
-    one.write_text(HEADER + "C1,2025-03-03,11,64483,,1\nC1,2025-03-03,11,77003,,1\n", encoding="utf-8")
+    one.write_text(HEADER + "C1,2024-08-05,11,64483,,1\nC1,2024-08-05,11,77003,,1\n", encoding="utf-8")
     run_to_end(qtbot, dlg, one)
     assert dlg.summary_label.text().startswith("1 claim checked (2 lines read, 0 malformed rows skipped): 1 finding")
     assert dlg.count_label.text() == "1 of 1 finding shown"
+
+
+def test_the_column_mapping_offers_images_recorded_and_the_audit_reads_it(
+        qtbot: QtBot, catalog: Catalog, tmp_path: Path, ui_settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: the images column is a field of the column mapping; a claim whose chosen column says the images
+    were not recorded gets images_not_recorded on its 76942 line, and opens in the window with "no"."""
+    dialog = AuditDialog(catalog, settings=ui_settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    path = tmp_path / "pics.csv"
+    path.write_text("Ref,Svc,Where,Proc,Qty,Pics saved?\nU1,2024-08-05,11,20552,1,n\nU1,2024-08-05,11,76942,1,n\n",
+                    encoding="utf-8")
+    with qtbot.waitSignal(dialog.audit_failed, timeout=60_000):
+        dialog.start(path)
+    assert "images_recorded" in dialog.mapper.boxes
+    for fld, name in (("claim_id", "Ref"), ("date_of_service", "Svc"), ("place_of_service", "Where"),
+                      ("code", "Proc"), ("units", "Qty"), ("images_recorded", "Pics saved?")):
+        dialog.mapper.set_choice(fld, name)
+    with qtbot.waitSignal(dialog.audit_finished, timeout=60_000) as blocker:
+        qtbot.keyClick(dialog.mapper.boxes["units"], Qt.Key.Key_Return)
+    report = blocker.args[0]
+    assert [(f.claim_id, f.line, f.kind) for f in report.findings] == [("U1", 3, "images_not_recorded")]
+    claim = dialog.claim_of(report.findings[0])
+    assert claim is not None and claim.encounter.images_recorded is False

@@ -18,6 +18,7 @@ import pytest
 
 from desktop.core.audit import AuditInputError, audit_bytes, audit_file
 from desktop.core.model import Catalog
+from tests.auditkit import REMINDER_KINDS, billing
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "x12"
@@ -45,7 +46,7 @@ def test_the_fixture_is_what_synth_writes_and_pyx12_accepts_it() -> None:
 
 def test_the_fixture_is_audited_like_the_csv(catalog: Catalog) -> None:
     r = audit_file(catalog, GOOD)
-    got = [(f.claim_id, f.kind, f.severity) for f in r.findings]
+    got = [(f.claim_id, f.kind, f.severity) for f in billing(r)]
     assert got == [
         ("X12-001", "guidance_included", "error"),  # bilateral TFESI 64483-50 with 77003-26: included (S6)
         ("X12-003", "units_per_encounter", "error"),  # Medicare (SBR09 MB): one 77003 per encounter (NCCI ch. IX)
@@ -55,7 +56,7 @@ def test_the_fixture_is_audited_like_the_csv(catalog: Catalog) -> None:
     s = r.summary
     assert (s.source_format, s.claims_checked, s.lines_read, s.rows_skipped) == ("837p", 5, 12, 0)
     assert (s.first_date, s.last_date) == ("2025-03-10", "2025-03-14")
-    f = r.findings[0]
+    f = billing(r)[0]
     # findings cite the claim id, the service line (LX) and the segment position
     assert f.where == "claim X12-001 line 2 (LX*2), SV1 at segment 26" and f.line == 26
     assert "S6" in f.sources and f.kind_id == "GC-A01"
@@ -70,11 +71,11 @@ def test_payer_from_sbr09_or_payer_id_or_name(catalog: Catalog) -> None:
 
     commercial = dataclasses.replace(x3, filing="CI", payer_name="TEST COMMERCIAL HEALTH", payer_id="12345")
     text = synth_837p.interchange([commercial]).encode()
-    assert [f.kind for f in audit_bytes(catalog, text).findings] == []  # other payer: per region, 59 is right
-    by_id = audit_bytes(catalog, text, AuditOptions(medicare_payer_ids=frozenset({"12345"}))).findings
+    assert [f.kind for f in billing(audit_bytes(catalog, text))] == []  # other payer: per region, 59 is right
+    by_id = billing(audit_bytes(catalog, text, AuditOptions(medicare_payer_ids=frozenset({"12345"}))))
     assert [f.kind for f in by_id] == ["units_per_encounter"]
     by_name = dataclasses.replace(commercial, payer_name="MEDICARE OF TESTLAND")
-    assert [f.kind for f in audit_bytes(catalog, synth_837p.interchange([by_name]).encode()).findings] == [
+    assert [f.kind for f in billing(audit_bytes(catalog, synth_837p.interchange([by_name]).encode()))] == [
         "units_per_encounter"]
 
 
@@ -83,7 +84,17 @@ def test_sv105_overrides_the_claims_place_of_service(catalog: Catalog) -> None:
                                                   synth_837p.Service("77002", pos="22")], filing="CI",
                          payer_name="TEST HEALTH", payer_id="12345")
     r = audit_bytes(catalog, synth_837p.interchange([c]).encode())
-    assert [f.kind for f in r.findings] == ["missing_26"]
+    assert [f.kind for f in billing(r)] == ["missing_26"]
+
+
+def test_837p_does_not_say_whether_images_were_recorded(catalog: Catalog) -> None:
+    """The 837P has no element for recorded ultrasound images: every claim read from one is "not stated", so an
+    ultrasound guidance line gets the images_not_stated note, never images_not_recorded (docs/audit.md)."""
+    c = synth_837p.Claim("U1", "11", "20240805", [synth_837p.Service("20552"), synth_837p.Service("76942")],
+                         filing="CI", payer_name="TEST HEALTH", payer_id="12345")
+    r = audit_bytes(catalog, synth_837p.interchange([c]).encode())
+    assert [(f.claim_id, f.kind) for f in r.findings] == [("U1", "images_not_stated")]
+    assert r.findings[0].reason.startswith("CPT's ultrasound guideline requires permanently recorded images")
 
 
 @pytest.mark.parametrize(("name", "segment", "needle"), [
@@ -160,8 +171,11 @@ def test_cli_detects_837p_by_content() -> None:
                           input=GOOD.read_bytes(), cwd=ROOT, env=env, capture_output=True, timeout=120,
                           check=False)
     assert proc.returncode == 1, proc.stderr
-    kinds = [f["kind"] for f in json.loads(proc.stdout)["findings"]]
+    out = json.loads(proc.stdout)
+    kinds = [f["kind"] for f in out["findings"] if f["kind"] not in REMINDER_KINDS]
     assert kinds == ["guidance_included", "units_per_encounter", "missing_26", "redirect_primary"]
+    # the fixture is dated 2025, after the built-in NCCI quarter: one warning row, and the summary says so
+    assert out["summary"]["ncci_outside_quarter"] == 5 and "outside the quarter" in out["summary"]["ncci_warning"]
 
 
 def test_envelope_only_reading_gives_the_same_findings_and_checks_the_envelope(catalog: Catalog) -> None:

@@ -473,6 +473,8 @@ def load_encounter_plain(window: Any, enc: Encounter) -> None:
     window.set_setting(enc.setting)
     window.set_payer(enc.payer)
     window.set_modality(enc.modality)
+    if hasattr(window, "set_images_recorded"):
+        window.set_images_recorded(enc.images_recorded)
     for p in enc.procedures:
         try:
             window.add_procedure(p.code, units=p.units, laterality=p.laterality)
@@ -830,10 +832,15 @@ class AuditDialog(QDialog):
                     f"{plural(s.claims_checked, 'claim', fmt=self._n)} checked, "
                     f"{plural(s.findings, 'finding', fmt=self._n)} ({sev}). Partial result: an export says so."
                     + notes)
+        ncci = f" NCCI: {s.ncci_version}." if s.ncci_version else " No NCCI table: pair edits and MUEs not checked."
+        if s.ncci_outside:
+            ncci += (f" Warning: {plural(s.ncci_outside, 'encounter', fmt=self._n)} on "
+                     f"{plural(s.ncci_outside_claims, 'claim', fmt=self._n)} dated outside the quarter of the NCCI "
+                     "tables that answered them; import the NCCI files of those quarters.")
         return (f"{plural(s.claims_checked, 'claim', fmt=self._n)} checked "
                 f"({plural(s.lines_read, 'line', fmt=self._n)} read, "
                 f"{plural(s.rows_skipped, 'malformed row', fmt=self._n)} skipped): "
-                f"{plural(s.findings, 'finding', fmt=self._n)} ({sev}).{notes} Data {s.data_version}.")
+                f"{plural(s.findings, 'finding', fmt=self._n)} ({sev}).{notes} Data {s.data_version}.{ncci}")
 
     @Slot(object)
     def _on_failed(self, failure: object) -> None:

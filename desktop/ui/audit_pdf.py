@@ -56,6 +56,7 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
         ("Default payer", s.payer_default),
         ("Data", s.data_version),
         ("NCCI tables", s.ncci_version or "none in the data (no NCCI edit was applied)"),
+        *([("NCCI warning", s.ncci_warning)] if s.ncci_warning else []),
         ("Made", datetime.now().strftime("%Y-%m-%d %H:%M")),
     ]
     out.append("<table cellspacing='0' style='margin-bottom:8px'>")
@@ -66,13 +67,17 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
     out.append("<tr>" + "".join(f"<th style='{cell}'>{h}</th>" for h in
                                 ("Id", "Kind", "Severity", "Rows", "Occurrences", "What to do")) + "</tr>")
     raw = s.unfolded_by_kind or s.by_kind
+    seen: dict[str, set[str]] = {}  # a kind whose rule sets the severity (mue_exceeded: MAI 2 an error) shows each
+    for f in findings:
+        seen.setdefault(f.kind, set()).add(f.severity)
     for kind, info in KINDS.items():
         n = s.by_kind.get(kind, 0)
         if not n and not raw.get(kind):
             continue
         note = " (note)" if kind in NOTE_KINDS else ""
+        severity = ", ".join(v for v in SEVERITIES if v in seen.get(kind, {info.severity}))
         out.append(f"<tr><td style='{cell}'>{info.id}</td><td style='{cell}'>{_e(kind)}{note}</td>"
-                   f"<td style='{cell}'>{info.severity}</td><td style='{cell}' align='right'>{fmt(n)}</td>"
+                   f"<td style='{cell}'>{severity}</td><td style='{cell}' align='right'>{fmt(n)}</td>"
                    f"<td style='{cell}' align='right'>{fmt(raw.get(kind, n))}</td>"
                    f"<td style='{cell}'>{_e(info.action)}</td></tr>")
     out.append("</table>")

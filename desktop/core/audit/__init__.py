@@ -16,15 +16,21 @@ What a claim does not say is inferred, and the inference is stated in each findi
   ultrasound, 77021 MR); no guidance code billed means no imaging (``modality_inferred`` says when that
   changes the answer; such notes are folded into one line per kind);
 - spinal regions, from the procedure codes' regions and, when 77003 is billed for more than their implied
-  regions, from the 77003 units and lines (each procedure line can justify at most its units in regions).
+  regions, from the 77003 units and lines (each procedure line can justify at most its units in regions);
+- whether the ultrasound images were recorded, from the optional ``images_recorded`` column (else not stated).
+
+The NCCI tables the engine answers with (``Catalog.ncci``) are applied to the billed lines too: pair edits by
+modifier indicator and MUEs by MAI, as rules.yaml's ``ptp_edits`` and ``mue`` sections say; every finding names
+the tables' versions, and claims dated outside their quarter are told once for the whole audit.
 
 Pure Python, no Qt; progress and cancellation are callbacks so the window can run it on a worker thread.
 
 The package follows its seams: :mod:`~desktop.core.audit.findings` (finding kinds and the report's types),
 :mod:`~desktop.core.audit.claims` (reading claims CSV), :mod:`~desktop.core.audit.x12` (reading 837P),
-:mod:`~desktop.core.audit.checks` (checking an encounter against the rules), :mod:`~desktop.core.audit.run`
-(streaming a whole input through the checks) and :mod:`~desktop.core.audit.report` (writing the report). The
-names below are the public ones.
+:mod:`~desktop.core.audit.checks` (checking an encounter against the rules), :mod:`~desktop.core.audit.ncci`
+(CMS's pair edits and MUEs on the billed lines), :mod:`~desktop.core.audit.context` (the encounter being checked),
+:mod:`~desktop.core.audit.run` (streaming a whole input through the checks) and :mod:`~desktop.core.audit.report`
+(writing the report). The names below are the public ones.
 """
 
 from desktop.core.audit.checks import audit_encounter

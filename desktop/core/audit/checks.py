@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
-from desktop.core.audit.claims import ClaimLine
-from desktop.core.audit.findings import KINDS, Finding
+from desktop.core.audit.claims import ClaimLine, images_of
+from desktop.core.audit.context import AuditContext, bounded, lines_text, min_conf, union
+from desktop.core.audit.context import label as modality_label
+from desktop.core.audit.findings import Finding
+from desktop.core.audit.ncci import (
+    included_citation,
+    mue_note,
+    ncci_findings,
+    procedure_bundled,
+    tables_for,
+    withheld_by_edit,
+)
 from desktop.core.engine import resolve
 from desktop.core.model import (
-    MODALITY_LABELS,
     Catalog,
     CodeRecord,
     Confidence,
@@ -24,7 +32,6 @@ from desktop.core.model import (
     ProcedureResult,
     Region,
     Resolution,
-    Setting,
     Severity,
 )
 
@@ -33,67 +40,8 @@ from desktop.core.model import (
 IMAGING_MODALITIES: Final[tuple[Modality, ...]] = ("fluoroscopy", "ct", "ultrasound", "mri")
 
 
-def _label(modality: Modality) -> str:
-    """Modality as a word inside a sentence: fluoroscopy, CT, ultrasound, MR, no imaging."""
-    text = MODALITY_LABELS[modality]
-    return text if text.isupper() or modality == "mri" else text.lower()
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Auditing encounters
-
-
-def _line_text(ln: GuidanceLine) -> str:
-    where = f" {ln.region}" if ln.region else ""
-    return f"{ln.display}{where} (for {', '.join(ln.for_codes)})"
-
-
-MAX_LISTED: Final = 5  # a finding names at most this many lines or codes, then "and N more" (bounded text)
-
-
-def _bounded(parts: Iterable[str], sep: str = "; ", limit: int = MAX_LISTED) -> str:
-    """Join distinct ``parts``, at most ``limit`` of them, then "and N more": a finding's text stays short
-    however many lines a claim has (a 50,000-line claim must not give 50,000 findings that each repeat it)."""
-    seen = list(dict.fromkeys(parts))
-    more = len(seen) - limit
-    return sep.join(seen[:limit]) + (f"{sep}and {more} more" if more > 0 else "")
-
-
-def _lines_text(lines: Iterable[GuidanceLine]) -> str:
-    return _bounded(_line_text(ln) for ln in lines)
-
-
-def _min_conf(values: Iterable[Confidence]) -> Confidence:
-    order: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}
-    vals = list(values)
-    return min(vals, key=lambda c: order[c]) if vals else "high"
-
-
-def _union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(s for g in groups for s in g))
-
-
-@dataclass(slots=True)
-class _Ctx:
-    """One encounter being audited: the claim lines, what was inferred, and the findings so far."""
-
-    catalog: Catalog
-    claim_id: str
-    dos: date
-    lines: list[ClaimLine]
-    setting: Setting
-    check_26: bool
-    payer: Payer
-    out: list[Finding]
-    modality_note: str = ""
-
-    def add(self, line: int, kind: str, message: str, *, billed: str = "", expected: str = "", reason: str = "",
-            sources: Sequence[str] = (), confidence: Confidence | None = None, severity: Severity | None = None,
-            modality: str | None = None) -> None:
-        self.out.append(Finding(
-            self.claim_id, line, severity or KINDS[kind].severity, kind, message, billed, expected, reason,
-            tuple(sources), confidence, self.dos.isoformat(),
-            self.modality_note if modality is None else modality))
 
 
 def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer: Payer,
@@ -105,8 +53,10 @@ def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
     place = catalog.rules.setting_for(pos, first.date_of_service)
     setting = place.setting if place is not None else None
     payer = next((ln.payer for ln in lines if ln.payer is not None), default_payer)
-    ctx = _Ctx(catalog, first.claim_id, first.date_of_service, list(lines), setting or "office",
-               setting is not None, payer, out)
+    tables, ncci_label = tables_for(catalog, first.date_of_service)
+    ctx = AuditContext(catalog, first.claim_id, first.date_of_service, list(lines), setting or "office",
+                       setting is not None, payer, out, images=images_of(lines), tables=tables,
+                       ncci_label=ncci_label)
     if len(pos_counts) > 1:
         odd = next(ln for ln in lines if ln.place_of_service != pos)
         ctx.add(odd.line, "mixed_place_of_service",
@@ -119,7 +69,7 @@ def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
         ctx.add(first.line, "unsupported_place_of_service",
                 f"Place of service {pos} is not one GuideCode's rules cover ({covered}): modifier 26 was not "
                 "checked on this claim; the rest was.", billed=f"POS {pos}",
-                reason=" ".join(r.reason for r in known), sources=_union(r.sources for r in known),
+                reason=" ".join(r.reason for r in known), sources=union(r.sources for r in known),
                 confidence="high" if known else None, modality="")
 
     for ln in lines:  # a line takes 59 or an X modifier, never both (rules.yaml, distinct_modifier never_with)
@@ -164,6 +114,8 @@ def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
         res = _resolve(ctx, "none", entries)
         _procedure_findings(ctx, procs, res)
         _no_guidance_findings(ctx, procs, res)
+        ctx.modality_note = ""
+        ncci_findings(ctx)
         return
 
     first_res = True
@@ -176,19 +128,21 @@ def audit_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
             _procedure_findings(ctx, procs, res)
             first_res = False
         _guidance_findings(ctx, modality, procs, res, billed)
+    ctx.modality_note = ""
+    ncci_findings(ctx)
 
 
-def _resolve(ctx: _Ctx, modality: Modality, entries: tuple[ProcedureEntry, ...]) -> Resolution:
-    return resolve(ctx.catalog, Encounter(ctx.dos, ctx.setting, ctx.payer, modality, entries))
+def _resolve(ctx: AuditContext, modality: Modality, entries: tuple[ProcedureEntry, ...]) -> Resolution:
+    return resolve(ctx.catalog, Encounter(ctx.dos, ctx.setting, ctx.payer, modality, entries, ctx.images))
 
 
 def _record_sources(rec: CodeRecord | None) -> tuple[tuple[str, ...], Confidence | None]:
     if rec is None or not rec.cautions:
         return (), None
-    return _union(n.sources for n in rec.cautions), _min_conf(n.confidence for n in rec.cautions)
+    return union(n.sources for n in rec.cautions), min_conf(n.confidence for n in rec.cautions)
 
 
-def _validity_finding(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord | None, pr: ProcedureResult) -> None:
+def _validity_finding(ctx: AuditContext, ln: ClaimLine, rec: CodeRecord | None, pr: ProcedureResult) -> None:
     """A code the engine refused on this date: unknown, deleted, or not yet valid."""
     if rec is None:
         ctx.add(ln.line, "unknown_code",
@@ -209,36 +163,43 @@ def _validity_finding(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord | None, pr: Proc
                 reason=pr.reason, sources=pr.sources or srcs, confidence=pr.confidence, modality="")
 
 
-def _procedure_findings(ctx: _Ctx, procs: list[ClaimLine], res: Resolution) -> None:
-    """Modality-independent findings for the procedure lines: validity and the data's cautions."""
+def _procedure_findings(ctx: AuditContext, procs: list[ClaimLine], res: Resolution) -> None:
+    """Modality-independent findings for the procedure lines: validity and the data's cautions. The lines valid
+    on the date are kept for the NCCI checks."""
     for pr in res.procedures:
         ln = procs[pr.index]
         rec = ctx.catalog.get(ln.code)
         if pr.state == "invalid":
             _validity_finding(ctx, ln, rec, pr)
         elif rec is not None:
+            ctx.valid_procs.append(ln)
             _caution_findings(ctx, ln, rec)
 
 
-def _caution_findings(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord) -> None:
+def _caution_findings(ctx: AuditContext, ln: ClaimLine, rec: CodeRecord) -> None:
     for note in rec.cautions:
         ctx.add(ln.line, "caution", f"{rec.code}: {note.text}", billed=ln.billed, reason=note.text,
                 sources=note.sources, confidence=note.confidence, modality="")
 
 
-def _no_guidance_findings(ctx: _Ctx, procs: list[ClaimLine], res: Resolution) -> None:
-    """No guidance code billed, so no imaging is inferred; say where that assumption changes the answer."""
+def _no_guidance_findings(ctx: AuditContext, procs: list[ClaimLine], res: Resolution) -> None:
+    """No guidance code billed, so no imaging is inferred; say where that assumption changes the answer. A code
+    that includes ultrasound guidance (20611) is right as billed when the claim says its images were recorded,
+    and not supported when it says they were not (rules.yaml documentation)."""
     for pr in res.procedures:
         if pr.state != "redirect":
             continue
         ln = procs[pr.index]
         rec = ctx.catalog.get(ln.code)
+        if rec is not None and ctx.images is not None and _includes_ultrasound(ctx, rec) and (
+                ctx.images or _images_missing_included(ctx, ln, rec, pr.redirect_to or "")):
+            continue  # images recorded: ultrasound was used and the code stands; not recorded: the finding says so
         with_imaging: list[Modality] = []
         for m in IMAGING_MODALITIES:
             policy = rec.policy_for(m, ctx.dos) if rec is not None else None
             if policy is not None and policy.state in ("included", "separate"):
                 with_imaging.append(m)
-        tail = (f" If {' or '.join(_label(m) for m in with_imaging)} was used (the claim "
+        tail = (f" If {' or '.join(modality_label(m) for m in with_imaging)} was used (the claim "
                 f"cannot show it), {ln.code} is right as billed." if with_imaging else "")
         ctx.add(ln.line, "modality_inferred",
                 f"No guidance code is billed with {ln.code}, so no imaging is inferred; with no imaging the rules "
@@ -249,7 +210,7 @@ def _no_guidance_findings(ctx: _Ctx, procs: list[ClaimLine], res: Resolution) ->
                 confidence=pr.confidence)
 
 
-def _infer_regions(ctx: _Ctx, modality: Modality, entries: tuple[ProcedureEntry, ...], res: Resolution,
+def _infer_regions(ctx: AuditContext, modality: Modality, entries: tuple[ProcedureEntry, ...], res: Resolution,
                    billed: list[tuple[ClaimLine, CodeRecord]]) -> Resolution:
     """For a per-region code (77003) billed for more units than the procedures' implied regions, tick the
     further regions the procedures can cover (each line at most its units) and resolve again."""
@@ -298,12 +259,12 @@ def _infer_regions(ctx: _Ctx, modality: Modality, entries: tuple[ProcedureEntry,
     return _resolve(ctx, modality, tuple(new)) if changed else res
 
 
-def _guidance_findings(ctx: _Ctx, modality: Modality, procs: list[ClaimLine], res: Resolution,
+def _guidance_findings(ctx: AuditContext, modality: Modality, procs: list[ClaimLine], res: Resolution,
                        billed: list[tuple[ClaimLine, CodeRecord]]) -> None:
     cat = ctx.catalog
-    label = _label(modality)
+    label = modality_label(modality)
     expected_all = [gl for gl in res.guidance_lines]
-    expected_text = _lines_text(expected_all) or "no guidance line"
+    expected_text = lines_text(expected_all) or "no guidance line"
     valid_procs = [pr for pr in res.procedures if pr.state != "invalid"]
     only_invalid = bool(res.procedures) and not valid_procs
 
@@ -318,8 +279,19 @@ def _guidance_findings(ctx: _Ctx, modality: Modality, procs: list[ClaimLine], re
     justified = any(gl.code in by_code for gl in res.guidance_lines)
     billed_codes = " + ".join(by_code) or " + ".join(dict.fromkeys(ln.code for ln, _ in billed))
 
+    for gcode, glines in by_code.items():
+        if any(gl.code == gcode for gl in res.guidance_lines):
+            ctx.guide_lines[gcode] = glines
+            ctx.expected.setdefault(gcode, set()).update(
+                c for gl in res.guidance_lines if gl.code == gcode for c in gl.for_codes)
+
     for pr in valid_procs:
         ln = procs[pr.index]
+        prec = cat.get(ln.code)
+        if (pr.state == "redirect" and ctx.images is False and prec is not None and _includes_ultrasound(ctx, prec)
+                and modality == "ultrasound"
+                and _images_missing_included(ctx, ln, prec, pr.redirect_to or "", billed_codes)):
+            continue
         if pr.state == "redirect":
             sev: Severity = "warning" if justified else "error"
             maybe = (f" (if {ln.code} was the procedure done under {label}; another procedure on the claim does "
@@ -341,11 +313,70 @@ def _guidance_findings(ctx: _Ctx, modality: Modality, procs: list[ClaimLine], re
         expected = [gl for gl in res.guidance_lines if gl.code == gcode]
         if expected:
             _check_units_and_modifiers(ctx, grec, glines, expected, res)
+            _images_unstated(ctx, modality, glines)
+            continue
+        if valid_procs and _images_missing_guidance(ctx, modality, gcode, glines):
+            continue
+        if withheld_by_edit(ctx, gcode, glines, res, by_code):
             continue
         _explain_unsupported(ctx, glines, gcode, modality, valid_procs, expected_text, only_invalid)
 
 
-def _refused_guidance(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord, expected_text: str) -> None:
+# ---------------------------------------------------------------------------------------------------------
+# Documentation: the claim's images column (rules.yaml documentation)
+
+
+def _includes_ultrasound(ctx: AuditContext, rec: CodeRecord) -> bool:
+    policy = rec.policy_for("ultrasound", ctx.dos)
+    return policy is not None and policy.state == "included"
+
+
+def _images_missing_included(ctx: AuditContext, ln: ClaimLine, rec: CodeRecord, twin: str,
+                             billed_with: str = "") -> bool:
+    """A code that includes ultrasound guidance (20611) on a claim that says the images were not recorded: the
+    documentation rule's code without imaging. True if a finding was given."""
+    rule = ctx.catalog.rules.documentation_for("ultrasound", "no", "included", ctx.dos)
+    if rule is None or rule.action != "twin" or not twin:
+        return False
+    with_text = f" (billed with {billed_with})" if billed_with else ""
+    none_policy = rec.policy_for("none", ctx.dos)
+    ctx.add(ln.line, "images_not_recorded",
+            f"{ln.code}{with_text} includes ultrasound guidance, but the claim says the images were not recorded: "
+            f"{rule.note} Report {twin}.", billed=ln.billed, expected=twin, reason=rule.reason,
+            sources=union((rule.sources, none_policy.sources if none_policy is not None else ())),
+            confidence=rule.confidence, modality="ultrasound (the code includes it)")
+    return True
+
+
+def _images_missing_guidance(ctx: AuditContext, modality: Modality, gcode: str, glines: Sequence[ClaimLine]) -> bool:
+    """A guidance line (76942) on a claim that says the images were not recorded, where the documentation rule
+    withholds it. True if findings were given."""
+    if ctx.images is not False:
+        return False
+    rule = ctx.catalog.rules.documentation_for(modality, "no", "guidance_line", ctx.dos)
+    if rule is None or rule.action != "withhold":
+        return False
+    for ln in glines:
+        ctx.add(ln.line, "images_not_recorded",
+                f"{gcode} billed, but the claim says the images were not recorded: {rule.note}", billed=ln.billed,
+                expected=f"no {gcode}", reason=rule.reason, sources=rule.sources, confidence=rule.confidence)
+    return True
+
+
+def _images_unstated(ctx: AuditContext, modality: Modality, glines: Sequence[ClaimLine]) -> None:
+    """A guidance line the rules give, whose imaging needs recorded images, on a claim that does not say whether
+    they were recorded: the documentation rule's note (folded into one line per audit)."""
+    if ctx.images is not None:
+        return
+    rule = ctx.catalog.rules.documentation_for(modality, "unstated", "guidance_line", ctx.dos)
+    if rule is None or rule.action not in ("note", "warn"):
+        return
+    ln = glines[0]
+    ctx.add(ln.line, "images_not_stated", f"{ln.code}: {rule.note}", billed=ln.billed, reason=rule.reason,
+            sources=rule.sources, confidence=rule.confidence)
+
+
+def _refused_guidance(ctx: AuditContext, ln: ClaimLine, rec: CodeRecord, expected_text: str) -> None:
     """A billed guidance code that is deleted, not yet valid, or never suggested (76000, 77001): the engine's
     verdict on that code alone gives the reason and sources."""
     res = resolve(ctx.catalog, Encounter(ctx.dos, ctx.setting, ctx.payer, "none", (ProcedureEntry(ln.code),)))
@@ -360,13 +391,13 @@ def _refused_guidance(ctx: _Ctx, ln: ClaimLine, rec: CodeRecord, expected_text: 
             sources=pr.sources, confidence=pr.confidence)
 
 
-def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modality: Modality,
+def _explain_unsupported(ctx: AuditContext, lns: Sequence[ClaimLine], gcode: str, modality: Modality,
                          valid: list[ProcedureResult], expected_text: str, only_invalid: bool) -> None:
     """Billed guidance lines (of one code) the engine gives no line for: say why, from the procedures' answers.
     The explanation is worked out once for the code and given to each of its lines (linear in the claim's
     lines, however many there are)."""
     cat = ctx.catalog
-    label = _label(modality)
+    label = modality_label(modality)
     included = [pr for pr in valid if pr.state == "included"]
     wrong = [pr for pr in valid if pr.state == "separate" and pr.guidance_code and pr.guidance_code != gcode
              and gcode not in {a.code for a in pr.alternatives}]
@@ -374,24 +405,38 @@ def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modali
                 and gcode in {a.code for a in pr.alternatives}}.values())  # one per procedure code
     specs: list[tuple[str, str, dict[str, object]]] = []
     if included:
-        names = _bounded((pr.code for pr in included), ", ")
+        names = bounded((pr.code for pr in included), ", ")
+        own = [pr for pr in included if not procedure_bundled(ctx, pr)]
+        by_edit = [pr for pr in included if procedure_bundled(ctx, pr)]
+        lead: list[str] = []
+        if own:
+            own_names = bounded((pr.code for pr in own), ", ")
+            lead.append(f"{gcode} billed with {own_names}: {'its' if len(own) == 1 else 'their'} code already "
+                        f"includes {label} guidance, so {gcode} is not reported.")
+        if by_edit:  # the engine withheld the line for the edit (the procedure's own rule gives it separately)
+            edit_names = bounded((pr.code for pr in by_edit), ", ")
+            lead.append(f"{gcode} billed with {edit_names}, the procedure it guides: NCCI bundles {gcode} into "
+                        f"{edit_names}, so it is not billed with {'it' if len(by_edit) == 1 else 'them'}. "
+                        + bounded((pr.reason for pr in by_edit), " "))
+        cited, cited_sources, cited_reason = included_citation(ctx, gcode, [pr.code for pr in own])
+        if cited:
+            lead.append(cited)
         specs.append(("guidance_included",
-                      f"{gcode} billed with {names}: {'its' if len(included) == 1 else 'their'} code already "
-                      f"includes {label} guidance, so {gcode} is not reported. "
-                      + _bounded((f"{pr.code}: {pr.reason}" for pr in included), " "),
-                      {"expected": f"no {gcode} (included in {names})", "reason": included[0].reason,
-                       "sources": _union(pr.sources for pr in included),
-                       "confidence": _min_conf(pr.confidence for pr in included)}))
+                      " ".join(lead) + " " + bounded((f"{pr.code}: {pr.reason}" for pr in own), " "),
+                      {"expected": f"no {gcode} (included in {names})",
+                       "reason": " ".join(r for r in (included[0].reason, cited_reason) if r),
+                       "sources": union((*(pr.sources for pr in included), cited_sources)),
+                       "confidence": min_conf(pr.confidence for pr in included)}))
     if wrong:
         fluoro = all((r := cat.get(c)) is not None and r.guidance is not None and r.guidance.modality == "fluoroscopy"
                      for c in dict.fromkeys((gcode, *(pr.guidance_code or "" for pr in wrong))))
-        names = _bounded((f"{pr.guidance_code} for {pr.code}" for pr in wrong), ", ")
+        names = bounded((f"{pr.guidance_code} for {pr.code}" for pr in wrong), ", ")
         specs.append(("wrong_fluoro_code" if fluoro else "unsupported_guidance",
                       f"{gcode} billed, but the rules give {names}. "
-                      + _bounded((f"{pr.code}: {pr.reason}" for pr in wrong), " "),
+                      + bounded((f"{pr.code}: {pr.reason}" for pr in wrong), " "),
                       {"expected": expected_text, "reason": wrong[0].reason,
-                       "sources": _union(pr.sources for pr in wrong),
-                       "confidence": _min_conf(pr.confidence for pr in wrong),
+                       "sources": union(pr.sources for pr in wrong),
+                       "confidence": min_conf(pr.confidence for pr in wrong),
                        "severity": "error" if fluoro else None}))
     for pr in alt:
         a = next(a for a in pr.alternatives if a.code == gcode)
@@ -400,7 +445,7 @@ def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modali
                       f"{gcode} billed with {pr.code}: sources disagree. GuideCode's preferred answer is {preferred} "
                       f"({', '.join(pr.sources)}, {pr.confidence}); {gcode} is the other answer "
                       f"({', '.join(a.sources)}, {a.confidence}): {a.reason}",
-                      {"expected": preferred, "reason": a.reason, "sources": _union((pr.sources, a.sources)),
+                      {"expected": preferred, "reason": a.reason, "sources": union((pr.sources, a.sources)),
                        "confidence": a.confidence}))
     if not specs and not only_invalid and not any(pr.state in ("redirect", "unconfirmed") for pr in valid):
         # (a redirect or unconfirmed procedure line's own finding says what to do)
@@ -411,31 +456,32 @@ def _explain_unsupported(ctx: _Ctx, lns: Sequence[ClaimLine], gcode: str, modali
         else:
             specs.append(("unsupported_guidance",
                           f"{gcode} billed, but no procedure on the claim takes {label} guidance: "
-                          + _bounded((f"{pr.code}: {pr.reason}" for pr in valid), " "),
+                          + bounded((f"{pr.code}: {pr.reason}" for pr in valid), " "),
                           {"expected": expected_text, "reason": valid[0].reason,
-                           "sources": _union(pr.sources for pr in valid),
-                           "confidence": _min_conf(pr.confidence for pr in valid)}))
+                           "sources": union(pr.sources for pr in valid),
+                           "confidence": min_conf(pr.confidence for pr in valid)}))
     for ln in lns:
         for kind, message, extra in specs:
             ctx.add(ln.line, kind, message, billed=ln.billed, **extra)  # type: ignore[arg-type]
 
 
-def _distinct_modifiers(ctx: _Ctx) -> frozenset[str]:
+def _distinct_modifiers(ctx: AuditContext) -> frozenset[str]:
     """Every modifier a distinct-procedure rule in force names (59, XS)."""
     return frozenset(r.modifier for r in ctx.catalog.rules.distinct if r.in_force(ctx.dos))
 
 
-def _check_units_and_modifiers(ctx: _Ctx, grec: CodeRecord, glines: list[ClaimLine], expected: list[GuidanceLine],
-                               res: Resolution) -> None:
+def _check_units_and_modifiers(ctx: AuditContext, grec: CodeRecord, glines: list[ClaimLine],
+                               expected: list[GuidanceLine], res: Resolution) -> None:
     code = grec.code
     rules = ctx.catalog.rules
     unit = rules.units_for(code, ctx.payer, ctx.dos)
     units = sum(ln.units for ln in glines)
     first = glines[0]
-    lines_no = _bounded((str(ln.line) for ln in glines), ", ")
-    billed = _bounded(ln.billed for ln in glines) + (f" (lines {lines_no})" if len(glines) > 1 else "")
-    exp_text = _lines_text(expected)
-    conf = _min_conf(gl.confidence for gl in expected)
+    lines_no = bounded((str(ln.line) for ln in glines), ", ")
+    billed = bounded(ln.billed for ln in glines) + (f" (lines {lines_no})" if len(glines) > 1 else "")
+    exp_text = lines_text(expected)
+    conf = min_conf(gl.confidence for gl in expected)
+    mue_text, mue_sources = mue_note(ctx, code)  # named in a unit finding (then not given as an MUE finding)
     if unit is not None and unit.basis == "per_region":
         regions = [gl.region for gl in expected if gl.region]
         if units > len(expected):
@@ -446,8 +492,10 @@ def _check_units_and_modifiers(ctx: _Ctx, grec: CodeRecord, glines: list[ClaimLi
             where = ", ".join(regions) if regions else "an unnamed region"
             ctx.add(first.line, "per_level_units",
                     f"{code} billed \u00d7{units} but the claim's procedures justify {len(expected)} spinal "
-                    f"region(s) ({where}): {code} is reported once per region, never per level.{inc}",
-                    billed=billed, expected=exp_text, reason=unit.note, sources=unit.sources, confidence=conf)
+                    f"region(s) ({where}): {code} is reported once per region, never per level.{inc}{mue_text}",
+                    billed=billed, expected=exp_text, reason=unit.note, sources=union((unit.sources, mue_sources)),
+                    confidence=conf)
+            ctx.unit_flagged.add(code)
         elif len(expected) > 1:
             distinct = rules.distinct_for(ctx.payer, ctx.dos)
             wanted = distinct.modifier if distinct is not None else ""
@@ -477,19 +525,21 @@ def _check_units_and_modifiers(ctx: _Ctx, grec: CodeRecord, glines: list[ClaimLi
                             reason=distinct.reason, sources=distinct.sources, confidence=distinct.confidence)
     elif unit is not None and unit.confirmed and (units > 1 or len(glines) > 1):
         ctx.add(first.line, "units_per_encounter",
-                f"{code} billed \u00d7{units}: {unit.note}", billed=billed, expected=exp_text, reason=unit.reason,
-                sources=unit.sources, confidence=unit.confidence)
+                f"{code} billed \u00d7{units}: {unit.note}{mue_text}", billed=billed, expected=exp_text,
+                reason=unit.reason, sources=union((unit.sources, mue_sources)), confidence=unit.confidence)
+        ctx.unit_flagged.add(code)
     elif (units > 1 or len(glines) > 1) and (unit is None or not unit.confirmed):
         note = unit.note if unit is not None else "the data has no unit rule for this code and payer."
         ctx.add(first.line, "units_unconfirmed",
                 f"{code} billed \u00d7{units}; GuideCode gives one line of one unit. The unit rule for several sites "
-                f"is UNCONFIRMED: {note}", billed=billed, expected=exp_text, reason=note,
-                sources=unit.sources if unit is not None else (), confidence="low")
+                f"is UNCONFIRMED: {note}{mue_text}", billed=billed, expected=exp_text, reason=note,
+                sources=union((unit.sources if unit is not None else (), mue_sources)), confidence="low")
+        ctx.unit_flagged.add(code)
     if ctx.check_26:
         _check_component(ctx, code, glines, expected, exp_text)
 
 
-def _check_component(ctx: _Ctx, code: str, glines: list[ClaimLine], expected: list[GuidanceLine],
+def _check_component(ctx: AuditContext, code: str, glines: list[ClaimLine], expected: list[GuidanceLine],
                      exp_text: str) -> None:
     """The setting's professional-component rule: 26 in a facility, none in the office."""
     rules = ctx.catalog.rules

@@ -28,12 +28,14 @@ from desktop.core.schema import CODE_RE
 # ---------------------------------------------------------------------------------------------------------
 # Input columns
 
-FIELDS: Final = ("claim_id", "date_of_service", "place_of_service", "code", "modifiers", "units", "payer")
+FIELDS: Final = ("claim_id", "date_of_service", "place_of_service", "code", "modifiers", "units", "payer",
+                  "images_recorded")
 REQUIRED_FIELDS: Final = ("claim_id", "date_of_service", "place_of_service", "code")
 DEFAULT_HEADER: Final = "claim_id,date_of_service,place_of_service,code,modifiers,units"
 FIELD_LABELS: Final[dict[str, str]] = {
     "claim_id": "Claim id", "date_of_service": "Date of service", "place_of_service": "Place of service",
     "code": "Procedure code", "modifiers": "Modifiers", "units": "Units", "payer": "Payer",
+    "images_recorded": "Images recorded",
 }
 
 # Header names are compared after lower-casing and dropping everything but letters and digits.
@@ -49,6 +51,8 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "units": ("units", "unit", "qty", "quantity", "serviceunits", "unitsofservice", "daysunits", "daysorunits",
               "billedunits"),
     "payer": ("payer", "payor", "payertype", "payortype", "payerclass", "financialclass", "insurance"),
+    "images_recorded": ("imagesrecorded", "images", "usimages", "usimagesrecorded", "ultrasoundimages",
+                        "imagessaved", "imagesaved", "permanentimages", "imagerecorded"),
 }
 _EXTRA_MODIFIER_COLUMN = re.compile(r"^(?:mod|modifier)([1-9])$")
 _MODIFIER_SPLIT = re.compile(r"[\s,;/|\-]+")
@@ -58,6 +62,11 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 _US_DATE = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?: .*)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _UNITS_RE = re.compile(r"^(\d{1,4})(?:\.0*)?$")
+# The images column (whether the ultrasound images were permanently recorded, with a report): yes / no, and
+# the usual spellings of both; blank is "not stated".
+IMAGES_VALUES: Final[dict[str, bool | None]] = {
+    "": None, "yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False,
+}
 MAX_UNITS: Final = 999
 MAX_LINE_CHARS: Final = 65_536
 MAX_ROW_LINES: Final = 20
@@ -114,7 +123,7 @@ class ColumnMap:
     indices: dict[str, tuple[int, ...]]
     header: tuple[str, ...]
     # the column of each field when every field has one column at most (the fast path of parse_row)
-    fast: tuple[int, int, int, int, int, int, int] | None = None
+    fast: tuple[int, int, int, int, int, int, int, int] | None = None
 
     @staticmethod
     def of(indices: dict[str, tuple[int, ...]], header: Sequence[str]) -> ColumnMap:
@@ -122,7 +131,8 @@ class ColumnMap:
         if all(len(v) == 1 for v in indices.values()):
             at = {f: v[0] for f, v in indices.items()}
             fast = (at["claim_id"], at["date_of_service"], at["place_of_service"], at["code"],
-                    at.get("modifiers", -1), at.get("units", -1), at.get("payer", -1))
+                    at.get("modifiers", -1), at.get("units", -1), at.get("payer", -1),
+                    at.get("images_recorded", -1))
         return ColumnMap(indices, tuple(header), fast)
 
     def describe(self) -> str:
@@ -222,10 +232,19 @@ class ClaimLine:
     units: int
     payer: Payer | None
     where: str = ""
+    # whether the ultrasound images were permanently recorded with a report (the images column); None: not stated
+    images_recorded: bool | None = None
 
     @property
     def billed(self) -> str:
         return "-".join((self.code, *self.modifiers)) + f" \u00d7{self.units}"
+
+
+def images_of(lines: Sequence[ClaimLine]) -> bool | None:
+    """Whether an encounter's ultrasound images were recorded, from its lines' images column: the value its lines
+    state (blank lines say nothing); lines that disagree (yes on one, no on another) count as not stated."""
+    stated = {ln.images_recorded for ln in lines if ln.images_recorded is not None}
+    return stated.pop() if len(stated) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -303,7 +322,7 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
     width = len(cols.header)
     echo = len(row) == width
     if echo and cols.fast is not None:  # the usual row: one column per field, as many fields as the header
-        ci, di, pi, ki, mi, ui, yi = cols.fast
+        ci, di, pi, ki, mi, ui, yi, ii = cols.fast
         claim_id = row[ci].strip()
         key = (row[ki], row[mi] if mi >= 0 else "", row[ui] if ui >= 0 else "", row[pi])
         combo = _COMBOS.get(key)
@@ -318,7 +337,16 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
                 dos = parse_date(raw_date)
             except _RowError:
                 dos = None  # the full checks below describe it
-        if combo and dos is not None and claim_id and len(claim_id) <= 64:
+        images: bool | None = None
+        images_ok = True
+        if ii >= 0:
+            raw_images = row[ii]
+            images = IMAGES_VALUES.get(raw_images)
+            if images is None and raw_images:  # "Yes", " no ", or a bad value (the full checks describe it)
+                text = raw_images.strip().lower()
+                images_ok = text in IMAGES_VALUES
+                images = IMAGES_VALUES.get(text)
+        if combo and dos is not None and claim_id and len(claim_id) <= 64 and images_ok:
             payer = None
             if yi >= 0:
                 raw_payer = row[yi]
@@ -327,7 +355,7 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
                     payer = parse_payer(raw_payer)
                     if len(_PAYER_CACHE) < 1000:
                         _PAYER_CACHE[raw_payer] = payer
-            return ClaimLine(line, claim_id, dos, combo[0], combo[1], combo[2], combo[3], payer)
+            return ClaimLine(line, claim_id, dos, combo[0], combo[1], combo[2], combo[3], payer, "", images)
     if len(row) < width:
         missing = [f for f, idx in cols.indices.items() if any(i >= len(row) for i in idx)]
         if missing:
@@ -389,7 +417,14 @@ def parse_row(row: Sequence[str], cols: ColumnMap, line: int) -> ClaimLine:
             raise _RowError(f"bad units {shown(units_raw, _SHOW_UNITS)} (a whole number from 1 to {MAX_UNITS})")
         units = int(um.group(1))
     payer = parse_payer(get("payer")) if "payer" in cols.indices else None
-    return ClaimLine(line, claim_id, dos, pos, code, tuple(mods), units, payer)
+    stated: bool | None = None
+    if "images_recorded" in cols.indices:
+        raw_images = get("images_recorded")
+        if raw_images.lower() not in IMAGES_VALUES:
+            raise _RowError(f"bad images recorded value {shown(raw_images, _SHOW_IMAGES)} (yes, no, true, false, 1, "
+                            "0, or blank for not stated)")
+        stated = IMAGES_VALUES[raw_images.lower()]
+    return ClaimLine(line, claim_id, dos, pos, code, tuple(mods), units, payer, "", stated)
 
 
 # the forms of a bad value that may be quoted (see parse_row): short, digits only (a date: one that cannot be real
@@ -399,6 +434,7 @@ _SHOW_POS = re.compile(r"^[0-9]{1,4}$")
 _SHOW_CODE = re.compile(r"^[0-9]{1,7}$")
 _SHOW_MOD = re.compile(r"^[0-9]{1,3}$")
 _SHOW_UNITS = re.compile(r"^[0-9.]{1,6}$")
+_SHOW_IMAGES = re.compile(r"^[0-9]{1,3}$")
 
 
 def _describe(value: str) -> str:

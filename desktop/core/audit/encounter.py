@@ -4,8 +4,9 @@
 :class:`~desktop.core.model.Encounter` the way :func:`~desktop.core.audit.checks.audit_encounter` reads it:
 setting from the place of service (the most common one), payer from the lines (else the default), modality
 from the first billed guidance code's record (none billed: no imaging), and the claim's non-guidance lines as
-the procedures (their units and modifiers; 50 / RT / LT become the side). The billed lines are kept as text,
-to show beside GuideCode's answer.
+the procedures (their units and modifiers; 50 / RT / LT become the side), and whether the ultrasound images were
+recorded (the claims file's images column, when it has one). The billed lines are kept as text, to show beside
+GuideCode's answer.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from desktop.core.audit.claims import ClaimLine
+from desktop.core.audit.claims import ClaimLine, images_of
 from desktop.core.model import Catalog, Encounter, Laterality, Modality, Payer, ProcedureEntry
 
 
@@ -64,5 +65,5 @@ def claim_encounter(catalog: Catalog, lines: Sequence[ClaimLine], default_payer:
             continue
         procedures.append(ProcedureEntry(ln.code, ln.units, ln.modifiers, laterality=laterality_of(ln.modifiers)))
     billed = tuple(f"{ln.billed} ({ln.where or 'line ' + str(ln.line)})" for ln in lines)
-    return AuditClaim(first.claim_id, Encounter(first.date_of_service, setting, payer, modality, tuple(procedures)),
-                      billed, pos, tuple(dict.fromkeys(unknown)))
+    encounter = Encounter(first.date_of_service, setting, payer, modality, tuple(procedures), images_of(lines))
+    return AuditClaim(first.claim_id, encounter, billed, pos, tuple(dict.fromkeys(unknown)))

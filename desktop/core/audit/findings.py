@@ -112,6 +112,37 @@ KINDS: Final[dict[str, KindInfo]] = {
     "x12_error": KindInfo(
         "GC-A27", "error", "837P file does not follow the 005010X222A1 structure",
         "Correct the segment named (or have the clearinghouse re-send the file) and audit again."),
+    # NCCI (issue 13): CMS's pair edits and unit limits, as rules.yaml's ptp_edits and mue sections apply them
+    "ncci_guidance_bundled": KindInfo(
+        "GC-A29", "warning", "An NCCI edit bundles the guidance code into the procedure it guides (payer not "
+        "Medicare)",
+        "Check whether the payer applies NCCI edits; if it does, remove the guidance line."),
+    "ncci_missing_modifier": KindInfo(
+        "GC-A30", "error", "Two codes with an NCCI edit (modifier indicator 1): the column-two line has no "
+        "distinct-procedure modifier",
+        "Add the payer's 59/XS to the column-two line if the record shows a separate site; else remove it."),
+    "ncci_pair_never": KindInfo(
+        "GC-A31", "error", "Two codes with an NCCI edit of modifier indicator 0: never paid together",
+        "Remove the column-two line: NCCI never pays it with the column-one code that day."),
+    "mue_exceeded": KindInfo(
+        "GC-A32", "warning", "Units above the code's NCCI MUE (Medicare)",
+        "Bill at most the MUE; more only as its MAI allows (MAI 1 another line, MAI 3 on appeal)."),
+    "mue_other_payer": KindInfo(
+        "GC-A33", "info", "Units above CMS's MUE on a claim for a payer other than Medicare",
+        "Check whether the payer applies CMS's MUEs before billing more units than the MUE.", note=True),
+    "ncci_not_checked": KindInfo(
+        "GC-A34", "info", "Code pairs outside the NCCI table's scope: pair edits not checked",
+        "Import CMS's quarterly NCCI files (import-ncci) to check these pairs.", note=True),
+    "ncci_outside_quarter": KindInfo(
+        "GC-A35", "warning", "Dates of service outside the quarter of the NCCI tables that answered",
+        "Import the NCCI files of those quarters (import-ncci) and audit again."),
+    # Documentation prerequisites (issue 14): rules.yaml documentation, from the claims file's images column
+    "images_not_recorded": KindInfo(
+        "GC-A36", "error", "Ultrasound guidance billed though the claim says the images were not recorded",
+        "Remove the ultrasound guidance (bill the code without imaging), or correct the images column."),
+    "images_not_stated": KindInfo(
+        "GC-A37", "info", "Ultrasound guidance billed; the claim does not say whether images were recorded",
+        "Check the record for saved images and a report; give the images column to audit it.", note=True),
 }
 
 NOTE_KINDS: Final = frozenset(k for k, info in KINDS.items() if info.note)
@@ -135,6 +166,7 @@ class Finding:
     modality: str = ""
     where: str = ""  # "line 12" (CSV); "service line 2, SV1 at segment 45" (837P)
     count: int = 1  # a folded note stands for this many findings
+    ncci: str = ""  # the NCCI tables (versions) that answered for the claim's date; "" for a file-level finding
 
     @property
     def kind_id(self) -> str:
@@ -162,13 +194,13 @@ class Finding:
             "kind": self.kind, "message": self.message, "billed": self.billed, "expected": self.expected,
             "what_to_do": self.action, "reason": self.reason, "sources": list(self.sources),
             "confidence": self.confidence, "date_of_service": self.date_of_service, "modality": self.modality,
-            "count": self.count,
+            "count": self.count, "ncci_version": self.ncci,
         }
 
 
 REPORT_COLUMNS: Final = ("id", "kind_id", "claim_id", "date_of_service", "line", "where", "severity", "kind",
                          "billed", "expected", "what_to_do", "message", "reason", "sources", "confidence",
-                         "modality", "count")
+                         "modality", "count", "ncci_version")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -207,7 +239,13 @@ class AuditSummary:
     source_format: str = "csv"  # csv | 837p
     first_date: str = ""
     last_date: str = ""
-    ncci_version: str = ""
+    ncci_version: str = ""  # the NCCI tables that answered the audit's encounters ("; " between them)
+    # encounters by the NCCI tables that answered them (their label), and those dated outside those tables'
+    # quarter: how many, on how many claims, and the one sentence that warns of it ("" when none)
+    ncci_used: dict[str, int] = field(default_factory=dict)
+    ncci_outside: int = 0
+    ncci_outside_claims: int = 0
+    ncci_warning: str = ""
 
     @property
     def unfolded_findings(self) -> int:
@@ -225,7 +263,9 @@ class AuditSummary:
             "by_kind_before_folding": dict(self.unfolded_by_kind or self.by_kind),
             "notes_folded": self.notes_folded, "source": self.source_name, "format": self.source_format,
             "first_date_of_service": self.first_date, "last_date_of_service": self.last_date,
-            "ncci_version": self.ncci_version,
+            "ncci_version": self.ncci_version, "ncci_versions_used": dict(self.ncci_used),
+            "ncci_outside_quarter": self.ncci_outside, "ncci_outside_quarter_claims": self.ncci_outside_claims,
+            "ncci_warning": self.ncci_warning,
         }
 
     def headline(self, fmt: NumberFormat = group) -> str:
@@ -248,7 +288,9 @@ class AuditSummary:
                   f"({plural(self.unfolded_findings, 'finding', fmt=fmt)} before folding)"
                   if self.notes_folded else "")
         return (self.headline(fmt) + kinds + folded
-                + f"\ndata {self.data_version}, default payer {self.payer_default}")
+                + f"\ndata {self.data_version}, default payer {self.payer_default}"
+                + f"\nNCCI: {self.ncci_version or 'no NCCI table (pair edits and MUEs not checked)'}"
+                + (f"\nWARNING: {self.ncci_warning}" if self.ncci_warning else ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ def _cell(value: str) -> str:
 def finding_row(f: Finding) -> list[str]:
     return [f.finding_id, f.kind_id, _cell(f.claim_id), f.date_of_service, str(f.line), _cell(f.place),
             f.severity, f.kind, _cell(f.billed), _cell(f.expected), f.action, _cell(f.message), _cell(f.reason),
-            " ".join(f.sources), f.confidence or "", f.modality, str(f.count)]
+            " ".join(f.sources), f.confidence or "", f.modality, str(f.count), f.ncci]
 
 
 def partial_note(summary: AuditSummary) -> str:

@@ -47,12 +47,14 @@ from desktop.core.audit.findings import (
     group,
     plural,
 )
+from desktop.core.audit.ncci import choice_for
 from desktop.core.model import Catalog, Payer
 
 PROGRESS_EVERY: Final = 1000
 MAX_EXAMPLES: Final = 5
 MAX_KEPT_CLAIMS: Final = 500_000
 _PER_CODE_FOLD: Final = frozenset({"caution", "unknown_code"})
+_PER_ENCOUNTER_FOLD: Final = frozenset({"ncci_not_checked", "mue_other_payer"})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -103,8 +105,18 @@ class _Fold:
             self.first = f
 
 
+_CODES_OF: dict[str, str] = {}
+
+
 def _code_of(f: Finding) -> str:
-    return f.billed.split(" ", 1)[0].split("-", 1)[0] if f.billed else ""
+    """The code a finding's ``billed`` starts with (``77003-26 ×1`` -> 77003), remembered per text (notes repeat
+    the same few texts on many claims)."""
+    code = _CODES_OF.get(f.billed)
+    if code is None:
+        code = f.billed.split(" ", 1)[0].split("-", 1)[0] if f.billed else ""
+        if len(_CODES_OF) < 10_000:
+            _CODES_OF[f.billed] = code
+    return code
 
 
 def _codes_text(fold: _Fold, arrow: bool, limit: int = 8) -> str:
@@ -138,6 +150,20 @@ def _folded(kind: str, fold: _Fold) -> Finding:
         msg = (f.message if n == 1 else
                f"{plural(n, 'encounter')} ({plural(claims, 'claim')}) are dated after the data's code-set year: "
                f"the rules may have changed since. First: {f.message}")
+    elif kind in _PER_ENCOUNTER_FOLD:  # one finding per pair or code of an encounter, not per line
+        where = f"{plural(n, 'time')} on {plural(claims, 'claim')}; first at {f.place or 'line ' + str(f.line)}"
+        if kind == "ncci_not_checked":
+            msg = (f.message if n == 1 else
+                   f"NCCI pair edits not checked for {plural(n, 'code pair')} on {plural(claims, 'claim')} (first "
+                   f"at {f.place or 'line ' + str(f.line)}): {_codes_text(fold, False)}. {f.reason}" + examples)
+        else:
+            msg = (f.message if n == 1 else
+                   f"Units above CMS's MUE on {plural(claims, 'claim')} of payers other than Medicare ({where}): "
+                   f"{_codes_text(fold, False)}. First: {f.message}" + examples)
+    elif kind == "images_not_stated":
+        msg = (f.message if n == 1 else
+               f"Ultrasound guidance is billed on {plural(claims, 'claim')} that do not say whether the images "
+               f"were recorded ({where}): {_codes_text(fold, False)}. {f.message.split(': ', 1)[-1]}" + examples)
     else:
         msg = f"{f.message} ({where})"
     return replace(f, message=msg, expected="" if kind == "modality_inferred" else f.expected,
@@ -182,7 +208,7 @@ class _Collector:
             fold.note(t, claim)
             return
         self.add(Finding(claim, line, t.severity, t.kind, t.message, billed, t.expected, t.reason, t.sources,
-                         t.confidence, iso, t.modality, "", t.count))
+                         t.confidence, iso, t.modality, "", t.count, t.ncci))
         self.raw_by_kind[t.kind] -= t.count  # counted once, above
         self.raw_by_severity[t.severity] -= t.count
 
@@ -264,7 +290,8 @@ class EncounterChecker:
             return out
         claim, iso = group[0].claim_id, group[0].date_of_service.isoformat()
         return [Finding(claim, group[i].line, f.severity, f.kind, f.message, group[i].billed if rebill else f.billed,
-                        f.expected, f.reason, f.sources, f.confidence, iso, f.modality, group[i].where, f.count)
+                        f.expected, f.reason, f.sources, f.confidence, iso, f.modality, group[i].where, f.count,
+                        f.ncci)
                 for i, f, rebill in templates]
 
     def templates(self, group: Sequence[ClaimLine]) -> Templates | None:
@@ -278,8 +305,8 @@ class EncounterChecker:
         dos = group[0].date_of_service
         known = self.catalog.by_code
         key = (bisect_right(self._edges, dos), self.payer,
-               tuple((ln.place_of_service, ln.code, ln.modifiers, ln.units if ln.code in known else 0, ln.payer)
-                     for ln in group))
+               tuple((ln.place_of_service, ln.code, ln.modifiers, ln.units if ln.code in known else 0, ln.payer,
+                      ln.images_recorded) for ln in group))
         if key in self._cache:
             templates = self._cache[key]
             self.hits += 1
@@ -322,6 +349,103 @@ ItemSource = Callable[[ReadStats], Iterator[ClaimLine | Finding]]
 
 
 @dataclass(slots=True)
+class _TablesUsed:
+    """NCCI tables that answered some of the audit's dates (all dates outside their quarter, or all inside), and
+    how many encounters they answered."""
+
+    label: str
+    outside: bool
+    sources: tuple[str, ...]
+    encounters: int = 0
+
+
+@dataclass(slots=True)
+class _NcciCount:
+    """Which NCCI tables answered the audit's encounters, and which encounters are dated outside those tables'
+    quarter (the engine warns on each; the report says it once, with the count)."""
+
+    groups: dict[tuple[str, bool], _TablesUsed] = field(default_factory=dict)
+    by_date: dict[date, _TablesUsed] = field(default_factory=dict)  # a cache of the group of each date
+    outside: int = 0
+    outside_claims: int = 0  # counted as the claim id changes (a claim's encounters come together), no set kept
+    last_claim: str = "\x00"
+    outside_first: ClaimLine | None = None
+    outside_from: date | None = None
+    outside_to: date | None = None
+
+    def _group(self, catalog: Catalog, d: date) -> _TablesUsed:
+        choice = choice_for(catalog, d) if d >= catalog.covers_from else None
+        key = (choice.tables.label, choice.outside_quarter) if choice is not None else ("", False)
+        group = self.groups.get(key)
+        if group is None:
+            sources = tuple(v.source for v in choice.tables.versions) if choice is not None else ()
+            group = self.groups[key] = _TablesUsed(key[0], key[1], sources)
+        return group
+
+    def note(self, catalog: Catalog, first: ClaimLine) -> None:
+        d = first.date_of_service
+        group = self.by_date.get(d)
+        if group is None:
+            group = self._group(catalog, d)
+            if len(self.by_date) < 100_000:
+                self.by_date[d] = group
+        group.encounters += 1
+        if not group.outside:
+            return
+        self.outside += 1
+        if first.claim_id != self.last_claim:
+            self.outside_claims += 1
+            self.last_claim = first.claim_id
+        if self.outside_first is None or first.line < self.outside_first.line:
+            self.outside_first = first
+        if self.outside_from is None or d < self.outside_from:
+            self.outside_from = d
+        if self.outside_to is None or d > self.outside_to:
+            self.outside_to = d
+
+    @property
+    def used(self) -> dict[str, int]:
+        """Tables' label -> the encounters they answered."""
+        out: dict[str, int] = {}
+        for g in self.groups.values():
+            if g.label and g.encounters:
+                out[g.label] = out.get(g.label, 0) + g.encounters
+        return out
+
+    @property
+    def outside_labels(self) -> dict[str, tuple[str, ...]]:
+        return {g.label: g.sources for g in self.groups.values() if g.outside and g.encounters}
+
+    def _span(self) -> tuple[str, str]:
+        return (self.outside_from.isoformat() if self.outside_from else "",
+                self.outside_to.isoformat() if self.outside_to else "")
+
+    def warning(self) -> str:
+        if not self.outside:
+            return ""
+        lo, hi = self._span()
+        span = f"date of service {lo}" if lo == hi else f"dates of service {lo} to {hi}"
+        return (f"{plural(self.outside, 'encounter')} on {plural(self.outside_claims, 'claim')} ({span}) "
+                f"{'is' if self.outside == 1 else 'are'} outside the quarter of the NCCI tables that "
+                f"answered {'it' if self.outside == 1 else 'them'} ({' | '.join(self.outside_labels)}): the edits "
+                "and MUEs may differ on those dates. Import the NCCI files of those quarters (python -m desktop "
+                "import-ncci, or File \u2192 Import NCCI edits\u2026 in the window) and audit again.")
+
+    def finding(self) -> Finding | None:
+        """The one finding that says how many encounters are outside the quarter (not one per claim)."""
+        first = self.outside_first
+        if not self.outside or first is None:
+            return None
+        where = f"first: {first.where}" if first.where else f"first: claim {first.claim_id}, line {first.line}"
+        return Finding("", first.line, "warning", "ncci_outside_quarter", self.warning(), where=where,
+                       sources=tuple(dict.fromkeys(s for v in self.outside_labels.values() for s in v)),
+                       confidence="high", reason="CMS changes the NCCI edits and MUEs every quarter; a date of "
+                       "service is answered by the tables of the quarter that covers it, else by the nearest earlier "
+                       "quarter's, with this warning (docs/ncci.md).", count=self.outside,
+                       ncci=" | ".join(self.outside_labels))
+
+
+@dataclass(slots=True)
 class _Pass:
     """One pass over the input."""
 
@@ -344,6 +468,7 @@ class _Pass:
     first: date | None = None
     last: date | None = None
     cancelled: bool = False
+    ncci: _NcciCount = field(default_factory=lambda: _NcciCount())
 
     def check(self, group: list[ClaimLine]) -> None:
         if self.checker is None:
@@ -355,6 +480,7 @@ class _Pass:
         out = self.checker(group)
         self.encounters += 1
         self.claims.add(hash(group[0].claim_id))
+        self.ncci.note(self.catalog, group[0])
         d = group[0].date_of_service
         if self.first is None or d < self.first:
             self.first = d
@@ -373,6 +499,7 @@ class _Pass:
         self.encounters += 1
         first = group[0]
         self.claims.add(hash(first.claim_id))
+        self.ncci.note(self.catalog, first)
         d = first.date_of_service
         if self.first is None or d < self.first:
             self.first = d
@@ -390,7 +517,7 @@ class _Pass:
             else:
                 c.add(Finding(claim, group[i].line, t.severity, t.kind, t.message,
                               group[i].billed if rebill else t.billed, t.expected, t.reason, t.sources, t.confidence,
-                              iso, t.modality, "", t.count))
+                              iso, t.modality, "", t.count, t.ncci))
 
     def tick(self, stats: ReadStats) -> None:
         if self.progress is not None:
@@ -478,8 +605,13 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
     extra = _unreadable(stats)
     if extra is not None:
         p.collector.add(extra)
+    outside = p.ncci.finding()
+    if outside is not None:  # one finding for the whole audit (its count is the encounters it speaks for)
+        p.collector.add(replace(outside, count=1))
+        p.collector.findings[-1] = outside
     findings = p.collector.result()
     c = p.collector
+    used = p.ncci.used
     by_kind = Counter(f.kind for f in findings)
     by_sev = Counter(f.severity for f in findings)
     summary = AuditSummary(
@@ -501,7 +633,11 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         source_format=fmt,
         first_date=p.first.isoformat() if p.first else "",
         last_date=p.last.isoformat() if p.last else "",
-        ncci_version=_ncci_label(catalog),
+        ncci_version=" | ".join(used) or _ncci_label(catalog),
+        ncci_used=used,
+        ncci_outside=p.ncci.outside,
+        ncci_outside_claims=p.ncci.outside_claims,
+        ncci_warning=p.ncci.warning(),
     )
     return AuditReport(tuple(findings), summary, dict(p.keep or {}))
 
