@@ -29,6 +29,7 @@ from desktop.core.packs import report as pack_report  # noqa: E402
 from desktop.core.yamlsrc import (  # noqa: E402
     DEFAULT_LIMITS,
     QUICK_DEPTH,
+    LineMap,
     YamlSyntaxError,
     depth_bound,
     parse_yaml,
@@ -289,9 +290,21 @@ def _true_depth(text: str) -> int:
     return deepest
 
 
+def _shape(value: object) -> object:
+    """A parsed value with everything the loader promises made comparable: types, and each mapping's line
+    and key lines (dict equality alone would miss a wrong line or a dict that is not a LineMap)."""
+    if isinstance(value, LineMap):
+        return ("map", value.line, sorted(value.key_lines.items()), [(k, _shape(v)) for k, v in value.items()])
+    if isinstance(value, dict):
+        return ("dict", [(k, _shape(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_shape(v) for v in value])
+    return (type(value).__name__, value)
+
+
 def _outcome(text: str, quick: bool) -> tuple[str, object]:
     try:
-        return "ok", parse_yaml(text, quick=quick)
+        return "ok", _shape(parse_yaml(text, quick=quick))
     except YamlSyntaxError as exc:
         return "refused", (exc.line, exc.message)
 
@@ -309,9 +322,29 @@ def test_the_built_in_data_takes_the_quick_path() -> None:
     "a: [b, {c: [d, {e: f}]}]\n",
     "- &a [1]\n- *a\n",  # an alias: the long way
     "a: 1\rb: 2\r",  # CR line breaks: the long way
+    # the quick path builds plain values itself and hands anything else to PyYAML's constructors:
+    "a: 1\nb: 2.5\nc: true\nd: ~\ne: 2024-07-01\nf: '007'\n1: x\nnull: y\n",
+    "base: &b {x: 1}\nm:\n  <<: {y: 2}\n  z: 3\n",  # a merge key without an alias
+    "s: !!set {a, b}\no: !!omap [{a: 1}]\np: !!pairs [{a: 1}]\nbin: !!binary aGVsbG8=\n",
+    "q: !!str 12\nr: !!int '12'\nt: !!seq [1]\nu: !!map {k: v}\n",
+    "a: 1\na: 2\n",  # a duplicate key
+    "a: 2026-02-30\n", "a: !!int junk\n", "a: " + "9" * 40 + "\n",  # values no constructor can read
+    "[1, [2, [3]]]\n", "plain\n", "",
 ])
 def test_both_paths_give_the_same_answer(text: str) -> None:
     assert _outcome(text, quick=True) == _outcome(text, quick=False)
+
+
+def test_the_built_in_data_is_built_alike_both_ways() -> None:
+    """The quick path's direct constructor against PyYAML's, on every built-in file: the same values, types,
+    lines and key lines."""
+    paths = sorted((ROOT / "resources" / "data").rglob("*.yaml"))
+    assert len(paths) > 20
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        quick = _outcome(text, quick=True)
+        assert quick[0] == "ok", path.name
+        assert quick == _outcome(text, quick=False), path.name
 
 
 def test_a_deep_document_on_the_quick_path_is_refused_at_its_line() -> None:

@@ -95,6 +95,57 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return result
 
 
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG, _SEQ_TAG, _MAP_TAG = _TAG + "str", _TAG + "seq", _TAG + "map"
+_PLAIN_SCALAR_TAGS = frozenset(_TAG + t for t in ("int", "float", "bool", "null", "timestamp"))
+
+
+def _construct_tree(loader: yaml.SafeLoader, root: Any) -> Any:
+    """The document of an alias-free node tree, built directly: the same values as
+    ``loader.construct_document(root)`` (a test compares the two on every built-in file and on fuzzed input)
+    without PyYAML's per-node bookkeeping, which exists for aliases and recursive structures and costs more
+    than half of the construction. Plain strings, sequences and mappings (the built-in data is nothing
+    else) are built here; each other scalar goes to its registered (checked) constructor; any other node (an
+    explicit collection tag, a merge key ``<<``) to PyYAML's own constructor, as before."""
+    scalar = _Loader.scalar_node
+    sequence = _Loader.sequence_node
+    constructors = loader.yaml_constructors
+    str_tag, seq_tag, map_tag, plain = _STR_TAG, _SEQ_TAG, _MAP_TAG, _PLAIN_SCALAR_TAGS
+    duplicate = _Loader.duplicate_key_error
+
+    def build(node: Any) -> Any:
+        cls = node.__class__
+        tag = node.tag
+        if cls is scalar:
+            if tag == str_tag:
+                return node.value
+            if tag in plain:
+                return constructors[tag](loader, node)
+        elif cls is sequence:
+            if tag == seq_tag:
+                return [build(child) for child in node.value]
+        elif tag == map_tag:
+            result = LineMap()
+            result.line = node.start_mark.line + 1
+            key_lines: dict[str, int] = {}
+            result.key_lines = key_lines
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not scalar or (key_node.tag != str_tag and key_node.tag not in plain):
+                    return _construct_mapping(loader, node)  # a merge key, a tagged or collection key
+                key = build(key_node)
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in result:
+                    raise duplicate("while constructing a mapping", node.start_mark, f"found duplicate key {key!r}",
+                                    key_node.start_mark)
+                result[key] = build(value_node)
+                key_lines[key] = key_node.start_mark.line + 1
+            return result
+        return loader.construct_object(node, deep=True)
+
+    return build(root)
+
+
 def _shown(value: Any) -> str:
     text = str(value)
     return repr(text if len(text) <= 40 else text[:37] + "...")
@@ -137,6 +188,7 @@ class _Loader:
     duplicate_key_error: type[yaml.MarkedYAMLError]
     value_error: type[yaml.MarkedYAMLError]
     scalar_node: type[yaml.ScalarNode]
+    sequence_node: type[yaml.SequenceNode]
     events: tuple[type[yaml.Event], ...]
 
 
@@ -166,6 +218,7 @@ def _line_loader() -> type[yaml.SafeLoader]:
     _Loader.duplicate_key_error = DuplicateKeyError
     _Loader.value_error = BadValueError
     _Loader.scalar_node = yaml.ScalarNode
+    _Loader.sequence_node = yaml.SequenceNode
     _Loader.events = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.SequenceEndEvent,
                       yaml.MappingEndEvent, yaml.AliasEvent, yaml.DocumentStartEvent)
     _Loader.loader = _LineLoader
@@ -288,7 +341,7 @@ def depth_bound(text: str, limits: Limits = DEFAULT_LIMITS) -> int | None:
     flow = text.count("[") + text.count("{")
     if flow >= QUICK_DEPTH:
         return flow
-    column = max((m.end() - m.start() for m in _ENTRY_COLUMN.finditer(text)), default=0)
+    column = max(map(len, _ENTRY_COLUMN.findall(text)), default=0)  # (no capturing group: whole matches)
     return flow + 2 * (column + 1)
 
 
@@ -332,9 +385,12 @@ def parse_yaml(text: str, limits: Limits = DEFAULT_LIMITS, *, quick: bool = True
             if quick:  # report what the pre-scan would have met first (a limit before the error), like the long way
                 prescan(text, limits)
             raise
-        if quick:
+        if node is None:
+            return None
+        if quick:  # a tree (no alias): built directly
             _check_depth(node, limits.max_depth)
-        return loader.construct_document(node) if node is not None else None
+            return _construct_tree(loader, node)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc) from exc
     except yaml.YAMLError as exc:
