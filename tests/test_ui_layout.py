@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QByteArray, QRect
+from PySide6.QtWidgets import QApplication
 
 from desktop.core.model import PackInfo
 from desktop.ui import settings as keys
@@ -139,3 +140,18 @@ def test_truncated_names_have_a_tooltip(qtbot, catalog, ui_settings) -> None:
     assert catalog.get("64405").name in w.search.proc_model.index(0).data(Qt.ItemDataRole.ToolTipRole)
     card = next(c for c in w.answer.cards if c.item.kind == "procedure")
     assert card.context.toolTip() == card.context.text()
+
+
+def test_the_list_keeps_its_height_while_the_preview_changes(qtbot, catalog, ui_settings) -> None:
+    """The preview under the list is one line for some codes and two for others; the list above must not
+    jump (nor be laid out and repainted again) as the highlight moves between them."""
+    w = open_at(qtbot, MainWindow(catalog, ui_settings), 1280, 720)
+    view, label = w.search.proc_view, w.search.preview_label
+    seen: dict[int, tuple[str, int]] = {}
+    for row in range(min(60, w.search.proc_model.rowCount())):
+        w.search.select_row(row)
+        QApplication.processEvents()  # the posted layout request
+        lines = 1 if label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width() else 2
+        seen.setdefault(lines, (label.text(), view.height()))
+    assert {1, 2} <= set(seen), seen  # both kinds of preview were shown
+    assert len({height for _text, height in seen.values()}) == 1, seen

@@ -57,6 +57,28 @@ class ProcedureListView(QListView):
         super().paintEvent(event)
 
 
+class PreviewLabel(QLabel):
+    """The word-wrapped line under the list, at least two lines tall: the preview is one or two lines
+    depending on the highlighted code, and a label that grew and shrank with it made the list above jump
+    (and relaid out and repainted it) on one keystroke in four (bench/bench_search.py)."""
+
+    LINES = 2
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._reserve()
+
+    def _reserve(self) -> None:
+        # A minimum height, not minimumSizeHint: layouts size a word-wrapped label by heightForWidth.
+        margins = self.contentsMargins()
+        self.setMinimumHeight(self.LINES * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._reserve()
+
+
 class SearchPane(QWidget):
     """Search box, ranked list, match count, the preview of what Enter adds, and the Add button.
 
@@ -114,7 +136,7 @@ class SearchPane(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName("searchCount")
         self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.preview_label = QLabel()
+        self.preview_label = PreviewLabel()
         self.preview_label.setObjectName("searchPreview")
         self.preview_label.setWordWrap(True)
         self.preview_label.setTextFormat(Qt.TextFormat.PlainText)
