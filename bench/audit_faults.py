@@ -91,8 +91,13 @@ def one_line_refusal(p: subprocess.CompletedProcess[bytes]) -> bool:
             and not p.stdout)
 
 
+# Findings about the whole audit rather than a claim: the rows are dated 2025, outside the quarter of the
+# built-in NCCI tables (2024Q3), which the audit says once (GC-A35). The faults here are about reading.
+AUDIT_WIDE = frozenset({"malformed_row", "ncci_outside_quarter"})
+
+
 def pairs(report) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(f.claim_id, f.kind) for f in report.findings if f.kind != "malformed_row"]
+    return [(f.claim_id, f.kind) for f in report.findings if f.kind not in AUDIT_WIDE]
 
 
 def no_phi(*texts: str) -> bool:
@@ -124,9 +129,9 @@ def main() -> int:  # noqa: C901 - one list of cases
     for name in ("punycode", "rot13", "nonsense"):
         t.case(area, "--encoding name validated (CLI, stdin)", lambda n=name: one_line_refusal(
             cli("-", "--encoding", n, stdin=cp)), name)
-    t.case(area, "audit - honours --encoding", lambda: json.loads(cli("-", "--encoding", "cp1252", "--format", "json",
-                                                                      stdin=cp).stdout)["findings"][0]["claim_id"]
-           == "Cl\u00e9-1")
+    t.case(area, "audit - honours --encoding", lambda: [f for f in json.loads(cli(
+        "-", "--encoding", "cp1252", "--format", "json", stdin=cp).stdout)["findings"]
+           if f["kind"] not in AUDIT_WIDE][0]["claim_id"] == "Cl\u00e9-1")
     t.case(area, "audit - honours --encoding", lambda: one_line_refusal(cli("-", stdin=cp)), "undeclared cp1252")
     for pos in range(2, 7):
         lines = (HEADER + "\n" + ROWS).splitlines()
@@ -234,7 +239,9 @@ def main() -> int:  # noqa: C901 - one list of cases
                                            for i in range(n))
             r = audit_bytes(cat, text.encode())
             longest = max(len(f.message) + len(f.expected) + len(f.billed) for f in r.findings)
-            return len(r.findings) == n // 2 and longest < 1000
+            per_line = [f for f in r.findings if f.kind == "guidance_included"]
+            # besides one finding per guidance line: the audit-wide NCCI quarter warning and one MUE note
+            return len(per_line) == n // 2 and len(r.findings) <= n // 2 + 2 and longest < 1000
         t.case(area, "one claim of many lines: text bounded per finding", one_claim, f"{n} lines")
     for size in (70_000, 1_000_000):
         t.case(area, "a line longer than 64 KiB", lambda s=size: pairs(audit_bytes(
@@ -268,10 +275,10 @@ def main() -> int:  # noqa: C901 - one list of cases
     import synth_837p as synth
 
     good = synth.interchange(synth.fixture_claims())
-    t.case(area, "fixture accepted by pyx12's validator and audited", lambda: _pyx12_accepts(tmp, good) and [
-        (f.claim_id, f.kind) for f in audit_bytes(cat, good.encode()).findings] == [
-        ("X12-001", "guidance_included"), ("X12-003", "units_per_encounter"), ("X12-004", "missing_26"),
-        ("X12-005", "redirect_primary")])
+    t.case(area, "fixture accepted by pyx12's validator and audited", lambda: _pyx12_accepts(tmp, good) and pairs(
+        audit_bytes(cat, good.encode())) == [
+        ("X12-001", "guidance_included"), ("X12-003", "ncci_not_checked"), ("X12-003", "units_per_encounter"),
+        ("X12-004", "missing_26"), ("X12-005", "redirect_primary")])
     for mode in (True, False):
         for name, text in synth.broken_variants().items():
             def broken(text: str = text, mode: bool = mode) -> bool:
