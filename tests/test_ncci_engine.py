@@ -118,3 +118,14 @@ def test_an_imported_table_checks_the_procedure_pair_and_applies_its_edit(import
     assert warning.text.startswith("62321 and 62323 on one claim: 62323 is column two. NCCI PTP edit 62321/62323 "
                                    "(NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30), modifier indicator 1")
     assert "Bill 62323-XS only if" in warning.text
+
+
+def test_the_outside_the_quarter_warning_comes_with_codes_not_with_an_empty_encounter(catalog: Catalog) -> None:
+    """An empty encounter has nothing to check against NCCI (the window opens on one; its status bar names the
+    tables' quarter); the first procedure brings the warning that the edits may differ on that date."""
+    when = date(2026, 12, 1)  # outside the built-in tables' quarter (2024Q3)
+    empty = resolve(catalog, Encounter(when, "office", "medicare", "fluoroscopy", ()))
+    assert [m.text for m in empty.messages if "outside the quarter" in m.text] == []
+    one = resolve(catalog, Encounter(when, "office", "medicare", "fluoroscopy", (ProcedureEntry("64405"),)))
+    (warning,) = [m for m in one.messages if "outside the quarter" in m.text]
+    assert warning.severity == "warning" and warning.text.startswith("Date of service 2026-12-01 is outside")

@@ -105,7 +105,7 @@ def resolve(catalog: Catalog, encounter: Encounter) -> Resolution:
     _procedure_lines(catalog, encounter, work)
     ncci = catalog.ncci.for_date(NCCI_KIND, when)
     work.ncci_label = ncci.tables.label if catalog.ncci.versions else ""
-    if catalog.ncci.versions and ncci.warning:
+    if catalog.ncci.versions and encounter.procedures and ncci.warning:  # (an empty encounter has nothing to check)
         work.msg("warning", ncci.warning)
     lines = _build_lines(catalog, encounter, work, ncci.tables)
     lines = _documented(catalog, encounter, work, lines)
