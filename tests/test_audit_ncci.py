@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,9 @@ from desktop.core.audit import AuditOptions, AuditReport, Finding, audit_text, w
 from desktop.core.model import Catalog
 from desktop.core.ncci.model import Mue, MueTable, PtpTable
 from tests.auditkit import billing
+from tests.ncci_kit import with_fixture_tables
 
 ROOT = Path(__file__).resolve().parents[1]
-FIX = ROOT / "tests" / "fixtures" / "ncci"
 HEADER = "claim_id,date_of_service,place_of_service,code,modifiers,units,payer"
 LABEL = ("NCCI PTP practitioner v30.2 (2024-07-01 to 2024-09-30); NCCI MUE practitioner 2024Q3 (2024-07-01 to "
          "2024-09-30)")
@@ -159,19 +158,7 @@ def test_a_guidance_line_the_engine_withheld_for_an_indicator_0_edit_is_that_edi
 def imported(catalog: Catalog) -> Catalog:
     """The built-in data with the CMS-layout fixtures imported as a data pack (made-up rows: 62321/62323 with
     indicator 1, 62323 in column two), as tests/test_ncci_engine.py does."""
-    from desktop.core.ncci.importer import read_release, write_pack
-    from desktop.core.packs.merge import apply_packs
-    from desktop.core.packs.reading import read_pack
-
-    parts = [FIX / f"ccipra-v302r0-f{n}.TXT" for n in (1, 2, 3, 4)]
-    with tempfile.TemporaryDirectory() as tmp:
-        pack = write_pack(read_release([*parts, FIX / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"],
-                                       set(catalog.by_code)), Path(tmp) / "pack", catalog.sources)
-        read, found = read_pack(pack, "packs/ncci", catalog)
-    assert found == [] and read is not None
-    merged, skipped = apply_packs(catalog, [read])
-    assert skipped == {}
-    return merged
+    return with_fixture_tables(catalog)
 
 
 def test_two_procedures_with_an_imported_edit_and_without_the_modifier(imported: Catalog, catalog: Catalog) -> None:

@@ -10,19 +10,16 @@ CMS's layout) covers the procedure pairs, and its 62321/62323 edit then applies.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from desktop.core.engine import resolve
 from desktop.core.model import Catalog, Encounter, ProcedureEntry, Resolution
 from desktop.core.ncci.model import NcciData
+from tests.ncci_kit import with_fixture_tables
 
-ROOT = Path(__file__).resolve().parents[1]
-FIX = ROOT / "tests" / "fixtures" / "ncci"
 WHEN = date(2024, 8, 1)
 
 
@@ -95,19 +92,7 @@ def test_a_table_cut_to_other_codes_says_what_it_holds(catalog: Catalog) -> None
 @pytest.fixture(scope="module")
 def imported(catalog: Catalog) -> Catalog:
     """The built-in data with the fixtures' tables applied as a data pack (made-up rows in CMS's layout)."""
-    from desktop.core.ncci.importer import read_release, write_pack
-    from desktop.core.packs.merge import apply_packs
-    from desktop.core.packs.reading import read_pack
-
-    parts = [FIX / f"ccipra-v302r0-f{n}.TXT" for n in (1, 2, 3, 4)]
-    with tempfile.TemporaryDirectory() as tmp:
-        pack = write_pack(read_release([*parts, FIX / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"],
-                                       set(catalog.by_code)), Path(tmp) / "pack", catalog.sources)
-        read, found = read_pack(pack, "packs/ncci", catalog)
-    assert found == [] and read is not None
-    merged, skipped = apply_packs(catalog, [read])
-    assert skipped == {}
-    return merged
+    return with_fixture_tables(catalog)
 
 
 def test_an_imported_table_checks_the_procedure_pair_and_applies_its_edit(imported: Catalog) -> None:
