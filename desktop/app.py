@@ -22,4 +22,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from desktop import cli
 
-    return cli.dispatch(args)
+    try:
+        return cli.dispatch(args)
+    except BrokenPipeError:
+        # The reader of a pipe went away (``guidecode resolve - | head``): nothing more can be said there.
+        # Point stdout at devnull so the interpreter's final flush does not raise again, and exit as a
+        # command killed by SIGPIPE would, without a traceback (the Python docs' recipe for SIGPIPE).
+        import contextlib
+        import os
+
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no real file behind stdout: nothing to do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

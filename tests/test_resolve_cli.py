@@ -125,3 +125,21 @@ def test_invalid_input_exits_2_with_one_stderr_line(stdin: str) -> None:
     assert err[0].startswith("guidecode:"), proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == "", proc.stdout
+
+
+def test_a_reader_that_goes_away_ends_resolve_quietly() -> None:
+    """``guidecode resolve - | head -1``: the pipe closes before the answer is written. The command stops
+    without a traceback, with the exit status of a command ended by SIGPIPE (128 + 13)."""
+    encounter = {"date_of_service": "2026-03-16", "setting": "asc", "payer": "medicare",
+                 "modality": "fluoroscopy", "procedures": [{"code": "64449"}]}
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "desktop", "resolve", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    assert proc.stdout is not None and proc.stdin is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written
+    proc.stdin.write(json.dumps(encounter).encode())
+    proc.stdin.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
