@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,8 +24,8 @@ CHUNK = 1 << 16
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
 
 
-class UnreadableFile(OSError):
-    """A file GuideCode refuses to read; ``strerror`` (and ``str()``) says why in one sentence."""
+class ReasonError(OSError):
+    """An OSError of GuideCode's own whose ``strerror`` (and ``str()``) is one sentence for the person."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -33,6 +34,10 @@ class UnreadableFile(OSError):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class UnreadableFile(ReasonError):
+    """A file GuideCode refuses to read; ``strerror`` (and ``str()``) says why in one sentence."""
 
 
 def size_label(n: int) -> str:
@@ -73,29 +78,24 @@ def check_regular(path: Path, max_bytes: int | None = None) -> os.stat_result:
 
 def read_stream(fh: BinaryIO, max_bytes: int) -> bytes:
     """At most ``max_bytes`` from an open binary stream, read in bounded chunks; more is refused."""
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = fh.read(min(CHUNK, max_bytes + 1 - total))
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > max_bytes:
-            raise UnreadableFile(f"the input is larger than {size_label(max_bytes)}")
+    return _read_bounded(fh.read, max_bytes, "the input")
 
 
 def _read_fd(fd: int, max_bytes: int) -> bytes:
+    return _read_bounded(lambda n: os.read(fd, n), max_bytes, "the file")
+
+
+def _read_bounded(read: Callable[[int], bytes], max_bytes: int, what: str) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
-        chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
+        chunk = read(min(CHUNK, max_bytes + 1 - total))
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
         total += len(chunk)
         if total > max_bytes:
-            raise UnreadableFile(f"the file is larger than {size_label(max_bytes)}")
+            raise UnreadableFile(f"{what} is larger than {size_label(max_bytes)}")
 
 
 def read_regular(path: Path, max_bytes: int, *, allow_pipe: bool = False) -> bytes:

@@ -15,7 +15,7 @@ import csv
 import io
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -685,6 +685,16 @@ class ReadStats:
     replaced_lines: int = 0
     first_replaced_line: int = 0
     encoding: str = ""
+
+    def counted(self, malformed: Iterable[Finding], lines: Iterable[ClaimLine]) -> Iterator[ClaimLine | Finding]:
+        """``malformed`` then ``lines`` as audit items, each counted as a row (the malformed ones as such too)."""
+        for f in malformed:
+            self.rows += 1
+            self.malformed += 1
+            yield f
+        for ln in lines:
+            self.rows += 1
+            yield ln
 
 
 def iter_csv_claims(src: TextInput, options: AuditOptions, stats: ReadStats | None = None

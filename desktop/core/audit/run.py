@@ -718,13 +718,7 @@ def audit_lines(catalog: Catalog, lines: Sequence[ClaimLine], *, payer: Payer = 
     """Audit claim lines already read (grouped by claim and date, in order)."""
 
     def source(stats: ReadStats) -> Iterator[ClaimLine | Finding]:
-        for f in malformed:
-            stats.rows += 1
-            stats.malformed += 1
-            yield f
-        for ln in lines:
-            stats.rows += 1
-            yield ln
+        return stats.counted(malformed, lines)
 
     return audit_items(catalog, source, payer=payer, progress=progress, progress_every=progress_every,
                        cancel=cancel, rewind=lambda: None)

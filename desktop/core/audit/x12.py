@@ -467,13 +467,7 @@ def _plain_segments(raw: Any, errh: _Errors) -> Iterator[tuple[int, Any]]:
 
 def _claim_items(claim: _Claim, st: ReadStats) -> Iterator[ClaimLine | Finding]:
     lines, bad = _claim_lines(claim)
-    for f in bad:
-        st.rows += 1
-        st.malformed += 1
-        yield f
-    for ln in lines:
-        st.rows += 1
-        yield ln
+    return st.counted(bad, lines)
 
 
 def _claim_lines(claim: _Claim) -> tuple[list[ClaimLine], list[Finding]]:

@@ -24,23 +24,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from desktop.core.safefile import ReasonError
+
 LOCK_FILE = "data-packs.lock"
 WAIT_SECONDS = 30.0
 KILL_ENV = "GUIDECODE_TEST_KILL_AT"
 _POLL = 0.05
 
 
-class StoreError(OSError):
+class StoreError(ReasonError):
     """A change to the installed packs that could not be made; nothing was changed. ``strerror`` and
     ``str()`` are one sentence for the person (what failed and why)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.strerror = reason
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 class StoreBusy(StoreError):
