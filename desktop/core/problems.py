@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from desktop.core.frozen import frozen
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -32,7 +34,7 @@ class DataError(Exception):
         super().__init__(head + more)
 
 
-@dataclass(frozen=True)
+@frozen
 class Location:
     """Where a record came from: file name (relative to its data folder) and 1-based line."""
 

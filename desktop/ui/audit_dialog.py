@@ -73,6 +73,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import frozen
 from desktop.core.audit import (
     FIELD_LABELS,
     FIELDS,
@@ -775,6 +776,7 @@ class AuditDialog(QDialog):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._thread, self._worker = thread, worker
+        frozen.materialize_all()  # no record class is made while the worker may be using it
         thread.start()
         return True
 

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
+from desktop.core import frozen
 from desktop.core.model import Catalog
 from desktop.core.ncci.importer import ImportOptions, ImportProblems, NcciImport, parse_quarter_option, read_release
 from desktop.core.ncci.model import KIND_LABELS, TABLE_KINDS, TableKind
@@ -229,6 +230,7 @@ class ImportJob(QObject):
         # A Python thread, not a QThread: nothing Qt runs in it, and the interpreter waits for it at exit
         # (a QThread destroyed while running aborts the process).
         self._thread = threading.Thread(target=self._run, name="guidecode-ncci-import")
+        frozen.materialize_all()  # no record class is made while the worker may be using it
         self._thread.start()
 
     def cancel(self) -> None:

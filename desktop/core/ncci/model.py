@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, timedelta
 from typing import Literal, get_args
 
+from desktop.core.frozen import frozen
 from desktop.core.problems import Location
 
 TableKind = Literal["practitioner", "outpatient_hospital"]
@@ -81,7 +82,7 @@ def parse_quarter(text: str) -> date | None:
 # Rows and versions
 
 
-@dataclass(frozen=True)
+@frozen
 class PtpEdit:
     """One procedure-to-procedure edit: ``column_2`` is not paid with ``column_1`` on the same day, unless
     the modifier indicator is 1 and a modifier for a distinct service applies (0: never; 9: no edit)."""
@@ -108,7 +109,7 @@ class PtpEdit:
         return f"{self.column_1}/{self.column_2}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Mue:
     """One medically unlikely edit: at most ``value`` units of ``code`` (per line for MAI 1, per day of
     service for MAI 2 and 3). ``effective`` is the first day of the quarter whose table gave the value."""
@@ -125,7 +126,7 @@ class Mue:
         return MAI_LABELS[self.mai]
 
 
-@dataclass(frozen=True)
+@frozen
 class NcciVersion:
     """Which CMS table a set of rows comes from: practitioner or outpatient hospital, PTP or MUE, CMS's
     version (``30.2``; MUE tables are named by their quarter, ``2024Q3``), the quarter it covers, the
@@ -187,7 +188,7 @@ def _end_key(edit: PtpEdit) -> tuple[date, date]:
     return edit.deletion or date.max, edit.effective or date.min
 
 
-@dataclass(frozen=True)
+@frozen
 class PtpTable:
     """One quarter's PTP edits of one kind, indexed by ordered pair and by code."""
 
@@ -220,7 +221,7 @@ class PtpTable:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class MueTable:
     """One quarter's MUEs of one kind, by code."""
 
@@ -232,7 +233,7 @@ class MueTable:
         return cls(version, {m.code: m for m in mues})
 
 
-@dataclass(frozen=True)
+@frozen
 class NcciTables:
     """The PTP and MUE tables of one kind that answer for one date of service (either may be missing)."""
 
@@ -296,7 +297,7 @@ class NcciTables:
         return self.mue_table.by_code.get(code)
 
 
-@dataclass(frozen=True)
+@frozen
 class NcciChoice:
     """The tables chosen for a date of service, and whether that date is outside their quarter (then the
     caller warns: the edits may have changed)."""
@@ -329,7 +330,7 @@ def _choose(versions: Sequence[NcciVersion], when: date) -> NcciVersion | None:
     return min(versions, key=lambda v: v.quarter_start)
 
 
-@dataclass(frozen=True)
+@frozen
 class NcciData:
     """Every NCCI table GuideCode has (built-in and from packs), to choose from by date of service."""
 
