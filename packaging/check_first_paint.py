@@ -17,6 +17,7 @@ from pathlib import Path
 NOT_BEFORE_FIRST_PAINT = (
     "yaml",                           # the bundled catalog cache is used (desktop/core/catalog_cache.py),
     "desktop.core.loader",            # so neither the YAML loader
+    "desktop.core.schema", "desktop.core.yamlsrc", "difflib",  # nor the strict reader (schema_keys is enough)
     "desktop.core.packs.reading",     # nor pack reading is imported when no pack is installed
     "desktop.core.packs.merge", "desktop.core.packs.install",
     "pickle",                         # read with the C unpickler alone

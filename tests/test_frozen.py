@@ -177,7 +177,8 @@ def test_every_record_class_of_the_schema_is_a_frozen_dataclass_once_made() -> N
 
 
 def test_unpickling_the_catalog_cache_leaves_the_record_classes_unmade(tmp_path: Path) -> None:
-    """What the frozen build does at every start (desktop/core/data.py): the classes wait until used."""
+    """What the frozen build does at every start (desktop/core/data.py): the classes wait until used, and
+    neither the YAML reader nor the schema's strict reader is imported."""
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
@@ -191,7 +192,9 @@ def test_unpickling_the_catalog_cache_leaves_the_record_classes_unmade(tmp_path:
         "before = {c.__name__: is_pending(c) for c in (CodeRecord, Policy, Source, PtpEdit, Mue)}\n"
         "rec = cat.records[0]\n"
         "text = repr(rec)\n"
-        "print(json.dumps({'before': before, 'after': is_pending(CodeRecord), 'repr': text[:11]}))\n"
+        "reader = sorted(m for m in ('desktop.core.schema', 'desktop.core.yamlsrc', 'desktop.core.loader', 'difflib', "
+        "'yaml') if m in sys.modules)\n"
+        "print(json.dumps({'before': before, 'after': is_pending(CodeRecord), 'repr': text[:11], 'reader': reader}))\n"
     )
     from desktop.core import catalog_cache
     from desktop.core.loader import load_folder
@@ -205,3 +208,4 @@ def test_unpickling_the_catalog_cache_leaves_the_record_classes_unmade(tmp_path:
     out = json.loads(proc.stdout)
     assert out["before"] == {"CodeRecord": True, "Policy": True, "Source": True, "PtpEdit": True, "Mue": True}
     assert out["after"] is False and out["repr"] == "CodeRecord("
+    assert out["reader"] == []  # the model needs desktop/core/schema_keys.py only, not the YAML reader

@@ -3,7 +3,7 @@
 Nothing here imports Qt. The loader (``desktop.core.loader``) builds a :class:`Catalog` from YAML; the
 engine (``desktop.core.engine``) turns an :class:`Encounter` into a :class:`Resolution`.
 
-The data classes declare the YAML schema once (:func:`desktop.core.schema.key` on each field); see
+The data classes declare the YAML schema once (:func:`desktop.core.schema_keys.key` on each field); see
 :mod:`desktop.core.schema`. They are keyword-only, frozen, and not ``slots=True``: the frozen build unpickles
 ~1,400 of them at every start (desktop/core/catalog_cache.py), and pickle restores a plain instance
 dictionary in C, where a slotted frozen dataclass goes through a Python ``__setstate__`` per object (~1.3 ms
@@ -22,7 +22,7 @@ from desktop.core.ncci.model import Mai as Mai
 from desktop.core.ncci.model import ModifierIndicator as ModifierIndicator
 from desktop.core.ncci.model import NcciData
 from desktop.core.problems import Location as Location
-from desktop.core.schema import key
+from desktop.core.schema_keys import key
 
 Modality = Literal["fluoroscopy", "ct", "ultrasound", "mri", "none"]
 Region = Literal["cervical", "thoracic", "lumbar", "sacral"]

@@ -5,12 +5,11 @@ otherwise import the loader when the bundled catalog cache is used (desktop/core
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from desktop.core.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """One thing wrong with a data file."""
 

@@ -21,17 +21,16 @@ import difflib
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import MISSING, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from desktop.core.problems import Problem
+from desktop.core.schema_keys import KeySpec as KeySpec
+from desktop.core.schema_keys import Kind as Kind
+from desktop.core.schema_keys import key as key
+from desktop.core.schema_keys import spec_of as spec_of
 from desktop.core.yamlsrc import LineMap
-
-Kind = Literal[
-    "text", "id", "code", "codes", "sources", "strings", "modifier", "modifiers", "bool", "int", "date",
-    "choice", "choices", "mapping", "mappings", "checksums",
-]
 
 CODE_RE = re.compile(r"^[0-9]{4}[0-9FTU]$|^[A-Z][0-9]{4}$")
 SOURCE_ID_RE = re.compile(r"^[A-Z][A-Za-z0-9_.-]{0,40}$")
@@ -44,35 +43,6 @@ _KIND_TEXT: dict[str, str] = {
     "modifiers": "list of modifiers", "bool": "true/false", "int": "whole number", "date": "date",
     "mapping": "section", "mappings": "list", "checksums": "mapping of file: sha256",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class KeySpec:
-    """How one dataclass field is written in YAML."""
-
-    yaml: str
-    kind: Kind
-    doc: str
-    required: bool
-    shown_default: str
-    override: bool
-
-
-def key(yaml: str, kind: Kind, doc: str, *, default: Any = MISSING, required: bool = False, shown: str = "",
-        override: bool = True) -> Any:
-    """A dataclass field read from the YAML key ``yaml``. ``required`` fields have no default; ``shown`` is
-    the default as the docs state it; ``override``: a data pack's record may replace this field."""
-    spec = KeySpec(yaml, kind, doc, required, shown, override)
-    if required:
-        return field(metadata={"key": spec})
-    if isinstance(default, (list, dict, set)):
-        raise TypeError("use a tuple or None as a default")
-    return field(default=default, metadata={"key": spec})
-
-
-def spec_of(f: dataclasses.Field[Any]) -> KeySpec | None:
-    value = f.metadata.get("key")
-    return value if isinstance(value, KeySpec) else None
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop.core.frozen import frozen
 from desktop.core.model import Catalog
 from desktop.core.packs.folders import BUILTIN_LABEL, PACKS_SUBDIR, default_data_dir, scan_packs
 from desktop.core.packs.locking import store_lock
@@ -16,7 +17,7 @@ from desktop.core.problems import Problem
 if TYPE_CHECKING:
     from desktop.core.packs.reading import Pack, PackManifest
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PackStatus:
     """One pack folder found in a data folder and what became of it."""
 
