@@ -52,9 +52,30 @@ def test_round_trip_equals_a_fresh_parse(tmp_path: Path) -> None:
     assert catalog_cache.load(cache, DATA) == catalog
 
 
+def test_the_cache_shares_equal_values_and_keeps_every_record_and_table(tmp_path: Path) -> None:
+    """catalog_cache.shared_copy: one object per equal string, date or tuple of them, so the pickle holds
+    fewer objects; the catalog read back is equal, object for object, to the parsed one."""
+    catalog = load_folder(DATA)
+    blob = catalog_cache.dumps(catalog, DATA)
+    header, cached = pickle.loads(blob)
+    assert cached == catalog and cached.ncci == catalog.ncci and cached.rules == catalog.rules
+    assert [r.code for r in cached.records] == [r.code for r in catalog.records]
+    assert all(cached.by_code[r.code] is r for r in cached.records)  # the index still points at the records
+
+    def cited(cat: object) -> tuple[int, int]:
+        ids = [s for r in cat.records for p in r.policies for s in p.sources]  # type: ignore[attr-defined]
+        return len(ids), len({id(s) for s in ids})
+
+    n, objects_parsed = cited(catalog)
+    _, objects_cached = cited(cached)
+    assert objects_cached == len({s for r in catalog.records for p in r.policies for s in p.sources})
+    assert objects_cached < objects_parsed <= n
+    assert len(blob) < len(pickle.dumps(({**header}, catalog), protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def test_reading_the_cache_leaves_pickle_and_hashlib_unimported(tmp_path: Path) -> None:
     """The frozen app reads the cache at every start with the C unpickler alone (pickle.py costs ~1.2 ms) and
-    checks it with CPython's own SHA-256 (hashlib would load six hash modules; desktop/core/sha.py)."""
+    checks it with zlib's CRC-32 per file (hashlib would load six hash modules)."""
     cache = tmp_path / "catalog.pickle"
     cache.write_bytes(catalog_cache.dumps(load_folder(DATA), DATA))
     code = ("import sys; from pathlib import Path; from desktop.core import catalog_cache; "
@@ -86,6 +107,19 @@ def test_an_edited_data_file_makes_the_cache_stale(tmp_path: Path) -> None:
     cache.write_bytes(catalog_cache.dumps(load_folder(data), data))
     manifest = data / "manifest.yaml"
     manifest.write_text(manifest.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert catalog_cache.load(cache, data) is None
+
+
+def test_an_edit_that_keeps_a_file_s_size_makes_the_cache_stale(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    cache = tmp_path / "catalog.pickle"
+    cache.write_bytes(catalog_cache.dumps(load_folder(data), data))
+    record_file = sorted((data / "codes").glob("*.yaml"))[0]
+    text = record_file.read_bytes()
+    at = text.index(b"77002") if b"77002" in text else text.index(b"name:")
+    record_file.write_bytes(text[:at] + bytes([text[at] ^ 1]) + text[at + 1:])  # one bit, same size
+    assert len(record_file.read_bytes()) == len(text)
     assert catalog_cache.load(cache, data) is None
 
 
