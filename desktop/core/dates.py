@@ -18,9 +18,10 @@ saying why, so the window can show the field as invalid and give no answer for i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Literal
+
+from desktop.core.frozen import frozen
 
 DateOrder = Literal["MDY", "DMY", "YMD"]
 
@@ -38,7 +39,7 @@ class DateProblem(ValueError):
     """The text is not a date of service; ``str()`` is a sentence for the coder."""
 
 
-@dataclass(frozen=True)
+@frozen
 class DateStyle:
     """How the window writes and reads dates: the order of the parts and the separator."""
 

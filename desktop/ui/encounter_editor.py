@@ -11,7 +11,7 @@ is not an undo step: it is typed, and a half-typed date is not an edit worth und
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import cast
 
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.dates import DateStyle
 from desktop.core.engine import LATERALITY_MODIFIERS
+from desktop.core.frozen import frozen
 from desktop.core.model import (
     MODALITIES,
     MODALITY_LABELS,
@@ -72,7 +73,7 @@ def uses_ultrasound(modality: Modality, rows: tuple[EncounterRow, ...]) -> bool:
     return modality == "ultrasound" or any(r.modality == "ultrasound" for r in rows)
 
 
-@dataclass(frozen=True)
+@frozen
 class EditorState:
     """Everything an undo step restores: the procedures, the encounter's choices, the selected row, and
     whether the ultrasound images were recorded (None: not stated)."""

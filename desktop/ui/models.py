@@ -8,7 +8,7 @@ a filtered or reordered list can never hand back the wrong code.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPalette, QStan
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.core.engine import REGION_LABEL
+from desktop.core.frozen import frozen
 from desktop.core.model import (
     MODALITY_LABELS,
     REGIONS,
@@ -252,7 +253,7 @@ class ProcedureListModel(QAbstractListModel):
         return self._notes[pos]
 
 
-@dataclass(frozen=True)
+@frozen
 class EncounterRow:
     """One procedure in the encounter being built, with what the coder set for it."""
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from desktop.core.dates import US_STYLE, DateStyle, localize_dates
 from desktop.core.engine import NCCI_KIND, REGION_LABEL
+from desktop.core.frozen import frozen
 from desktop.core.model import (
     MODALITY_LABELS,
     PAYER_LABELS,
@@ -50,7 +50,7 @@ SEVERITY_LABELS = {"error": "Error", "warning": "Warning", "info": "Note"}
 Badge = Literal["high", "medium", "low", "unsourced"]
 
 
-@dataclass(frozen=True)
+@frozen
 class AnswerItem:
     """One card of the answer: a billable guidance line, or what happens to one procedure."""
 
@@ -138,7 +138,7 @@ def procedure_headline(catalog: Catalog, result: ProcedureResult, when: date) ->
 
 
 # NCCI: the pair edits and MUEs of each card ----------------------------------------------------------
-@dataclass(frozen=True)
+@frozen
 class NcciNote:
     """A card's NCCI line: ``text`` (one line, ``NCCI: edit 62282/77002 (modifier indicator 1: XS on this
     line); no edit with 64405 · MUE 1 per day (MAI 3) · PTP v30.2 + MUE 2024Q3, built-in``), ``detail``
@@ -510,7 +510,7 @@ COPY_FORMS: tuple[CopyForm, ...] = ("claim", "display")
 COPY_FORM_LABELS: dict[CopyForm, str] = {"claim": "Claim fields: 64483 50 1", "display": "Display form: 64483-50 x1"}
 
 
-@dataclass(frozen=True)
+@frozen
 class ClaimLine:
     """One service line of the claim: a procedure as entered, or a guidance line from the engine."""
 
@@ -614,7 +614,7 @@ def ascii_text(text: str) -> str:
     return unicodedata.normalize("NFKD", out).encode("ascii", "ignore").decode("ascii")
 
 
-@dataclass(frozen=True)
+@frozen
 class Copy:
     """Everything Copy puts on the clipboard for one answer."""
 
