@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desktop import APP_NAME, app_logging
 from desktop.core.model import Catalog
@@ -33,6 +33,8 @@ from desktop.ui.window_api import WindowHost
 from desktop.userdirs import ENV_USER_DIR, user_data_dir
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox  # imported when a refusal is first shown, not at start-up
+
     from desktop.ui.ncci_import import NcciImporter
     from desktop.ui.packs_dialog import PackProblemsDialog, PacksDialog
 
@@ -219,6 +221,8 @@ class PacksController(QObject):
         return True
 
     def _refused(self, what: str, exc: Exception) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from desktop.core.packs.locking import StoreError
 
         reason = str(exc)
