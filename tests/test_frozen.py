@@ -57,10 +57,10 @@ def _describe(cls: type, **kwargs: Any) -> dict[str, Any]:
         "repr": repr(obj), "eq": obj == other, "ne": obj != cls(**{**kwargs, "units": 9}),
         "hash": hash(obj) == hash(other), "fields": [(f.name, f.default, f.repr, f.compare, f.kw_only,
                                                       dict(f.metadata)) for f in dataclasses.fields(cls)],
-        "params": repr(getattr(cls, "__dataclass_params__")), "asdict": dataclasses.asdict(obj),
+        "params": repr(cls.__dataclass_params__), "asdict": dataclasses.asdict(obj),
         "replace": repr(dataclasses.replace(obj, units=3)), "signature": str(inspect.signature(cls)),
-        "match_args": getattr(cls, "__match_args__"), "doc": cls.__doc__,
-        "class_default_units": getattr(cls, "units"), "twice": obj.twice(), "label": obj.label,
+        "match_args": cls.__match_args__, "doc": cls.__doc__,
+        "class_default_units": cls.units, "twice": obj.twice(), "label": obj.label,
         "deepcopy": copy.deepcopy(obj) == obj, "bases": [b.__name__ for b in cls.__mro__],
         "dict": sorted(vars(cls)),
     }
@@ -127,7 +127,7 @@ def test_threads_that_make_the_same_class_at_once_make_it_once() -> None:
         errors: list[BaseException] = []
         start = threading.Barrier(4)
 
-        def make(cls: type = sub) -> None:
+        def make(cls: type = sub, start: threading.Barrier = start, errors: list[BaseException] = errors) -> None:
             start.wait()
             try:
                 materialize(cls)
@@ -170,7 +170,7 @@ def test_every_record_class_of_the_schema_is_a_frozen_dataclass_once_made() -> N
     assert {"CodeRecord", "Policy", "Catalog", "PtpEdit", "Mue", "Location", "RuleBook", "Resolution"} <= names
     for cls in frozen_mod.DECORATED:
         materialize(cls)
-        params = getattr(cls, "__dataclass_params__")
+        params = cls.__dataclass_params__
         assert params.frozen and params.eq and params.init, cls
         assert "__dataclass_fields__" in vars(cls) and "__init__" in vars(cls), cls
         assert not any(getattr(v, "_frozen_standin", False) for v in vars(cls).values()), cls
@@ -184,12 +184,12 @@ def test_unpickling_the_catalog_cache_leaves_the_record_classes_unmade(tmp_path:
         "from pathlib import Path\n"
         "from desktop.core import catalog_cache\n"
         "from desktop.core.frozen import is_pending\n"
-        "from desktop.core.model import CodeRecord, Policy, Source\n"
-        "from desktop.core.ncci.model import PtpEdit, Mue\n"
+        "from desktop.core.model import CodeRecord, Policy, RuleBook, Source\n"
+        "from desktop.core.ncci.model import Mue, NcciData, PtpEdit\n"
         "data = Path(sys.argv[1]); cache = Path(sys.argv[2])\n"
         "cat = catalog_cache.load(cache, data)\n"
         "assert cat is not None and len(cat.records) > 100\n"
-        "before = {c.__name__: is_pending(c) for c in (CodeRecord, Policy, Source, PtpEdit, Mue)}\n"
+        "before = {c.__name__: is_pending(c) for c in (CodeRecord, Policy, Source, RuleBook, PtpEdit, Mue, NcciData)}\n"
         "rec = cat.records[0]\n"
         "text = repr(rec)\n"
         "reader = sorted(m for m in ('desktop.core.schema', 'desktop.core.yamlsrc', 'desktop.core.loader', 'difflib', "
@@ -206,6 +206,7 @@ def test_unpickling_the_catalog_cache_leaves_the_record_classes_unmade(tmp_path:
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["before"] == {"CodeRecord": True, "Policy": True, "Source": True, "PtpEdit": True, "Mue": True}
+    assert out["before"] == {"CodeRecord": True, "Policy": True, "Source": True, "RuleBook": True, "PtpEdit": True,
+                             "Mue": True, "NcciData": True}
     assert out["after"] is False and out["repr"] == "CodeRecord("
     assert out["reader"] == []  # the model needs desktop/core/schema_keys.py only, not the YAML reader

@@ -576,9 +576,10 @@ class Catalog:
     code_set_year: int
     covers_from: date
     packs: tuple[PackInfo, ...] = ()
-    rules: RuleBook = RuleBook()
+    # (factories, not shared instances made at import: a start from the catalog cache never needs them)
+    rules: RuleBook = field(default_factory=RuleBook)
     rule_sets: dict[str, RuleSet] = field(default_factory=dict)
-    ncci: NcciData = NcciData()
+    ncci: NcciData = field(default_factory=NcciData)
 
     def get(self, code: str) -> CodeRecord | None:
         return self.by_code.get(code)
