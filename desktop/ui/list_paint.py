@@ -20,6 +20,8 @@ search pane installs it from ``MainWindow.finish_startup``.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, Qt
 from PySide6.QtGui import (
     QColor,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyleOptionViewItem
 
 from desktop.ui.models import ElidingDelegate, ProcedureListModel, not_valid_brush
 
+log = logging.getLogger(__name__)
 _ModelIndex = QModelIndex | QPersistentModelIndex
 #: Rows in these states are painted by the style itself (selection, hover, focus and editing look differ
 #: between platforms); every other row is "plain". Plain ints: a Python enum operation costs microseconds.
@@ -106,6 +109,8 @@ class ProcedureDelegate(ElidingDelegate):
         self.fast = (option.direction == Qt.LayoutDirection.LeftToRight and not view.wordWrap()
                      and not view.alternatingRowColors() and view.textElideMode() == Qt.TextElideMode.ElideRight
                      and view.model() is self._model and self.paints_as_style(option))
+        log.info("procedure list: plain rows painted %s (style %s, pixel ratio %s)",
+                 "from the cache" if self.fast else "by the style", style.name(), setup[4])
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _ModelIndex) -> None:
         state = option.state.value
