@@ -183,6 +183,11 @@ def main() -> int:  # noqa: C901 - one list of cases
                                            for i in range(60_000)), encoding="utf-8")
     report_path = tmp / "r.csv"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    # the report a run that is not killed writes (a kill that comes after the end must find exactly this)
+    subprocess.run([sys.executable, "-m", "desktop", "audit", str(big), "--out", str(report_path)], cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    complete = report_path.read_text(encoding="utf-8-sig")
+    assert complete.startswith("id,kind_id") and complete.count("\nGC-A01-") == 60_000, "uninterrupted audit"
     for i, delay in enumerate([0.2 + 0.25 * k for k in range(12)]):
         def killed(delay: float = delay, sig: int = signal.SIGKILL if i % 2 else signal.SIGTERM) -> bool:
             report_path.write_text("previous\n", encoding="utf-8")
@@ -192,7 +197,7 @@ def main() -> int:  # noqa: C901 - one list of cases
             proc.send_signal(sig)
             proc.wait(timeout=120)
             text = report_path.read_text(encoding="utf-8-sig")
-            whole = text == "previous\n" or (text.startswith("id,kind_id") and len(text.splitlines()) == 60_001)
+            whole = text in ("previous\n", complete)
             # SIGTERM: the command removes its temporary file; SIGKILL cannot be caught, and leaves at most a
             # ".tmp-" file beside the report, never a partial file under the report's name
             temps = [p for p in tmp.iterdir() if p.name.startswith(".tmp-r.csv")]

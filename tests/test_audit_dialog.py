@@ -308,6 +308,28 @@ def test_837p_file_in_the_dialog(qtbot: QtBot, dialog: AuditDialog) -> None:
     assert column_values(dialog, "Kind").count("ncci_outside_quarter") == 1
 
 
+def test_837p_validation_level_is_the_users_choice_and_the_report_says_which(qtbot: QtBot,
+                                                                            dialog: AuditDialog) -> None:
+    from desktop.ui.audit_pdf import report_html
+
+    assert dialog.validate_box.isChecked()  # full validation against the X222A1 map unless the user unticks it
+    stray = X12.parent / "broken-stray_segment.txt"
+    full = run_to_end(qtbot, dialog, stray)
+    assert full.summary.x12_validation == "full"
+    assert "837P validation: every segment validated against the X222A1 map" in dialog.summary_label.text()
+    assert any("(ZZZ)" in f.where for f in full.findings)  # only the map knows ZZZ does not belong there
+    dialog.validate_box.setChecked(False)
+    quick = run_to_end(qtbot, dialog, stray)
+    assert quick.summary.x12_validation == "envelope"
+    assert "837P validation: envelope checks only" in dialog.summary_label.text()
+    assert not any("(ZZZ)" in f.where for f in quick.findings)
+    assert "ST envelope error" in " ".join(f.message for f in quick.findings)  # pyx12's SE count still checked
+    html_text = report_html(quick, quick.findings)
+    assert "837P validation" in html_text and "envelope checks only" in html_text
+    csv_report = run_to_end(qtbot, dialog, SAMPLE)
+    assert csv_report.summary.x12_validation == "" and "837P validation" not in dialog.summary_label.text()
+
+
 def test_help_opens_the_audit_documentation(qtbot: QtBot, dialog: AuditDialog) -> None:
     from PySide6.QtWidgets import QTextBrowser
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,62 @@ def test_envelope_only_reading_gives_the_same_findings_and_checks_the_envelope(c
     # and the stray segment itself is only found by the full validation
     assert not any("ZZZ" in f.where for f in stray.findings)
     assert any("(ZZZ)" in f.where for f in audit_file(catalog, FIX / "broken-stray_segment.txt").findings)
+
+
+def _edge_cases() -> dict[str, str]:
+    """Fixture variants aimed at pyx12's reader checks: each must come out of GuideCode's reader exactly as out
+    of pyx12's."""
+    good = GOOD.read_text(encoding="ascii")
+    return {
+        "leading_space": good.replace("~\nN3*", "~\n N3*", 1),
+        "trailing_terminator": good.replace("~\nDMG*D8*19410202*F~", "~\nDMG*D8*19410202*F*~", 1),
+        "empty_segment": good.replace("~\nHI*", "~\nN3~\nHI*", 1),
+        "only_separators": good.replace("~\nHI*", "~\nREF*:*~\nHI*", 1),
+        "empty_first_element": good.replace("~\nHI*", "~\nREF**X~\nHI*", 1),
+        "bad_segment_id": good.replace("~\nHI*", "~\nn3*X~\nHI*", 1),
+        "long_segment_id": good.replace("~\nHI*", "~\nABCD*X~\nHI*", 1),
+        "two_terminators": good.replace("~\nHI*", "~~\nHI*", 1),
+        "hl_numbering": good.replace("HL*3*1*22*0", "HL*7*1*22*0", 1),
+        "hl_parent": good.replace("HL*3*1*22*0", "HL*3*9*22*0", 1),
+        "se_count": re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 2}*", good, count=1),
+        "crlf": good.replace("~\n", "~\r\n"),
+        "no_newlines": good.replace("~\n", "~"),
+        "segment_over_8k": good.replace("~\nHI*", "~\nNTE*ADD*" + "X" * 9000 + "~\nHI*", 1),
+    }
+
+
+def _pyx12_view(seg: object) -> tuple[str, list[list[str]]]:
+    from desktop.core.audit.x12 import _Plain
+
+    if isinstance(seg, _Plain):
+        return seg.els[0], [e.split(seg.sub) for e in seg.els[1:]]
+    return (str(seg.get_seg_id()),  # type: ignore[attr-defined]
+            [[str(m.value) for m in comp.elements] for comp in seg.elements])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["good", *sorted(synth_837p.broken_variants()), *sorted(_edge_cases())])
+def test_guidecodes_segment_reader_reads_every_file_as_pyx12s_does(name: str) -> None:
+    """The envelope mode's reader (x12._reader_class: pyx12's checks without pyx12's element objects for the
+    segments they never read, and a tokenizer that splits a buffer at once) gives the same segments, the same
+    segment numbers and the same pyx12 errors as pyx12's own X12Reader, segment by segment."""
+    import pyx12.x12file
+
+    from desktop.core.audit.x12 import _Plain, _reader_class
+
+    text = {"good": GOOD.read_text(encoding="ascii"), **synth_837p.broken_variants(), **_edge_cases()}[name]
+    ours = _reader_class()(io.StringIO(text))
+    theirs = pyx12.x12file.X12Reader(io.StringIO(text))
+    got, want = [], []
+    for line, sid, seg in ours:
+        got.append((line, sid, _pyx12_view(seg), ours.pop_errors()))
+    for seg in theirs:
+        want.append((theirs.get_cur_line(), seg.get_seg_id(), _pyx12_view(seg), theirs.pop_errors()))
+    assert got == want
+    ours.cleanup()
+    theirs.cleanup()
+    assert ours.pop_errors() == theirs.pop_errors()
+    assert ours.raw.buffer == theirs.raw.buffer  # what is left unread (a segment without its terminator)
+    if name == "good":  # most segments skip pyx12's element objects; the envelope and HL segments never do
+        kinds = {(sid, isinstance(seg, _Plain)) for _, sid, seg in _reader_class()(io.StringIO(text))}
+        assert ("SV1", True) in kinds and ("NM1", True) in kinds
+        assert not any(plain for sid, plain in kinds if sid in ("ISA", "GS", "ST", "HL", "SE", "GE", "IEA"))

@@ -81,6 +81,7 @@ from desktop.core.audit import (
     REQUIRED_FIELDS,
     SEVERITIES,
     SEVERITY_RANK,
+    X12_VALIDATION_LABELS,
     AuditInputError,
     AuditOptions,
     AuditProgress,
@@ -527,6 +528,13 @@ class AuditDialog(QDialog):
         self.encoding_edit.setAccessibleName("Text encoding of the file")
         self.encoding_edit.setToolTip("auto (UTF-8, UTF-16, UTF-32), or e.g. cp1252 for a Windows export")
         self.encoding_edit.setMaximumWidth(90)
+        self.validate_box = QCheckBox("Validate 837P against the &map")
+        self.validate_box.setObjectName("validateBox")
+        self.validate_box.setChecked(True)
+        self.validate_box.setToolTip(
+            "Checked: every segment of an X12 837P file is validated against the 005010X222A1 map (pyx12), which "
+            "finds a segment out of place or a bad element. Unchecked: only pyx12's envelope checks (control "
+            "numbers, counts, HL numbering), many times faster on a large file. CSV files are not affected.")
         self.help_button = QPushButton("&Help")
         self.help_button.setObjectName("helpButton")
         self.cancel_button = QPushButton("Cancel audit")
@@ -635,6 +643,7 @@ class AuditDialog(QDialog):
         top.addWidget(self.payer_box)
         top.addWidget(QLabel("Encoding:"))
         top.addWidget(self.encoding_edit)
+        top.addWidget(self.validate_box)
         top.addStretch(1)
         top.addWidget(self.help_button)
         top.addWidget(self.cancel_button)
@@ -738,7 +747,8 @@ class AuditDialog(QDialog):
         if payer is not None:
             self.payer_box.setCurrentIndex(PAYERS.index(payer))
         self._pending_columns = columns
-        options = AuditOptions(payer=self.payer_box.currentData(), columns=dict(columns or {}))
+        options = AuditOptions(payer=self.payer_box.currentData(), columns=dict(columns or {}),
+                               x12_validate=self.validate_box.isChecked())
         if columns is None and self.path != path:
             self.mapper.hide()
         new_file = self.path is not None and self.path != path
@@ -840,7 +850,8 @@ class AuditDialog(QDialog):
         return (f"{plural(s.claims_checked, 'claim', fmt=self._n)} checked "
                 f"({plural(s.lines_read, 'line', fmt=self._n)} read, "
                 f"{plural(s.rows_skipped, 'malformed row', fmt=self._n)} skipped): "
-                f"{plural(s.findings, 'finding', fmt=self._n)} ({sev}).{notes} Data {s.data_version}.{ncci}")
+                f"{plural(s.findings, 'finding', fmt=self._n)} ({sev}).{notes} Data {s.data_version}.{ncci}"
+                + (f" 837P validation: {X12_VALIDATION_LABELS[s.x12_validation]}." if s.x12_validation else ""))
 
     @Slot(object)
     def _on_failed(self, failure: object) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QMarginsF, Q
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
 from desktop.core.atomicfile import write_atomic
-from desktop.core.audit import KINDS, NOTE_KINDS, SEVERITIES, AuditReport, Finding, plural
+from desktop.core.audit import KINDS, NOTE_KINDS, SEVERITIES, X12_VALIDATION_LABELS, AuditReport, Finding, plural
 from desktop.core.model import Catalog
 from desktop.ui.present import DISCLAIMER
 
@@ -44,6 +44,7 @@ def report_html(report: AuditReport, findings: Sequence[Finding], catalog: Catal
     dates = f"{s.first_date} to {s.last_date}" if s.first_date else "none"
     rows = [
         ("File", f"{name} ({'X12 837P' if s.source_format == '837p' else 'CSV'})"),
+        *([("837P validation", X12_VALIDATION_LABELS[s.x12_validation])] if s.x12_validation else []),
         ("Dates of service", dates),
         ("Claims checked",
          f"{fmt(s.claims_checked)} ({plural(s.encounters_checked, 'claim-date encounter', fmt=fmt)})"),

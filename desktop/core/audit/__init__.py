@@ -64,6 +64,7 @@ from desktop.core.audit.findings import (
     REPORT_COLUMNS,
     SEVERITIES,
     SEVERITY_RANK,
+    X12_VALIDATION_LABELS,
     AuditProgress,
     AuditReport,
     AuditSummary,
@@ -86,7 +87,8 @@ from desktop.core.audit.run import audit_bytes, audit_file, audit_input, audit_l
 
 __all__ = [
     "ALIASES", "DEFAULT_HEADER", "FIELDS", "FIELD_LABELS", "KINDS", "NOTE_KINDS", "REPORT_COLUMNS",
-    "REQUIRED_FIELDS", "SEVERITIES", "SEVERITY_RANK", "AuditInputError", "AuditOptions", "AuditProgress",
+    "REQUIRED_FIELDS", "SEVERITIES", "SEVERITY_RANK", "X12_VALIDATION_LABELS", "AuditInputError", "AuditOptions",
+    "AuditProgress",
     "AuditReport", "AuditSummary", "CancelFn", "ClaimLine", "ColumnMap", "ColumnsNotRecognised", "Finding",
     "KindInfo", "ProgressFn", "TextInput", "audit_bytes", "audit_encounter", "audit_file", "audit_input",
     "audit_lines", "audit_text", "check_encoding", "check_output", "columns_spec", "detect_encoding",

@@ -218,6 +218,13 @@ def plural(n: int, word: str, many: str | None = None, fmt: NumberFormat = group
     return f"{fmt(n)} {word if n == 1 else (many or word + 's')}"
 
 
+X12_VALIDATION_LABELS: Final = {
+    "full": "every segment validated against the X222A1 map (pyx12)",
+    "envelope": "envelope checks only (pyx12's reader: control numbers, counts, HL numbering); "
+                "segments not validated against the X222A1 map",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class AuditSummary:
     claims_checked: int
@@ -237,6 +244,9 @@ class AuditSummary:
     notes_folded: int = 0
     source_name: str = ""
     source_format: str = "csv"  # csv | 837p
+    # 837P: "full" (every segment validated against pyx12's X222A1 map) or "envelope" (pyx12's reader checks
+    # only); "" for a CSV
+    x12_validation: str = ""
     first_date: str = ""
     last_date: str = ""
     ncci_version: str = ""  # the NCCI tables that answered the audit's encounters ("; " between them)
@@ -262,6 +272,7 @@ class AuditSummary:
             "by_severity_before_folding": dict(self.unfolded_by_severity or self.by_severity),
             "by_kind_before_folding": dict(self.unfolded_by_kind or self.by_kind),
             "notes_folded": self.notes_folded, "source": self.source_name, "format": self.source_format,
+            "x12_validation": self.x12_validation,
             "first_date_of_service": self.first_date, "last_date_of_service": self.last_date,
             "ncci_version": self.ncci_version, "ncci_versions_used": dict(self.ncci_used),
             "ncci_outside_quarter": self.ncci_outside, "ncci_outside_quarter_claims": self.ncci_outside_claims,
@@ -288,6 +299,7 @@ class AuditSummary:
                   f"({plural(self.unfolded_findings, 'finding', fmt=fmt)} before folding)"
                   if self.notes_folded else "")
         return (self.headline(fmt) + kinds + folded
+                + (f"\n837P validation: {X12_VALIDATION_LABELS[self.x12_validation]}" if self.x12_validation else "")
                 + f"\ndata {self.data_version}, default payer {self.payer_default}"
                 + f"\nNCCI: {self.ncci_version or 'no NCCI table (pair edits and MUEs not checked)'}"
                 + (f"\nWARNING: {self.ncci_warning}" if self.ncci_warning else ""))

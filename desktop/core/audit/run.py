@@ -589,7 +589,7 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
                 progress: ProgressFn | None = None, progress_every: int = PROGRESS_EVERY,
                 cancel: CancelFn | None = None, position: Callable[[], int] = lambda: 0, size: int = 0,
                 rewind: Callable[[], None] | None = None, name: str = "", fmt: str = "csv",
-                keep_claims: bool = False) -> AuditReport:
+                keep_claims: bool = False, x12_validation: str = "") -> AuditReport:
     """Audit the claim lines ``source`` yields (called again, after ``rewind``, if a second pass is needed).
     ``keep_claims``: keep the lines of each encounter that has a finding (:attr:`AuditReport.claims`)."""
     stats = ReadStats()
@@ -631,6 +631,7 @@ def audit_items(catalog: Catalog, source: ItemSource, *, payer: Payer = "other",
         notes_folded=sum(f.count for f in findings if f.kind in NOTE_KINDS),
         source_name=name,
         source_format=fmt,
+        x12_validation=x12_validation,
         first_date=p.first.isoformat() if p.first else "",
         last_date=p.last.isoformat() if p.last else "",
         ncci_version=" | ".join(used) or _ncci_label(catalog),
@@ -677,7 +678,8 @@ def audit_input(catalog: Catalog, src: TextInput, options: AuditOptions | None =
 
     return audit_items(catalog, source, payer=opts.payer, progress=progress, progress_every=progress_every,
                        cancel=cancel, position=lambda: src.position, size=src.size, rewind=rewind,
-                       name=src.name, fmt=kind, keep_claims=keep_claims)
+                       name=src.name, fmt=kind, keep_claims=keep_claims,
+                       x12_validation=("full" if opts.x12_validate else "envelope") if kind == "837p" else "")
 
 
 def audit_file(catalog: Catalog, path: Path, options: AuditOptions | None = None, *, encoding: str | None = None,
