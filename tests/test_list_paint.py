@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleOption, QWidget
 
@@ -107,3 +108,50 @@ def _view_option(view: QWidget):  # type: ignore[no-untyped-def]
     view.initViewItemOption(option)  # type: ignore[attr-defined]
     assert isinstance(option, QStyleOption)
     return option
+
+
+def _painted_as_data(model) -> None:  # type: ignore[no-untyped-def]
+    from desktop.ui.models import ValidRole
+
+    for row in range(model.rowCount()):
+        idx = model.index(row)
+        assert model.paint_row(row) == (idx.data(Qt.ItemDataRole.DisplayRole), idx.data(ValidRole)), row
+
+
+def test_the_painted_text_follows_the_date_the_favourites_and_the_catalog(catalog) -> None:  # type: ignore[no-untyped-def]
+    """paint_row keeps each row's text: it must change with everything that changes the text."""
+    from desktop.core.search import SearchIndex
+    from desktop.ui.models import ProcedureListModel
+
+    model = ProcedureListModel(SearchIndex(catalog.records), date(2026, 3, 16))
+    model.set_query("623")
+    _painted_as_data(model)
+    before = [model.paint_row(r) for r in range(model.rowCount())]
+    assert not all(valid for _, valid in before)  # deleted codes among them
+    model.set_date(date(2012, 1, 1))  # valid again then, named as then
+    _painted_as_data(model)
+    assert [model.paint_row(r) for r in range(model.rowCount())] != before
+    model.set_favourites((model.record_at(0).code,))  # type: ignore[union-attr]
+    _painted_as_data(model)
+    assert model.paint_row(0)[0].startswith("\u2605 ")
+    model.set_index(SearchIndex(catalog.records[:40]))
+    _painted_as_data(model)
+
+
+def test_the_kept_row_height_is_the_styles(main_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    main_window.finish_startup()
+    main_window.set_date(date(2026, 3, 16))
+    view = main_window.search.proc_view
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, ProcedureDelegate)
+    plain = QStyledItemDelegate()
+    _shown(main_window, qtbot, "623")
+    model = main_window.search.proc_model
+    option = _view_option(view)
+    for _ in range(2):  # computed, then kept
+        for row in range(model.rowCount()):
+            idx = model.index(row)
+            assert delegate.sizeHint(option, idx).height() == plain.sizeHint(option, idx).height()
+            assert delegate.sizeHint(option, idx).width() == 1  # as wide as the view: long names elided

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -90,7 +90,24 @@ class ProcedureDelegate(ElidingDelegate):
         self._pens: dict[int, QColor] = {}
         self._setup: tuple[object, ...] | None = None
         self._samples: QStandardItemModel | None = None
+        self._hints: dict[tuple[object, ...], QSize] = {}
         self.fast = False
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _ModelIndex) -> QSize:  # noqa: N802 - Qt override
+        # Asked for the first row after every model reset (uniform item sizes), and the style lays out the
+        # whole text to answer: the height of one unwrapped line depends on the font and style, not on
+        # which text it is, so it is kept per font, style, validity (italic or not) and view options.
+        if index.model() is not self._model or self._view.wordWrap():
+            return super().sizeHint(option, index)
+        text, valid = self._model.paint_row(index.row())
+        if "\n" in text:
+            return super().sizeHint(option, index)
+        key = (option.font.key(), self._view.style(), valid, option.decorationSize.height(),
+               self._view.iconSize().height(), self._view.devicePixelRatioF())
+        hint = self._hints.get(key)
+        if hint is None:
+            hint = self._hints[key] = super().sizeHint(option, index)
+        return QSize(hint)
 
     def begin_paint(self, option: QStyleOptionViewItem) -> None:
         """Called by the view as each of its paints begins, with its item option: re-checks the fast path

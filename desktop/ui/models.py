@@ -89,6 +89,7 @@ class ProcedureListModel(QAbstractListModel):
         self._italic.setItalic(True)
         self._favourites: tuple[str, ...] = ()
         self._fav_set: frozenset[str] = frozenset()
+        self._painted: dict[int, tuple[str, bool]] = {}  # position -> paint_row's answer (same date, stars)
 
     # Qt overrides -------------------------------------------------------------------------------
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
@@ -202,6 +203,7 @@ class ProcedureListModel(QAbstractListModel):
             return
         self._favourites = codes
         self._fav_set = frozenset(codes)
+        self._painted.clear()
         rows = self._search(self._query)
         if rows != self._rows:
             self._show(rows)
@@ -226,6 +228,7 @@ class ProcedureListModel(QAbstractListModel):
             return
         self._when = when
         self._notes.clear()
+        self._painted.clear()
         rows = self._search(self._query)
         if rows != self._rows:
             self._show(rows)
@@ -236,6 +239,7 @@ class ProcedureListModel(QAbstractListModel):
         """Swap in another catalog's index (after a data pack is loaded), keeping the query."""
         self._index = index
         self._notes.clear()
+        self._painted.clear()
         self._show(self._search(self._query))
 
     def record_at(self, row: int) -> CodeRecord | None:
@@ -257,7 +261,10 @@ class ProcedureListModel(QAbstractListModel):
         is valid on the date of service (else greyed and italic). One call per painted row instead of one
         per role."""
         pos = self._rows[row]
-        return self._display(pos, self._index.records[pos]), self._note(pos) is None
+        painted = self._painted.get(pos)
+        if painted is None:
+            painted = self._painted[pos] = (self._display(pos, self._index.records[pos]), self._note(pos) is None)
+        return painted
 
     def _display(self, pos: int, rec: CodeRecord) -> str:
         # The note first, so a narrow list elides the name, never the note.
