@@ -87,16 +87,16 @@ def test_the_check_compares_pixels(main_window) -> None:  # type: ignore[no-unty
     delegate = view.cached_paint
     assert isinstance(delegate, ProcedureDelegate)
     option = _view_option(view)
-    assert delegate.paints_as_style(option)
+    assert delegate.paints_as_style(view, option)
     plain = delegate._paint_plain
 
-    def one_pixel_off(painter: QPainter, rect, state, text, valid, opt) -> None:  # type: ignore[no-untyped-def]
-        plain(painter, rect, state, text, valid, opt)
+    def one_pixel_off(painter: QPainter, rect, state, text, valid) -> None:  # type: ignore[no-untyped-def]
+        plain(painter, rect, state, text, valid)
         painter.drawPoint(rect.right() - 1, rect.top())
 
     delegate._paint_plain = one_pixel_off  # type: ignore[method-assign]
     try:
-        assert not delegate.paints_as_style(option)
+        assert not delegate.paints_as_style(view, option)
     finally:
         del delegate._paint_plain
 

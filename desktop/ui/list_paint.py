@@ -5,9 +5,11 @@ of the key's time, and most of that was the style laying out each row's text thr
 (QCommonStyle's item drawing builds a QTextLayout for each sub-element rectangle it asks for, one more to
 elide and one to draw), 50-80 µs a row on the reference machine. A plain row (not selected, hovered or
 focused) is the style's item panel and its text in the palette's text colour, elided at the style's text
-margin and centred vertically; :class:`ProcedureDelegate` draws exactly that, keeping each elided row text
-as a :class:`QStaticText` (laid out once) per text and width, so a row already seen on an earlier
-keystroke costs a blit and a new one a single layout.
+margin and centred vertically; :class:`ProcedureDelegate` draws exactly that with one ``drawText`` of the
+elided text, which it keeps per row text and width, so a row seen before costs one text layout instead of
+four, and one model call instead of seven. (A QStaticText per row would draw a seen row a little faster,
+but thousands of long-lived Python wrappers bring Python's full garbage collections, 70-95 ms with 10,000
+codes, into the typing.)
 
 It does so only where that gives the very pixels the style gives: when the list first paints, and again
 whenever the font, style, palette, pixel ratio or view options change, it paints sample rows both ways
@@ -32,7 +34,6 @@ from PySide6.QtGui import (
     QPalette,
     QStandardItem,
     QStandardItemModel,
-    QStaticText,
 )
 from PySide6.QtWidgets import QListView, QStyle, QStyleOptionViewItem
 
@@ -59,60 +60,55 @@ SAMPLE_ROWS: tuple[tuple[str, bool], ...] = (
 )
 
 
-class _Row:
-    """A row text as drawn at one width: elided once; drawn with drawText the first time it is seen and
-    from a QStaticText (laid out once, then a blit) from the second time on."""
-
-    __slots__ = ("shown", "static", "x", "y", "font", "font_ascent", "colour")
-
-    def __init__(self, shown: str, x: float, y: float, font: QFont, ascent: float, colour: QColor | None) -> None:
-        self.shown = shown
-        self.static: QStaticText | None = None
-        self.x = x  # the text's left edge and baseline (drawText) / top (QStaticText), from the item's corner
-        self.y = y
-        self.font = font
-        self.font_ascent = ascent
-        self.colour = colour  # None: the palette's text colour
+#: A prepared row: the text as shown (elided), where its baseline starts from the item's corner. Plain
+#: str/float tuples, untracked by Python's garbage collector: the cache keeps thousands of rows, and
+#: long-lived tracked objects would make a full collection (70-95 ms with 10,000 codes) come sooner.
+_Prepared = tuple[str, float, float]
 
 
 class ProcedureDelegate(ElidingDelegate):
     """Paints the rows of ``view`` (showing ``model``); see the module's docstring. ``fast`` says whether
-    plain rows are drawn from the cache (True once :meth:`begin_paint` found the same pixels as the style)."""
+    plain rows are drawn from the cache (True once :meth:`begin_paint` found the same pixels as the style).
+    The view calls :meth:`begin_paint` as each of its paints begins."""
 
     CACHE_LIMIT = 4000  # row texts kept; cleared when full
 
     def __init__(self, view: QListView, model: ProcedureListModel) -> None:
-        super().__init__(view)
-        self._view = view
+        super().__init__(view)  # the view is the parent: not kept here, so no reference cycle with it
         self._model = model
         self._style: QStyle = view.style()
-        self._rows: dict[tuple[str, bool, int, int], _Row] = {}
-        self._pens: dict[int, QColor] = {}
+        self._rows: dict[tuple[str, bool, int, int], _Prepared] = {}
         self._setup: tuple[object, ...] | None = None
         self._samples: QStandardItemModel | None = None
         self._hints: dict[tuple[object, ...], QSize] = {}
         self.fast = False
+        # What every plain row is drawn with, set by _take_option for the view's option of the moment.
+        self._margin = 0
+        self._fonts: dict[bool, QFont] = {}
+        self._metrics: dict[bool, QFontMetricsF] = {}
+        self._pens: dict[int, QColor] = {}
+        self._grey = QColor()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _ModelIndex) -> QSize:  # noqa: N802 - Qt override
         # Asked for the first row after every model reset (uniform item sizes), and the style lays out the
         # whole text to answer: the height of one unwrapped line depends on the font and style, not on
         # which text it is, so it is kept per font, style, validity (italic or not) and view options.
-        if index.model() is not self._model or self._view.wordWrap():
+        view = self.parent()
+        if index.model() is not self._model or not isinstance(view, QListView) or view.wordWrap():
             return super().sizeHint(option, index)
         text, valid = self._model.paint_row(index.row())
         if "\n" in text:
             return super().sizeHint(option, index)
-        key = (option.font.key(), self._view.style(), valid, option.decorationSize.height(),
-               self._view.iconSize().height(), self._view.devicePixelRatioF())
+        key = (option.font.key(), view.style(), valid, option.decorationSize.height(), view.iconSize().height(),
+               view.devicePixelRatioF())
         hint = self._hints.get(key)
         if hint is None:
             hint = self._hints[key] = super().sizeHint(option, index)
         return QSize(hint)
 
-    def begin_paint(self, option: QStyleOptionViewItem) -> None:
-        """Called by the view as each of its paints begins, with its item option: re-checks the fast path
-        against the style when anything it depends on changed (a tuple comparison otherwise)."""
-        view = self._view
+    def begin_paint(self, view: QListView, option: QStyleOptionViewItem) -> None:
+        """``view`` begins a paint, with this item option: re-check the fast path against the style when
+        anything it depends on changed (a tuple comparison otherwise)."""
         style = view.style()
         viewport = view.viewport()
         setup = (option.font.key(), style, style.objectName(), option.palette.cacheKey(),
@@ -122,12 +118,30 @@ class ProcedureDelegate(ElidingDelegate):
             return
         self._setup = setup
         self._style = style
-        self._rows.clear()
         self.fast = (option.direction == Qt.LayoutDirection.LeftToRight and not view.wordWrap()
                      and not view.alternatingRowColors() and view.textElideMode() == Qt.TextElideMode.ElideRight
-                     and view.model() is self._model and self.paints_as_style(option))
+                     and view.model() is self._model and self.paints_as_style(view, option))
         log.info("procedure list: plain rows painted %s (style %s, pixel ratio %s)",
                  "from the cache" if self.fast else "by the style", style.name(), setup[4])
+
+    def _take_option(self, view: QListView, option: QStyleOptionViewItem) -> None:
+        self._rows.clear()
+        font = QFont(option.font)  # copies: the option's font and palette die with the option
+        italic = QFont(font)
+        italic.setItalic(True)  # ProcedureListModel.data's FontRole for a code not valid on the date
+        self._fonts = {True: font, False: italic}
+        self._metrics = {True: QFontMetricsF(font), False: QFontMetricsF(italic)}
+        # QCommonStyle's item text (viewItemDrawText): inside a margin of PM_FocusFrameHMargin + 1.
+        self._margin = self._style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        palette = option.palette
+        text_role = QPalette.ColorRole.Text
+        # The text colour QCommonStyle gives an item that is not selected, by its enabled/active state;
+        # a code not valid on the date: ProcedureListModel.data's ForegroundRole.
+        self._pens = {(_ENABLED | _ACTIVE).value: palette.color(QPalette.ColorGroup.Normal, text_role),
+                      _ENABLED.value: palette.color(QPalette.ColorGroup.Inactive, text_role),
+                      _ACTIVE.value: palette.color(QPalette.ColorGroup.Disabled, text_role),
+                      0: palette.color(QPalette.ColorGroup.Disabled, text_role)}
+        self._grey = not_valid_brush().color()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _ModelIndex) -> None:
         state = option.state.value
@@ -135,60 +149,41 @@ class ProcedureDelegate(ElidingDelegate):
             super().paint(painter, option, index)
             return
         text, valid = self._model.paint_row(index.row())
-        self._paint_plain(painter, option.rect, state, text, valid, option)
+        self._paint_plain(painter, option.rect, state, text, valid)
 
-    def _paint_plain(self, painter: QPainter, rect: QRect, state: int, text: str, valid: bool,
-                     option: QStyleOptionViewItem) -> None:
+    def _paint_plain(self, painter: QPainter, rect: QRect, state: int, text: str, valid: bool) -> None:
         key = (text, valid, rect.width(), rect.height())
         row = self._rows.get(key)
-        painter.save()
         if row is None:
-            row = self._prepare(key, option)
-            painter.setFont(row.font)
-            painter.setPen(self._pens[state & _GROUP_MASK] if row.colour is None else row.colour)
-            painter.drawText(QPointF(rect.left() + row.x, rect.top() + row.y), row.shown)
-        else:
-            painter.setFont(row.font)
-            painter.setPen(self._pens[state & _GROUP_MASK] if row.colour is None else row.colour)
-            static = row.static
-            if static is None:
-                static = row.static = QStaticText(row.shown)
-                static.setTextFormat(Qt.TextFormat.PlainText)
-            painter.drawStaticText(QPointF(rect.left() + row.x, rect.top() + row.y - row.font_ascent), static)
+            row = self._prepare(key)
+        shown, x, y = row
+        painter.save()
+        painter.setFont(self._fonts[valid])
+        painter.setPen(self._pens[state & _GROUP_MASK] if valid else self._grey)
+        painter.drawText(QPointF(rect.left() + x, rect.top() + y), shown)
         painter.restore()
 
-    def _prepare(self, key: tuple[str, bool, int, int], option: QStyleOptionViewItem) -> _Row:
+    def _prepare(self, key: tuple[str, bool, int, int]) -> _Prepared:
         text, valid, width, height = key
-        font = QFont(option.font)  # a copy: the option's font dies with the option
-        colour: QColor | None = None
-        if not valid:  # ProcedureListModel.data's FontRole and ForegroundRole for such a row
-            font.setItalic(True)
-            colour = not_valid_brush().color()
-        metrics = QFontMetricsF(font)
-        # QCommonStyle's item text (viewItemDrawText): inside a margin of PM_FocusFrameHMargin + 1, the
-        # line centred vertically, elided to the room left (elidedText returns a text that fits as it is).
-        margin = self._style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self._view) + 1
+        metrics = self._metrics[valid]
+        margin = self._margin
+        # Elided to the room inside the margins (elidedText returns a text that fits as it is); the line
+        # centred vertically, drawn at its baseline.
         shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width - 2 * margin)
         ascent = metrics.ascent()
-        row = _Row(shown, margin, (height - (ascent + metrics.descent())) / 2 + ascent, font, ascent, colour)
+        row = (shown, float(margin), (height - (ascent + metrics.descent())) / 2 + ascent)
         if len(self._rows) >= self.CACHE_LIMIT:
             self._rows.clear()
         self._rows[key] = row
         return row
 
-    def paints_as_style(self, option: QStyleOptionViewItem) -> bool:
-        """Paint :data:`SAMPLE_ROWS` with the style, and three times with the cached path (first seen, then
-        from the cache), in an active and an inactive window, at the view's width and pixel ratio: the same
+    def paints_as_style(self, view: QListView, option: QStyleOptionViewItem) -> bool:
+        """Paint :data:`SAMPLE_ROWS` with the style, and twice with the cached path (first seen, then from
+        the cache), in an active and an inactive window, at the view's width and pixel ratio: the same
         pixels every time?"""
-        palette = option.palette
-        text_role = QPalette.ColorRole.Text
-        # The text colour QCommonStyle gives an item that is not selected, by its enabled/active state.
-        self._pens = {(_ENABLED | _ACTIVE).value: palette.color(QPalette.ColorGroup.Normal, text_role),
-                      _ENABLED.value: palette.color(QPalette.ColorGroup.Inactive, text_role),
-                      _ACTIVE.value: palette.color(QPalette.ColorGroup.Disabled, text_role),
-                      0: palette.color(QPalette.ColorGroup.Disabled, text_role)}
+        self._take_option(view, option)
         samples = self._sample_model()
-        viewport = self._view.viewport()
+        viewport = view.viewport()
         width = max(viewport.width(), 200)
         height = max(super().sizeHint(option, samples.index(0, 0)).height(), 1)
         ratio = viewport.devicePixelRatioF()
@@ -211,10 +206,10 @@ class ProcedureDelegate(ElidingDelegate):
                     painter = QPainter(styled)
                     super().paint(painter, opt, samples.index(n, 0))
                     painter.end()
-                    for _ in range(3):
+                    for _ in range(2):
                         cached = image()
                         painter = QPainter(cached)
-                        self._paint_plain(painter, opt.rect, opt.state.value, text, valid, opt)
+                        self._paint_plain(painter, opt.rect, opt.state.value, text, valid)
                         painter.end()
                         if cached != styled:
                             return False

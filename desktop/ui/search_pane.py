@@ -62,7 +62,7 @@ class ProcedureListView(QListView):
 
             option = QStyleOptionViewItem()
             self.initViewItemOption(option)
-            self.cached_paint.begin_paint(option)
+            self.cached_paint.begin_paint(self, option)
         super().paintEvent(event)
 
 
