@@ -6,10 +6,10 @@ of the key's time, and most of that was the style laying out each row's text thr
 elide and one to draw), 50-80 µs a row on the reference machine. A plain row (not selected, hovered or
 focused) is the style's item panel and its text in the palette's text colour, elided at the style's text
 margin and centred vertically; :class:`ProcedureDelegate` draws exactly that with one ``drawText`` of the
-elided text, which it keeps per row text and width, so a row seen before costs one text layout instead of
-four, and one model call instead of seven. (A QStaticText per row would draw a seen row a little faster,
-but thousands of long-lived Python wrappers bring Python's full garbage collections, 70-95 ms with 10,000
-codes, into the typing.)
+elided text, which it keeps per row text and item size, so a row seen before costs one text layout instead
+of four, and one model call instead of seven. (A QStaticText per row would draw a seen row a little
+faster, but thousands of long-lived Python wrappers, tracked by the garbage collector, bring its full
+collections, 70-95 ms with 10,000 codes, sooner; the cache holds only strings.)
 
 It does so only where that gives the very pixels the style gives: when the list first paints, and again
 whenever the font, style, palette, pixel ratio or view options change, it paints sample rows both ways
@@ -60,12 +60,6 @@ SAMPLE_ROWS: tuple[tuple[str, bool], ...] = (
 )
 
 
-#: A prepared row: the text as shown (elided), where its baseline starts from the item's corner. Plain
-#: str/float tuples, untracked by Python's garbage collector: the cache keeps thousands of rows, and
-#: long-lived tracked objects would make a full collection (70-95 ms with 10,000 codes) come sooner.
-_Prepared = tuple[str, float, float]
-
-
 class ProcedureDelegate(ElidingDelegate):
     """Paints the rows of ``view`` (showing ``model``); see the module's docstring. ``fast`` says whether
     plain rows are drawn from the cache (True once :meth:`begin_paint` found the same pixels as the style).
@@ -77,7 +71,12 @@ class ProcedureDelegate(ElidingDelegate):
         super().__init__(view)  # the view is the parent: not kept here, so no reference cycle with it
         self._model = model
         self._style: QStyle = view.style()
-        self._rows: dict[tuple[str, bool, int, int], _Prepared] = {}
+        # Row text -> the text as shown (elided), per item size and validity: str and int keys only, so
+        # nothing here is tracked by Python's garbage collector (thousands of long-lived tracked objects
+        # would bring its full collections, 70-95 ms with 10,000 codes, into the typing).
+        self._rows: dict[int, dict[str, str]] = {}
+        self._baselines: dict[int, float] = {}
+        self._kept = 0
         self._setup: tuple[object, ...] | None = None
         self._samples: QStandardItemModel | None = None
         self._hints: dict[tuple[object, ...], QSize] = {}
@@ -126,6 +125,7 @@ class ProcedureDelegate(ElidingDelegate):
 
     def _take_option(self, view: QListView, option: QStyleOptionViewItem) -> None:
         self._rows.clear()
+        self._kept = 0
         font = QFont(option.font)  # copies: the option's font and palette die with the option
         italic = QFont(font)
         italic.setItalic(True)  # ProcedureListModel.data's FontRole for a code not valid on the date
@@ -152,30 +152,35 @@ class ProcedureDelegate(ElidingDelegate):
         self._paint_plain(painter, option.rect, state, text, valid)
 
     def _paint_plain(self, painter: QPainter, rect: QRect, state: int, text: str, valid: bool) -> None:
-        key = (text, valid, rect.width(), rect.height())
-        row = self._rows.get(key)
-        if row is None:
-            row = self._prepare(key)
-        shown, x, y = row
+        size = (rect.width() << 16 | rect.height()) << 1 | valid
+        rows = self._rows.get(size)
+        if rows is None:
+            rows = self._sized(size, rect.height(), valid)
+        shown = rows.get(text)
+        if shown is None:
+            # Elided to the room inside the margins (elidedText returns a text that fits as it is).
+            shown = self._metrics[valid].elidedText(text, Qt.TextElideMode.ElideRight,
+                                                    rect.width() - 2 * self._margin)
+            if self._kept >= self.CACHE_LIMIT:
+                self._rows.clear()
+                self._kept = 0
+                rows = self._sized(size, rect.height(), valid)
+            rows[text] = shown
+            self._kept += 1
         painter.save()
         painter.setFont(self._fonts[valid])
         painter.setPen(self._pens[state & _GROUP_MASK] if valid else self._grey)
-        painter.drawText(QPointF(rect.left() + x, rect.top() + y), shown)
+        painter.drawText(QPointF(rect.left() + self._margin, rect.top() + self._baselines[size]), shown)
         painter.restore()
 
-    def _prepare(self, key: tuple[str, bool, int, int]) -> _Prepared:
-        text, valid, width, height = key
+    def _sized(self, size: int, height: int, valid: bool) -> dict[str, str]:
+        """The rows kept for one item size and validity; their baseline: the line centred vertically."""
         metrics = self._metrics[valid]
-        margin = self._margin
-        # Elided to the room inside the margins (elidedText returns a text that fits as it is); the line
-        # centred vertically, drawn at its baseline.
-        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width - 2 * margin)
         ascent = metrics.ascent()
-        row = (shown, float(margin), (height - (ascent + metrics.descent())) / 2 + ascent)
-        if len(self._rows) >= self.CACHE_LIMIT:
-            self._rows.clear()
-        self._rows[key] = row
-        return row
+        self._baselines[size] = (height - (ascent + metrics.descent())) / 2 + ascent
+        rows: dict[str, str] = {}
+        self._rows[size] = rows
+        return rows
 
     def paints_as_style(self, view: QListView, option: QStyleOptionViewItem) -> bool:
         """Paint :data:`SAMPLE_ROWS` with the style, and twice with the cached path (first seen, then from
@@ -216,6 +221,7 @@ class ProcedureDelegate(ElidingDelegate):
             return True
         finally:
             self._rows.clear()
+            self._kept = 0
 
     def _sample_model(self) -> QStandardItemModel:
         if self._samples is None:

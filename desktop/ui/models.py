@@ -89,7 +89,7 @@ class ProcedureListModel(QAbstractListModel):
         self._italic.setItalic(True)
         self._favourites: tuple[str, ...] = ()
         self._fav_set: frozenset[str] = frozenset()
-        self._painted: dict[int, tuple[str, bool]] = {}  # position -> paint_row's answer (same date, stars)
+        self._painted: dict[int, str] = {}  # position -> its display text (for a date, favourites, catalog)
 
     # Qt overrides -------------------------------------------------------------------------------
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
@@ -261,10 +261,10 @@ class ProcedureListModel(QAbstractListModel):
         is valid on the date of service (else greyed and italic). One call per painted row instead of one
         per role."""
         pos = self._rows[row]
-        painted = self._painted.get(pos)
-        if painted is None:
-            painted = self._painted[pos] = (self._display(pos, self._index.records[pos]), self._note(pos) is None)
-        return painted
+        text = self._painted.get(pos)
+        if text is None:
+            text = self._painted[pos] = self._display(pos, self._index.records[pos])
+        return text, self._note(pos) is None
 
     def _display(self, pos: int, rec: CodeRecord) -> str:
         # The note first, so a narrow list elides the name, never the note.
