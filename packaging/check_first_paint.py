@@ -30,7 +30,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.commands.import_ncci", "desktop.ui.ncci_import", "desktop.core.ncci.importer", "desktop.core.ncci.cms",
     "desktop.core.ncci_install",
     "desktop.core.saved_work", "desktop.core.atomicfile", "desktop.ui.source_dialog", "desktop.ui.help",
-    "PySide6.QtPrintSupport",
+    "desktop.ui.list_paint", "PySide6.QtPrintSupport",
     "pyx12", "defusedxml", "desktop.core.audit.x12",  # the 837P reader: only when an 837P file is audited
     "xml.etree.ElementTree",
 )

@@ -48,6 +48,7 @@ NOT_BEFORE_FIRST_PAINT = [
     "desktop.core.atomicfile",          # written on the first edit
     "desktop.ui.source_dialog",         # opened by a click on a source id
     "desktop.ui.help",                  # the Help pages
+    "desktop.ui.list_paint",            # the list's cached row painting, installed by finish_startup
     "desktop.ui.about",
     "desktop.commands.audit",
     "desktop.commands.validate_pack",

@@ -180,9 +180,11 @@ class MainWindow(QMainWindow):
 
     def finish_startup(self, store: WorkStore | None = None) -> None:
         """What waits until the window has painted once (desktop/ui/main.py): the search's word indexes, so
-        the first keystroke does not build them, and the saved work (favourites, recent encounters, the
+        the first keystroke does not build them, the procedure list's cached row painting
+        (desktop/ui/list_paint.py), and the saved work (favourites, recent encounters, the
         encounter autosaved last time) of ``store`` (or of the store given to the constructor)."""
         self._index.prepare()
+        self.search.use_cached_paint()
         if store is not None:
             self.store = store
         if self.store is not None:

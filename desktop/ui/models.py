@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPalette, QStandardItem, QStandardItemModel
@@ -27,6 +28,9 @@ from desktop.core.model import (
     Region,
 )
 from desktop.core.search import SearchIndex, validity_note
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QBrush
 
 _USER = Qt.ItemDataRole.UserRole.value
 RecordRole = _USER + 1  # the CodeRecord
@@ -57,6 +61,11 @@ _LIST_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, Re
 LATERALITY_LABELS: dict[Laterality, str] = {"left": "Left", "right": "Right", "bilateral": "Bilateral"}
 
 
+def not_valid_brush() -> QBrush:
+    """The text of a code not valid on the date of service: the palette's disabled text."""
+    return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
 class ProcedureListModel(QAbstractListModel):
     """The catalog's records matching the current search, ranked by :class:`SearchIndex`.
 
@@ -81,6 +90,7 @@ class ProcedureListModel(QAbstractListModel):
         self._italic.setItalic(True)
         self._favourites: tuple[str, ...] = ()
         self._fav_set: frozenset[str] = frozenset()
+        self._painted: dict[int, str] = {}  # position -> its display text (for a date, favourites, catalog)
 
     # Qt overrides -------------------------------------------------------------------------------
     def rowCount(self, parent: _ModelIndex = _INVALID) -> int:  # noqa: B008 - Qt's signature
@@ -111,15 +121,12 @@ class ProcedureListModel(QAbstractListModel):
             return None
         pos = self._rows[row]
         rec = self._index.records[pos]
-        if role == _DISPLAY:  # the note first, so a narrow list elides the name, never the note
-            note = self._note(pos)
-            star = "\u2605 " if rec.code in self._fav_set else ""
-            name = rec.name_on(self._when)  # the name that matches the rule shown on that date
-            return f"{star}{rec.code}   [{note}]   {name}" if note else f"{star}{rec.code}   {name}"
+        if role == _DISPLAY:
+            return self._display(pos, rec)
         if role == _FOREGROUND:
             if self._note(pos) is None:
                 return None
-            return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            return not_valid_brush()
         if role == _FONT:
             return self._italic if self._note(pos) is not None else None
         if role == RecordRole:
@@ -197,6 +204,7 @@ class ProcedureListModel(QAbstractListModel):
             return
         self._favourites = codes
         self._fav_set = frozenset(codes)
+        self._painted.clear()
         rows = self._search(self._query)
         if rows != self._rows:
             self._show(rows)
@@ -221,6 +229,7 @@ class ProcedureListModel(QAbstractListModel):
             return
         self._when = when
         self._notes.clear()
+        self._painted.clear()
         rows = self._search(self._query)
         if rows != self._rows:
             self._show(rows)
@@ -231,6 +240,7 @@ class ProcedureListModel(QAbstractListModel):
         """Swap in another catalog's index (after a data pack is loaded), keeping the query."""
         self._index = index
         self._notes.clear()
+        self._painted.clear()
         self._show(self._search(self._query))
 
     def record_at(self, row: int) -> CodeRecord | None:
@@ -246,6 +256,23 @@ class ProcedureListModel(QAbstractListModel):
                     self.fetchMore(_INVALID)
                 return row
         return -1
+
+    def paint_row(self, row: int) -> tuple[str, bool]:
+        """What :class:`ProcedureDelegate` draws for a loaded ``row``: its display text and whether the code
+        is valid on the date of service (else greyed and italic). One call per painted row instead of one
+        per role."""
+        pos = self._rows[row]
+        text = self._painted.get(pos)
+        if text is None:
+            text = self._painted[pos] = self._display(pos, self._index.records[pos])
+        return text, self._note(pos) is None
+
+    def _display(self, pos: int, rec: CodeRecord) -> str:
+        # The note first, so a narrow list elides the name, never the note.
+        note = self._note(pos)
+        star = "\u2605 " if rec.code in self._fav_set else ""
+        name = rec.name_on(self._when)  # the name that matches the rule shown on that date
+        return f"{star}{rec.code}   [{note}]   {name}" if note else f"{star}{rec.code}   {name}"
 
     def _note(self, pos: int) -> str | None:
         if pos not in self._notes:
@@ -500,3 +527,4 @@ class ElidingDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: _ModelIndex) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(1, hint.height())
+

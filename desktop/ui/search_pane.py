@@ -32,6 +32,8 @@ from desktop.ui.widgets import UndoPassThrough, forget_text_history
 if TYPE_CHECKING:
     from PySide6.QtGui import QPaintEvent
 
+    from desktop.ui.list_paint import ProcedureDelegate
+
 _NAV_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
 _ENTER_KEYS = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
 #: The list is never narrower than this text: a code and the first words of its name stay readable.
@@ -49,11 +51,18 @@ class ProcedureListView(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.painted = False
+        self.cached_paint: ProcedureDelegate | None = None  # set by SearchPane.use_cached_paint
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         if not self.painted:
             self.painted = True
             self.first_painted.emit()
+        if self.cached_paint is not None:
+            from PySide6.QtWidgets import QStyleOptionViewItem
+
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            self.cached_paint.begin_paint(self, option)
         super().paintEvent(event)
 
 
@@ -161,6 +170,17 @@ class SearchPane(QWidget):
         self.add_button.clicked.connect(self.add_highlighted)
         self.proc_model.set_query("")
         self.select_row(0)
+
+    def use_cached_paint(self) -> None:
+        """Paint the list's plain rows from a cache of laid-out text where that gives the style's very
+        pixels (desktop/ui/list_paint.py); after the first paint, as the module costs start-up time."""
+        if self.proc_view.cached_paint is not None:
+            return
+        from desktop.ui.list_paint import ProcedureDelegate
+
+        delegate = ProcedureDelegate(self.proc_view, self.proc_model)
+        self.proc_view.setItemDelegate(delegate)
+        self.proc_view.cached_paint = delegate
 
     def min_list_width(self) -> int:
         frame = 2 * self.proc_view.frameWidth() + 24  # the frame, a scroll bar
