@@ -89,7 +89,7 @@ class AuditOptions:
     # 837P: payer ids (NM1*PR NM109) to treat as Medicare besides the claim filing indicator (SBR09 MA/MB)
     medicare_payer_ids: frozenset[str] = frozenset()
     # 837P: validate every segment against the X222A1 map (pyx12's context reader); False: pyx12's segment
-    # reader with its envelope, HL and LX checks only (much faster; see docs/audit.md)
+    # reader's checks only: envelope, HL, segment ids, empty segments (much faster; see docs/audit.md)
     x12_validate: bool = True
 
 

@@ -433,8 +433,9 @@ def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | N
     """The service lines of an 837P file as claim lines, and ``x12_error`` / ``malformed_row`` findings for
     what pyx12 or the audit cannot read. Raises :class:`AuditInputError` when the input is not an X12
     interchange at all. With ``options.x12_validate`` (the default) every segment is validated against the
-    X222A1 map (pyx12's context reader); without it pyx12's segment reader gives the segments with its
-    envelope, HL and LX checks only."""
+    X222A1 map (pyx12's context reader); without it the segments come with the checks of pyx12's segment
+    reader only (envelope, HL, segment ids, empty segments: :func:`_reader_class`); LX numbering is checked in
+    the full mode only (pyx12's context reader turns that check of its reader on)."""
     import pyx12.errors
     import pyx12.params
     import pyx12.x12context
