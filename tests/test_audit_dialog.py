@@ -286,6 +286,35 @@ def test_closing_while_running_cancels_and_leaves_no_thread(qtbot: QtBot, catalo
     assert dlg.report is not None and dlg.report.summary.cancelled
 
 
+def test_no_object_changes_thread_during_an_audit(qtbot: QtBot, dialog: AuditDialog, tmp_path: Path) -> None:
+    """The audit's signals come from a QThread object that stays in the UI thread, and the audit runs in
+    run() on the other thread: nothing calls moveToThread, which PySide runs holding the GIL (a worker that
+    moved itself back to the UI thread deadlocked with a widget being deleted there, in a CI run)."""
+    from PySide6.QtCore import QObject, QThread
+
+    from desktop.ui.audit_dialog import AuditThread
+
+    moves: list[str] = []
+    real = QObject.moveToThread
+
+    def spy(self: QObject, thread: QThread) -> bool:
+        moves.append(type(self).__name__)
+        return real(self, thread)
+
+    ui_thread = QThread.currentThread()
+    seen: list[bool] = []
+    dialog.progressed.connect(lambda _p: seen.append(
+        isinstance(dialog._thread, AuditThread) and dialog._thread.thread() is ui_thread))
+    QObject.moveToThread = spy  # type: ignore[method-assign]
+    try:
+        run_to_end(qtbot, dialog, big_claims_file(tmp_path, 3_000))
+    finally:
+        QObject.moveToThread = real  # type: ignore[method-assign]
+    assert moves == []
+    assert seen and all(seen)
+    assert dialog._thread is None and not dialog.running
+
+
 def test_unreadable_file_and_bad_encoding_fail_with_a_message(qtbot: QtBot, dialog: AuditDialog,
                                                              tmp_path: Path) -> None:
     with qtbot.waitSignal(dialog.audit_failed, timeout=60_000) as blocker:

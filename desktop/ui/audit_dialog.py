@@ -1,9 +1,12 @@
 """File → Audit claims file…: run :mod:`desktop.core.audit` on a claims file (CSV or 837P) off the UI thread and
 show the findings in a sortable, filterable table that can be copied, opened in the window and exported.
 
-The audit runs in an :class:`AuditWorker` moved to a :class:`QThread`. The core reports progress through a
-callback and polls a cancel flag (a :class:`threading.Event`); the worker's progress signal reaches the
-dialog through a blocking queued connection, so the worker waits while the dialog shows each step (every
+The audit runs in an :class:`AuditThread` (a :class:`QThread` whose ``run`` audits; the thread object itself
+lives in the UI thread, so no object is moved between threads: PySide runs Qt's ``moveToThread`` holding the
+GIL, and a worker moving itself back while the UI thread was deleting a widget deadlocked both). The core
+reports progress through a callback and polls a cancel flag (a :class:`threading.Event`); the thread's progress
+signal reaches the dialog through a blocking queued connection, so the audit waits while the dialog shows each
+step (every
 1,000 lines). That keeps the progress bar exact, never floods the event queue, and means a Cancel handled
 during a progress step is seen by the worker before it reads another line. A cancelled audit keeps what it
 checked: "Cancelled after N lines: M claims checked, K findings", and its export says it is partial.
@@ -317,54 +320,39 @@ class FindingsProxy(QSortFilterProxyModel):
         return [model.findings[self.mapToSource(self.index(r, 0)).row()] for r in range(self.rowCount())]
 
 
-class AuditWorker(QObject):
-    """Runs one audit on a worker thread. ``finished`` carries the :class:`AuditReport` (also when cancelled:
-    its summary says so and holds what was checked); ``failed`` the exception (an :class:`AuditInputError`,
-    with the header when the columns were not recognised) or a sentence."""
+class AuditThread(QThread):
+    """Runs one audit on its own thread (``run``). ``report_ready`` carries the :class:`AuditReport` (also when
+    cancelled: its summary says so and holds what was checked); ``failed`` the exception (an
+    :class:`AuditInputError`, with the header when the columns were not recognised) or a sentence. The signals
+    are emitted from the audit's thread to receivers in the UI thread: queued (progress: blocking queued)."""
 
     progress = Signal(object)
-    finished = Signal(object)
+    report_ready = Signal(object)
     failed = Signal(object)
 
     def __init__(self, catalog: Catalog, path: Path, options: AuditOptions, cancel: threading.Event,
                  encoding: str | None) -> None:
         super().__init__()
+        self.setObjectName("auditThread")
         self._catalog = catalog
         self._path = path
         self._options = options
         self._cancel = cancel
         self._encoding = encoding
 
-    @Slot()
     def run(self) -> None:
         try:
             report = audit_file(self._catalog, self._path, self._options, encoding=self._encoding,
-                                progress=self._progress, progress_every=PROGRESS_EVERY, cancel=self._cancel.is_set,
-                                keep_claims=True)
+                                progress=self.progress.emit, progress_every=PROGRESS_EVERY,
+                                cancel=self._cancel.is_set, keep_claims=True)
         except AuditInputError as exc:
-            self._end(failure=exc)
+            self.failed.emit(exc)
             return
         except Exception as exc:  # a bug must not kill the thread silently: show it and log it (no data in it)
             log.error("audit failed: %s", type(exc).__name__)
-            self._end(failure=AuditInputError(f"The audit stopped on an unexpected error ({type(exc).__name__})."))
+            self.failed.emit(AuditInputError(f"The audit stopped on an unexpected error ({type(exc).__name__})."))
             return
-        self._end(report=report)
-
-    def _end(self, *, report: AuditReport | None = None, failure: Exception | None = None) -> None:
-        """Hand the worker back to the main thread (so it is deleted there), report, and stop this thread."""
-        app = QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
-        if report is not None:
-            self.finished.emit(report)
-        else:
-            self.failed.emit(failure)
-        thread = QThread.currentThread()
-        if thread is not None:
-            thread.quit()
-
-    def _progress(self, p: AuditProgress) -> None:
-        self.progress.emit(p)
+        self.report_ready.emit(report)
 
 
 def header_key(header: Sequence[str]) -> str:
@@ -501,7 +489,6 @@ class AuditDialog(QDialog):
         self.resize(1180, 720)
         self._catalog = catalog
         self._thread: QThread | None = None
-        self._worker: AuditWorker | None = None
         self._cancel = threading.Event()
         self._store = settings
         self._memory: dict[str, str] = {}
@@ -774,18 +761,14 @@ class AuditDialog(QDialog):
         _prune_threads()
         # No parent: if the dialog is destroyed mid-run (its window deleted), the thread must not be destroyed
         # with it while running; _LIVE_THREADS keeps it until it ends, and aboutToQuit waits for it.
-        thread = QThread()
-        thread.setObjectName("auditThread")
+        thread = AuditThread(self._catalog, path, options, self._cancel, encoding)
         _LIVE_THREADS.add(thread)
         cancel = self._cancel
         self.destroyed.connect(lambda *_: cancel.set())
-        worker = AuditWorker(self._catalog, path, options, self._cancel, encoding)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self._on_progress, Qt.ConnectionType.BlockingQueuedConnection)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        self._thread, self._worker = thread, worker
+        thread.progress.connect(self._on_progress, Qt.ConnectionType.BlockingQueuedConnection)
+        thread.report_ready.connect(self._on_finished)
+        thread.failed.connect(self._on_failed)
+        self._thread = thread
         frozen.materialize_all()  # no record class is made while the worker may be using it
         thread.start()
         return True
@@ -888,16 +871,13 @@ class AuditDialog(QDialog):
         self.file_label.setText(f"Cannot audit {self.path or 'the file'}: {message}")
 
     def _stop_thread(self) -> None:
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
+        thread = self._thread
+        self._thread = None
         self.cancel_button.setEnabled(False)
         self.choose_button.setEnabled(True)
         if thread is not None:
-            thread.quit()
-            thread.wait()
+            thread.wait()  # run() has returned (its last signal is what brought us here), or returns now
             _LIVE_THREADS.discard(thread)
-        if worker is not None:
-            worker.deleteLater()
 
     def shutdown(self) -> None:
         """Cancel a running audit and wait for its worker, serving its progress steps meanwhile (it blocks on
