@@ -6,8 +6,7 @@ lives in the UI thread, so no object is moved between threads: PySide runs Qt's 
 GIL, and a worker moving itself back while the UI thread was deleting a widget deadlocked both). The core
 reports progress through a callback and polls a cancel flag (a :class:`threading.Event`); the thread's progress
 signal reaches the dialog through a blocking queued connection, so the audit waits while the dialog shows each
-step (every
-1,000 lines). That keeps the progress bar exact, never floods the event queue, and means a Cancel handled
+step (every 1,000 lines). That keeps the progress bar exact, never floods the event queue, and means a Cancel handled
 during a progress step is seen by the worker before it reads another line. A cancelled audit keeps what it
 checked: "Cancelled after N lines: M claims checked, K findings", and its export says it is partial.
 

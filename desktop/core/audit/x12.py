@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Final
@@ -284,21 +284,16 @@ class _Plain:
 def _v(seg: Any, i: int, j: int = 0) -> str:
     """Element ``i`` (1-based) of a segment, or its component ``j`` (1-based); "" when absent. (Direct
     access: pyx12's ``get_value`` parses the reference designator into a path each time.)"""
-    if type(seg) is _Plain:
-        plain = seg.els
-        if i >= len(plain):
-            return ""
-        if j == 0:
-            return plain[i]
-        parts = plain[i].split(seg.sub)
+    if j:
+        parts = _components(seg, i)
         return parts[j - 1] if j <= len(parts) else ""
+    if type(seg) is _Plain:
+        return seg.els[i] if i < len(seg.els) else ""
     els = seg.elements
     if i > len(els):
         return ""
     members = els[i - 1].elements
-    if j == 0:
-        return str(members[0].value) if len(members) == 1 else str(els[i - 1].format())
-    return str(members[j - 1].value) if j <= len(members) else ""
+    return str(members[0].value) if len(members) == 1 else str(els[i - 1].format())
 
 
 def _components(seg: Any, i: int) -> list[str]:
@@ -378,54 +373,49 @@ class _ClaimBuilder:
 _MEMO_MAX = 50_000
 
 
+def _memoize(cls: Any, name: str, key: Callable[[Any, Any], Hashable],
+             handed: Callable[[Any], Any] = lambda hit: hit) -> None:
+    """Replace the method ``name`` of the pyx12 class ``cls``, a pure function of its object and its one
+    argument (told apart by ``key``), by one that keeps its results, once: at most :data:`_MEMO_MAX` of them
+    (the memo is emptied when full). ``handed`` makes what a caller gets from a kept result (a copy of what
+    the caller may change). A call that raises keeps nothing and raises as before."""
+    real = getattr(cls, name)
+    if getattr(real, "_guidecode_memo", False):
+        return
+    memo: dict[Hashable, Any] = {}
+
+    def memoised(self: Any, arg: Any) -> Any:
+        k = key(self, arg)
+        hit = memo.get(k)
+        if hit is None:
+            hit = real(self, arg)
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            memo[k] = hit
+        return handed(hit)
+
+    memoised._guidecode_memo = True  # type: ignore[attr-defined]
+    setattr(cls, name, memoised)
+
+
 def _memoize_segment_validation() -> None:
     """pyx12 validates each segment against its map node with a pure function of the two; an 837P repeats
     most segments exactly (LX*1, the same SV1 and DTP lines, the provider's N3/N4), so the result is kept per
-    (map node, segment text), at most 50,000 of them."""
+    (map node, segment text), at most 50,000 of them (the error list handed out is a copy)."""
     from pyx12.map_if._segment import segment_if
 
-    if getattr(segment_if.is_valid_errors, "_guidecode_memo", False):
-        return
-    real = segment_if.is_valid_errors
-    memo: dict[tuple[int, str], tuple[bool, list[Any]]] = {}
-
-    def is_valid_errors(self: Any, seg_data: Any) -> tuple[bool, list[Any]]:
-        key = (id(self), seg_data.format())
-        hit = memo.get(key)
-        if hit is None:
-            hit = real(self, seg_data)
-            if len(memo) >= _MEMO_MAX:
-                memo.clear()
-            memo[key] = hit
-        return hit[0], list(hit[1])
-
-    is_valid_errors._guidecode_memo = True  # type: ignore[attr-defined]
-    segment_if.is_valid_errors = is_valid_errors
+    _memoize(segment_if, "is_valid_errors", lambda node, seg: (id(node), seg.format()),
+             lambda hit: (hit[0], list(hit[1])))
 
 
 def _memoize_refdes() -> None:
     """pyx12 reads an element by its reference designator (``seg.get_value("HL01")``), parsing the designator
     into an X12Path each time: its envelope and HL checks do that three times per HL segment. The parse is a pure
-    function of the segment id and the designator, so its result is kept per pair (only successful parses; an
-    invalid designator raises as before)."""
+    function of the segment id and the designator, so its result is kept per pair (an invalid designator raises
+    as before)."""
     from pyx12.segment import Segment
 
-    if getattr(Segment._parse_refdes, "_guidecode_memo", False):
-        return
-    real = Segment._parse_refdes
-    memo: dict[tuple[str | None, str], tuple[int | None, int | None]] = {}
-
-    def _parse_refdes(self: Any, ref_des: str) -> tuple[int | None, int | None]:
-        key = (self.seg_id, ref_des)
-        hit = memo.get(key)
-        if hit is None:
-            hit = real(self, ref_des)
-            if len(memo) < _MEMO_MAX:
-                memo[key] = hit
-        return hit
-
-    _parse_refdes._guidecode_memo = True  # type: ignore[attr-defined]
-    Segment._parse_refdes = _parse_refdes
+    _memoize(Segment, "_parse_refdes", lambda seg, ref_des: (seg.seg_id, ref_des))
 
 
 def iter_837p_claims(src: TextInput, options: AuditOptions, stats: ReadStats | None = None
